@@ -1,0 +1,168 @@
+# changetrace build. Out of tree into build/; `make V=1` shows commands.
+# SANITIZE=1: ASan/UBSan build of the agent, CLI and unit tests, in a tree
+# of its own so plain and sanitized objects never mix.
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/san
+endif
+BUILD     ?= build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PROTOC_C  ?= protoc-c
+PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+             -Iinclude -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+LDLIBS    += $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+export ASAN_OPTIONS ?= abort_on_error=0:detect_leaks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+endif
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+PROTOS    := $(wildcard proto/*.proto)
+PROTO_HDRS := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.h,$(PROTOS))
+PROTO_OBJ := $(patsubst proto/%.proto,$(BUILD)/obj/%.pb-c.o,$(PROTOS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) $(PROTO_OBJ)
+
+TEST_UNIT_SRCS := $(wildcard tests/unit/*.c)
+TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
+TEST_PROGS     := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TEST_PROG_SRCS))
+# test programs built on the agent's own code (store API, protobuf)
+TEST_LIB_PROGS := $(BUILD)/tests/ct_pbdecode $(BUILD)/tests/ct_store_bench
+
+# libFuzzer harnesses (tests/fuzz): the product code rebuilt with clang and
+# coverage + ASan/UBSan into $(BUILD)/fuzz. `make fuzz` runs each for
+# FUZZ_SECONDS; `make test` runs each briefly (tests/e2e/test_fuzz.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_OBJS  := $(patsubst $(BUILD)/obj/%,$(FUZZ_DIR)/obj/%,$(LIB_OBJS))
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter \
+               -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+
+.PHONY: all deps run test bench fuzz fuzzers valgrind clean
+all: $(BUILD)/changetrace
+
+deps:
+	$(Q)tools/install-deps.sh
+
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/changetrace.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-Iinclude -Ibpf -I$(BUILD) -c $< -o $@
+
+# All probe files link into one object (shared maps), one skeleton.
+$(BUILD)/changetrace.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/changetrace.skel.h: $(BUILD)/changetrace.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name changetrace_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)/proto
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
+		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+
+$(BUILD)/changetrace: $(USER_OBJS) $(PROTO_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/unit_tests: $(TEST_UNIT_SRCS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+.PRECIOUS: $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h
+
+$(BUILD)/tests/%: tests/progs/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -o $@
+
+$(TEST_LIB_PROGS): $(BUILD)/tests/%: tests/progs/%.c $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bench/ct_load: tools/bench/ct_load.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
+# overhead side by side (tools/bench/bench.sh), then the store's figures
+bench: deps all $(BUILD)/bench/ct_load $(BUILD)/tests/ct_store_bench
+	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
+	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
+
+$(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
+		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+.SECONDARY: $(FUZZ_OBJS)
+fuzzers: $(FUZZ_BINS)
+
+# each harness for FUZZ_SECONDS, corpus kept in $(FUZZ_DIR)/corpus/NAME
+fuzz: deps all fuzzers $(BUILD)/tests/ct_store_bench
+	$(Q)BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+# unit tests and the CLI's store readers under valgrind (memcheck)
+valgrind: deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/ct_store_bench
+	$(Q)BUILD=$(abspath $(BUILD)) tests/valgrind.sh
+
+run: deps all
+	$(BUILD)/changetrace agent
+
+test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers
+	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
+
+clean:
+	rm -rf $(BUILD)

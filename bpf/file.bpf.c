@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Config writes, on syscall tracepoints only.
+ *
+ * Which files are watched is decided here, so unwatched I/O costs next to
+ * nothing. The agent puts the (dev, inode) of every watched directory or
+ * file in ct_watch; a path is watched when the dentry itself or one of its
+ * ancestors is in that map. The walk follows the kernel's own dentry and
+ * mount tree, so relative paths, dirfds, "..", symlinked parents and bind
+ * mounts all resolve as the kernel resolved them.
+ *
+ *  - fd-based operations (open for write/create/truncate, ftruncate,
+ *    fchmod, fchown, fsetxattr) resolve the struct file at syscall exit:
+ *    exact.
+ *  - path-based operations (rename, unlink, link, symlink, mkdir, chmod,
+ *    chown, setxattr, truncate) have only a string. A relative string is
+ *    resolved against the walked cwd or dirfd; an absolute one is matched
+ *    against the watched path prefixes (ct_watch_prefix). The collector
+ *    normalises the result.
+ *
+ * Syscall arguments are read at exit from the task's saved registers
+ * (unchanged by the syscall), so no per-call state is kept between enter
+ * and exit, and user strings are read when the kernel has just paged
+ * them in. Writes are only counted (per open file, in ct_wfiles) for
+ * processes that hold a watched file open for writing.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
+#include "task.bpf.h"
+
+extern const volatile __u32 ct_agent_tgid __weak;
+
+#define AT_FDCWD        (-100)
+#define AT_REMOVEDIR    0x200
+#define O_ACCMODE       3
+#define O_CREAT         0100
+#define O_TRUNC         01000
+#define O_APPEND        02000
+#define FMODE_WRITE     0x2
+#define RENAME_EXCHANGE 2
+#define PATHS_MASK      (2 * CT_FILE_PATH_MAX - 1)
+#define NAME_READ       256     /* NAME_MAX + NUL */
+#define STR_MAX         CT_FILE_PATH_MAX
+#define NAMES_SLOTS     64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_WATCH_MAX);
+	__type(key, struct ct_watch_key);
+	__type(value, __u32);    /* watch index + 1 */
+} ct_watch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_WATCH_PREFIX_MAX);
+	__type(key, __u32);
+	__type(value, struct ct_watch_prefix);
+} ct_watch_prefix SEC(".maps");
+
+/* Files open for write on a watched path (struct file address). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ct_wfile);
+} ct_wfiles SEC(".maps");
+
+/* Processes that opened a watched file for write: the only ones whose
+ * write() and close() are looked at. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} ct_wtgids SEC(".maps");
+
+struct resolved {
+	__u32 len;               /* bytes written at start */
+	__u32 watch_id;          /* +1; 0 = none */
+	__u32 suffix_off;
+	bool watched;
+	bool truncated;
+};
+
+struct ct_file_scratch {
+	struct ct_file_event ev;
+	char spill[CT_FILE_PATH_MAX + 8]; /* masked writes near the end land here */
+	struct dentry *names[NAMES_SLOTS];  /* power of 2 >= CT_FILE_DEPTH, for masking */
+	char str[STR_MAX];               /* a user path string */
+	struct resolved res[2];          /* results of resolve_string_global */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_file_scratch);
+} ct_file_scratch_map SEC(".maps");
+
+/* off & mask that the compiler cannot drop (the verifier needs to see it) */
+static __always_inline __u32 masked(__u32 off, __u32 mask)
+{
+	asm volatile("" : "+r"(off));
+	return off & mask;
+}
+
+static __always_inline struct ct_file_scratch *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ct_file_scratch_map, &zero);
+}
+
+static __always_inline bool is_agent(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == ct_agent_tgid;
+}
+
+/* Syscall argument n (0-based) from the registers saved at entry. */
+static __always_inline unsigned long sc_arg(int n)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	switch (n) {
+	case 0: return PT_REGS_PARM1_CORE_SYSCALL(r);
+	case 1: return PT_REGS_PARM2_CORE_SYSCALL(r);
+	case 2: return PT_REGS_PARM3_CORE_SYSCALL(r);
+	case 3: return PT_REGS_PARM4_CORE_SYSCALL(r);
+	default: return PT_REGS_PARM5_CORE_SYSCALL(r);
+	}
+}
+
+static __always_inline struct file *file_of_fd(int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+/* ---------------------------------------------------------------- walk */
+
+struct walk_ctx {
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct dentry *mnt_root;
+	__u32 n;                 /* names recorded in scratch->names */
+	__s32 match_n;           /* n when the watch matched, -1 = none */
+	__u32 watch_id;
+	__u8 truncated;
+};
+
+static __always_inline struct mount *real_mount(struct vfsmount *m)
+{
+	return (struct mount *)((void *)m - bpf_core_field_offset(struct mount, mnt));
+}
+
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	struct ct_file_scratch *s = scratch();
+	struct dentry *d = w->dentry, *parent;
+	__u32 idx = w->n;
+
+	if (!s || !d)
+		return 1;
+	if (w->match_n < 0) {
+		struct ct_watch_key k = {};
+		__u32 *id;
+
+		k.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		k.dev = BPF_CORE_READ(d, d_sb, s_dev);
+		id = bpf_map_lookup_elem(&ct_watch, &k);
+		if (id) {
+			w->match_n = w->n;
+			w->watch_id = *id;
+		}
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == w->mnt_root || d == parent) {
+		struct mount *m = w->mnt;
+		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+
+		if (!pm || pm == m)
+			return 1;	/* the root of this mount namespace */
+		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = pm;
+		w->mnt_root = BPF_CORE_READ(pm, mnt.mnt_root);
+		return 0;
+	}
+	if (idx >= CT_FILE_DEPTH) {
+		w->truncated = 1;
+		return 1;
+	}
+	asm volatile("" : "+r"(idx));
+	s->names[idx & (NAMES_SLOTS - 1)] = d;
+	w->n = idx + 1;
+	w->dentry = parent;
+	return 0;
+}
+
+struct build_ctx {
+	__u32 n;
+	__s32 match_n;
+	__u32 start, off;
+	__u32 suffix_off;
+	__u8 truncated;
+};
+
+/* Append "/name" for names[n-1-i]: top-down. */
+static long build_step(__u32 i, struct build_ctx *b)
+{
+	struct ct_file_scratch *s = scratch();
+	__u32 j = b->n - 1 - i;
+	struct dentry *d;
+	const unsigned char *name;
+	__u32 off = b->off;
+	long r;
+
+	if (!s || i >= b->n)
+		return 1;
+	if ((__s32)j == b->match_n - 1)
+		b->suffix_off = off - b->start;
+	if (off + 1 + NAME_READ > b->start + CT_FILE_PATH_MAX) {
+		b->truncated = 1;
+		return 1;
+	}
+	asm volatile("" : "+r"(j));	/* keep the mask: the verifier needs it */
+	d = s->names[j & (NAMES_SLOTS - 1)];
+	name = BPF_CORE_READ(d, d_name.name);
+	s->ev.paths[masked(off, PATHS_MASK)] = '/';
+	off++;
+	r = bpf_probe_read_kernel_str(&s->ev.paths[masked(off, PATHS_MASK)], NAME_READ, name);
+	if (r > 1)
+		off += r - 1;
+	b->off = off;
+	return 0;
+}
+
+
+/* Walk a struct path up to the namespace root; write it at paths[start]. */
+static __always_inline void resolve_path(struct ct_file_scratch *s, struct dentry *dentry,
+					 struct vfsmount *vfsmnt, __u32 start,
+					 struct resolved *out)
+{
+	struct walk_ctx w = {};
+	struct build_ctx b = {};
+
+	w.dentry = dentry;
+	w.mnt = real_mount(vfsmnt);
+	w.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	w.match_n = -1;
+	bpf_loop(CT_FILE_DEPTH + 16, walk_step, &w, 0);
+
+	out->watched = w.match_n >= 0;
+	out->watch_id = w.watch_id;
+	out->truncated = w.truncated;
+	out->len = 0;
+	out->suffix_off = 0;
+	if (!out->watched)
+		return;
+	b.n = w.n;
+	b.match_n = w.match_n;
+	b.start = start;
+	b.off = start;
+	if (w.n == 0) {
+		s->ev.paths[masked(start, PATHS_MASK)] = '/';
+		b.off = start + 1;
+	} else {
+		bpf_loop(CT_FILE_DEPTH, build_step, &b, 0);
+	}
+	out->len = b.off - start;
+	/* the watched dentry is the file itself: nothing below it */
+	out->suffix_off = w.match_n == 0 ? out->len : b.suffix_off;
+	out->truncated |= b.truncated;
+}
+
+/* ------------------------------------------------------ path strings */
+
+struct prefix_ctx {
+	__u32 len;               /* of the user string */
+	bool hit;
+};
+
+static long prefix_step(__u32 i, struct prefix_ctx *p)
+{
+	struct ct_file_scratch *s = scratch();
+	struct ct_watch_prefix *w = bpf_map_lookup_elem(&ct_watch_prefix, &i);
+	__u32 l, c;
+
+	if (!s || !w || !w->len)
+		return 1;	/* slots are filled from 0: the first empty one ends the list */
+	l = w->len;
+	if (l > CT_WATCH_PREFIX_LEN - 1 || l > p->len)
+		return 0;
+	for (c = 0; c < CT_WATCH_PREFIX_LEN - 1; c++) {
+		if (c >= l)
+			break;
+		if (s->str[masked(c, STR_MAX - 1)] != w->path[c])
+			return 0;
+	}
+	/* "/etc" matches "/etc" and "/etc/x", not "/etcetera" */
+	c = s->str[masked(l, STR_MAX - 1)];
+	if (c == '/' || c == '\0' || w->path[masked(l - 1, CT_WATCH_PREFIX_LEN - 1)] == '/') {
+		p->hit = true;
+		return 1;
+	}
+	return 0;
+}
+
+static long dotdot_step(__u32 i, struct prefix_ctx *p)
+{
+	struct ct_file_scratch *s = scratch();
+
+	if (!s || i + 1 >= p->len)
+		return 1;
+	if (s->str[masked(i, STR_MAX - 1)] == '.' && s->str[masked(i + 1, STR_MAX - 1)] == '.') {
+		p->hit = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A path string as given to a syscall, written at paths[start]: relative
+ * ones prefixed with the walked cwd/dirfd. Watched when the base is
+ * watched, an absolute string starts with a watched prefix, or a
+ * relative one climbs with ".." (the collector decides those).
+ */
+static __always_inline void resolve_string(struct ct_file_scratch *s, int dfd,
+					   const char *upath, __u32 start,
+					   struct resolved *out)
+{
+	struct prefix_ctx p = {};
+	long n;
+	__u32 off;
+
+	out->watched = false;
+	out->watch_id = 0;
+	out->suffix_off = 0;
+	out->truncated = false;
+	out->len = 0;
+	n = bpf_probe_read_user_str(s->str, STR_MAX, upath);
+	if (n <= 1)
+		return;
+	p.len = n - 1;
+	if (s->str[0] == '/') {
+		bpf_loop(CT_WATCH_PREFIX_MAX, prefix_step, &p, 0);
+		if (!p.hit)
+			return;
+		out->watched = true;
+		off = start;
+	} else {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		struct dentry *d;
+		struct vfsmount *m;
+
+		if (dfd == AT_FDCWD) {
+			d = BPF_CORE_READ(t, fs, pwd.dentry);
+			m = BPF_CORE_READ(t, fs, pwd.mnt);
+		} else {
+			struct file *f = file_of_fd(dfd);
+
+			if (!f)
+				return;
+			d = BPF_CORE_READ(f, f_path.dentry);
+			m = BPF_CORE_READ(f, f_path.mnt);
+		}
+		resolve_path(s, d, m, start, out);
+		if (!out->watched) {
+			bpf_loop(STR_MAX, dotdot_step, &p, 0);
+			if (!p.hit)
+				return;
+			/* may climb into a watched tree: pass the string as
+			 * given, the collector joins it to the cwd */
+			out->watched = true;
+			out->watch_id = 0;
+			off = start;
+			goto copy;
+		}
+		off = start + out->len;
+		if (out->len == 1)
+			off = start;	/* base is "/" */
+		s->ev.paths[masked(off, PATHS_MASK)] = '/';
+		off++;
+	}
+copy:
+	if (off + (__u32)n > start + CT_FILE_PATH_MAX) {
+		out->truncated = true;
+		n = start + CT_FILE_PATH_MAX - off;
+		if (n <= 1)
+			return;
+	}
+	if (n > STR_MAX)
+		n = STR_MAX;
+	bpf_probe_read_kernel_str(&s->ev.paths[masked(off, PATHS_MASK)], n, s->str);
+	out->len = off + (n - 1) - start;
+}
+
+/*
+ * resolve_string as a global function: the verifier checks it once per
+ * program instead of once per call site (rename and link resolve two
+ * paths), which keeps the load time of the probe set low.
+ */
+__noinline int resolve_string_global(int dfd, __u64 upath, __u32 start, __u32 which)
+{
+	struct ct_file_scratch *s = scratch();
+	struct resolved r = {};
+
+	if (!s)
+		return 0;
+	resolve_string(s, dfd, (const char *)upath, start & (CT_FILE_PATH_MAX - 1), &r);
+	s->res[which & 1] = r;
+	return r.watched;
+}
+
+/* A path string as given (not watched itself), at paths[start]. */
+static __always_inline void raw_string(struct ct_file_scratch *s, const char *upath, __u32 start,
+				       struct resolved *out)
+{
+	long n = bpf_probe_read_user_str(&s->ev.paths[masked(start, PATHS_MASK)],
+					 CT_FILE_PATH_MAX, upath);
+
+	out->len = n > 1 ? n - 1 : 0;
+	out->watch_id = 0;
+	out->suffix_off = 0;
+}
+
+/* ------------------------------------------------------------- record */
+
+/*
+ * Fill the record's header and task. Called only once the path is known to
+ * be watched (resolution writes paths[] and scratch fields begin() does not
+ * touch), so the ~20 kernel reads of ct_fill_task are never paid for
+ * unwatched I/O, by far the common case.
+ */
+static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *s, __u16 op,
+							long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!s)
+		return NULL;
+	s->ev.hdr.kind = CT_KIND_FILE;
+	s->ev.hdr.cpu = bpf_get_smp_processor_id();
+	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
+	ct_fill_task(&s->ev.task, (struct task_struct *)bpf_get_current_task(),
+		     bpf_map_lookup_elem(&ct_tasks, &tgid));
+	s->ev.op = op;
+	s->ev.flags = 0;
+	s->ev.ret = ret;
+	s->ev.file_id = 0;
+	s->ev.ino = 0;
+	s->ev.dev = 0;
+	s->ev.mode = 0;
+	s->ev.uid = (__u32)-1;
+	s->ev.gid = (__u32)-1;
+	s->ev.writes = 0;
+	s->ev.watch_id = 0;
+	s->ev.watch_id1 = 0;
+	s->ev.suffix_off = 0;
+	s->ev.suffix_off1 = 0;
+	s->ev.path0_len = 0;
+	s->ev.path1_len = 0;
+	s->ev.xattr[0] = '\0';
+	return s;
+}
+
+static __always_inline struct ct_file_scratch *begin(__u16 op, long ret)
+{
+	return begin_in(scratch(), op, ret);
+}
+
+static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 rb_flags)
+{
+	__u64 size = offsetof(struct ct_file_event, paths) + s->ev.path0_len + s->ev.path1_len;
+	struct ct_task_attr *attr;
+
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(struct ct_file_event))
+		size = sizeof(struct ct_file_event);
+	s->ev.hdr.size = size;
+	ct_count(CT_CNT_SEEN_FILE);
+	if (s->ev.flags & CT_FF_TRUNCATED)
+		ct_count(CT_CNT_FILE_PATH_TRUNC);
+	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, rb_flags))
+		ct_count(CT_CNT_DROP_FILE);
+	/* a halted deploy's task is stopped at its next change */
+	attr = &s->ev.task.attr;
+	if (attr->deploy_slot)
+		ct_enforce_deploy_flags(attr);
+}
+
+/* Default wakeup (when the collector has consumed everything), forced
+ * when a quarter of the ring waits: a close record leaves the collector behind without
+ * waking it (see ct_enter_close). */
+static __always_inline void submit(struct ct_file_scratch *s)
+{
+	submit_flags(s, ct_change_submit_flags(0));
+}
+
+static __always_inline void set_path0(struct ct_file_scratch *s, struct resolved *r)
+{
+	s->ev.path0_len = r->len > CT_FILE_PATH_MAX ? CT_FILE_PATH_MAX : r->len;
+	s->ev.watch_id = r->watch_id;
+	s->ev.suffix_off = r->suffix_off;
+	if (r->truncated)
+		s->ev.flags |= CT_FF_TRUNCATED;
+}
+
+/* An fd-based change: the struct file names the file exactly. */
+static __always_inline int fd_change(__u16 op, int fd, long ret, __u32 mode,
+				     __u32 uid, __u32 gid, const char *xattr)
+{
+	struct ct_file_scratch *s;
+	struct resolved r;
+	struct file *f;
+
+	if (is_agent())
+		return 0;
+	f = file_of_fd(fd);
+	if (!f)
+		return 0;
+	s = scratch();
+	if (!s)
+		return 0;
+	resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
+	if (!r.watched)
+		return 0;
+	if (ret) {
+		ct_count(CT_CNT_FILE_FAILED);
+		return 0;
+	}
+	begin_in(s, op, ret);
+	set_path0(s, &r);
+	s->ev.flags |= CT_FF_FD;
+	s->ev.file_id = (__u64)f;
+	s->ev.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	s->ev.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	s->ev.mode = mode;
+	s->ev.uid = uid;
+	s->ev.gid = gid;
+	if (xattr)
+		bpf_probe_read_user_str(s->ev.xattr, sizeof(s->ev.xattr), xattr);
+	submit(s);
+	return 0;
+}
+
+/* A path-based change; path1 (rename/link source, symlink target) optional. */
+static __always_inline int path_change(__u16 op, long ret, int dfd0, const char *p0,
+				       int dfd1, const char *p1, bool p1_raw,
+				       __u32 mode, __u32 uid, __u32 gid, const char *xattr,
+				       __u16 flags)
+{
+	struct ct_file_scratch *s;
+	struct resolved r0, r1 = {};
+
+	if (is_agent())
+		return 0;
+	s = scratch();
+	if (!s)
+		return 0;
+	resolve_string_global(dfd0, (__u64)p0, 0, 0);
+	r0 = s->res[0];
+	if (p1 && !r0.watched)
+		raw_string(s, p0, 0, &r0);	/* the other end of a move out */
+	if (r0.len > CT_FILE_PATH_MAX)
+		r0.len = CT_FILE_PATH_MAX;
+	if (p1) {
+		if (p1_raw) {
+			/* a symlink target is stored as given, never resolved */
+			raw_string(s, p1, r0.len, &r1);
+		} else {
+			resolve_string_global(dfd1, (__u64)p1, r0.len, 1);
+			r1 = s->res[1];
+			if (!r1.watched)
+				raw_string(s, p1, r0.len, &r1);	/* moved in from */
+		}
+	}
+	if (!r0.watched && !(r1.watched && !p1_raw))
+		return 0;
+	if (ret) {
+		ct_count(CT_CNT_FILE_FAILED);
+		return 0;
+	}
+	begin_in(s, op, ret);
+	set_path0(s, &r0);
+	s->ev.path1_len = r1.len > CT_FILE_PATH_MAX ? CT_FILE_PATH_MAX : r1.len;
+	s->ev.watch_id1 = r1.watch_id;
+	s->ev.suffix_off1 = r1.suffix_off;
+	if (r1.truncated)
+		s->ev.flags |= CT_FF_TRUNCATED;
+	s->ev.flags |= flags;
+	s->ev.mode = mode;
+	s->ev.uid = uid;
+	s->ev.gid = gid;
+	if (xattr)
+		bpf_probe_read_user_str(s->ev.xattr, sizeof(s->ev.xattr), xattr);
+	submit(s);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- open */
+
+/* flags_arg: which syscall argument holds the open flags, or -1 and the
+ * flags in `flags`. Read only after the cheap return-value test: this runs
+ * for every open on the host. */
+static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
+{
+	struct ct_file_scratch *s;
+	struct ct_wfile wf = {};
+	struct resolved r;
+	struct file *f;
+	__u32 tgid, one = 1;
+	__u32 fmode;
+
+	if (ret < 0)
+		return 0;
+	if (flags_arg >= 0)
+		flags = sc_arg(flags_arg);
+	/* read-only opens, by far the most common, stop here */
+	if ((flags & O_ACCMODE) == 0 && !(flags & (O_CREAT | O_TRUNC)))
+		return 0;
+	if (is_agent())
+		return 0;
+	f = file_of_fd(ret);
+	if (!f)
+		return 0;
+	s = scratch();
+	if (!s)
+		return 0;
+	resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
+	if (!r.watched)
+		return 0;
+	begin_in(s, CT_FOP_WRITE, 0);
+	set_path0(s, &r);
+	s->ev.flags |= CT_FF_FD;
+	if (flags & O_CREAT)
+		s->ev.flags |= CT_FF_CREAT;
+	if (flags & O_TRUNC)
+		s->ev.flags |= CT_FF_TRUNC;
+	if (flags & O_APPEND)
+		s->ev.flags |= CT_FF_APPEND;
+	s->ev.file_id = (__u64)f;
+	s->ev.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	s->ev.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	s->ev.mode = BPF_CORE_READ(f, f_inode, i_mode);
+	fmode = BPF_CORE_READ(f, f_mode);
+	if (fmode & FMODE_WRITE) {
+		__u64 key = (__u64)f;
+
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		wf.tgid = tgid;
+		bpf_map_update_elem(&ct_wfiles, &key, &wf, BPF_ANY);
+		bpf_map_update_elem(&ct_wtgids, &tgid, &one, BPF_ANY);
+	}
+	submit(s);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int ct_exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, 2, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int ct_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, 1, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int ct_exit_creat(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, -1, O_CREAT | O_TRUNC | 1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int ct_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	struct open_how how = {};
+
+	if (ctx->ret < 0)
+		return 0;
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)sc_arg(2)))
+		how.flags = O_ACCMODE;	/* unreadable: assume a write, let the walk decide */
+	return open_exit(ctx->ret, -1, how.flags);
+}
+
+/* -------------------------------------------------------- write, close */
+
+static __always_inline int count_write(int fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ct_wfile *wf;
+	struct file *f;
+	__u64 key, now;
+
+	if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
+		return 0;
+	f = file_of_fd(fd);
+	key = (__u64)f;
+	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
+	if (!wf)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (!wf->first_write_ns)
+		wf->first_write_ns = now;
+	wf->last_write_ns = now;
+	__sync_fetch_and_add(&wf->writes, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int ct_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return count_write(ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwrite64")
+int ct_enter_pwrite64(struct trace_event_raw_sys_enter *ctx)
+{
+	return count_write(ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int ct_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return count_write(ctx->args[0]);
+}
+
+/* Older kernels count struct file references in f_count. */
+struct file___old {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/* Is this the last reference (no dup'd fd, no fork sharing it)? */
+static __always_inline bool last_ref(struct file *f)
+{
+	if (bpf_core_field_exists(f->f_ref))
+		/* file_ref_t: 0 means one reference */
+		return BPF_CORE_READ(f, f_ref.refcnt.counter) <= 0;
+	return BPF_CORE_READ((struct file___old *)f, f_count.counter) <= 1;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ct_file_scratch *s;
+	struct ct_wfile *wf;
+	struct file *f;
+	__u64 key;
+
+	if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
+		return 0;
+	f = file_of_fd(ctx->args[0]);
+	key = (__u64)f;
+	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
+	if (!wf)
+		return 0;
+	if (!last_ref(f))
+		return 0;	/* still open through another fd (shell redirections dup) */
+	s = begin(CT_FOP_CLOSE, 0);
+	if (s) {
+		s->ev.file_id = key;
+		s->ev.writes = wf->writes;
+		/*
+		 * No wakeup unless a quarter of the ring waits: the open before it woke the
+		 * collector, which polls every 20 ms while a change is
+		 * pending. A wakeup is an irq_work (a self-IPI, a VM exit on
+		 * a guest) and was most of the cost of a watched
+		 * open+write+close. The threshold matters: once a record is
+		 * left unconsumed, later records see a consumer behind and
+		 * never wake it by themselves.
+		 */
+		submit_flags(s, ct_change_submit_flags(BPF_RB_NO_WAKEUP));
+	}
+	bpf_map_delete_elem(&ct_wfiles, &key);
+	return 0;
+}
+
+/* ------------------------------------------------------ fd-based ops */
+
+SEC("tracepoint/syscalls/sys_exit_ftruncate")
+int ct_exit_ftruncate(struct trace_event_raw_sys_exit *ctx)
+{
+	return fd_change(CT_FOP_TRUNCATE, sc_arg(0), ctx->ret, 0, -1, -1, NULL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmod")
+int ct_exit_fchmod(struct trace_event_raw_sys_exit *ctx)
+{
+	return fd_change(CT_FOP_CHMOD, sc_arg(0), ctx->ret, sc_arg(1), -1, -1, NULL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchown")
+int ct_exit_fchown(struct trace_event_raw_sys_exit *ctx)
+{
+	return fd_change(CT_FOP_CHOWN, sc_arg(0), ctx->ret, 0, sc_arg(1), sc_arg(2), NULL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsetxattr")
+int ct_exit_fsetxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return fd_change(CT_FOP_SETXATTR, sc_arg(0), ctx->ret, 0, -1, -1, (const char *)sc_arg(1));
+}
+
+SEC("tracepoint/syscalls/sys_exit_fremovexattr")
+int ct_exit_fremovexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return fd_change(CT_FOP_SETXATTR, sc_arg(0), ctx->ret, 0, -1, -1, (const char *)sc_arg(1));
+}
+
+/* ---------------------------------------------------- path-based ops */
+
+#define P(n) ((const char *)sc_arg(n))
+
+SEC("tracepoint/syscalls/sys_exit_renameat2")
+int ct_exit_renameat2(struct trace_event_raw_sys_exit *ctx)
+{
+	__u16 fl = (sc_arg(4) & RENAME_EXCHANGE) ? CT_FF_EXCHANGE : 0;
+
+	return path_change(CT_FOP_RENAME, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+			   0, -1, -1, NULL, fl);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat")
+int ct_exit_renameat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_RENAME, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rename")
+int ct_exit_rename(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_RENAME, ctx->ret, AT_FDCWD, P(1), AT_FDCWD, P(0), false,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int ct_exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
+{
+	__u16 op = (sc_arg(2) & AT_REMOVEDIR) ? CT_FOP_RMDIR : CT_FOP_UNLINK;
+
+	return path_change(op, ctx->ret, sc_arg(0), P(1), 0, NULL, false, 0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlink")
+int ct_exit_unlink(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_UNLINK, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rmdir")
+int ct_exit_rmdir(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_RMDIR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mkdirat")
+int ct_exit_mkdirat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_MKDIR, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mkdir")
+int ct_exit_mkdir(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_MKDIR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, sc_arg(1),
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_linkat")
+int ct_exit_linkat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_LINK, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_link")
+int ct_exit_link(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_LINK, ctx->ret, AT_FDCWD, P(1), AT_FDCWD, P(0), false,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_symlinkat")
+int ct_exit_symlinkat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SYMLINK, ctx->ret, sc_arg(1), P(2), 0, P(0), true,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_symlink")
+int ct_exit_symlink(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SYMLINK, ctx->ret, AT_FDCWD, P(1), 0, P(0), true,
+			   0, -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmodat")
+int ct_exit_fchmodat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHMOD, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmodat2")
+int ct_exit_fchmodat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHMOD, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_chmod")
+int ct_exit_chmod(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHMOD, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, sc_arg(1),
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchownat")
+int ct_exit_fchownat(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHOWN, ctx->ret, sc_arg(0), P(1), 0, NULL, false, 0,
+			   sc_arg(2), sc_arg(3), NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_chown")
+int ct_exit_chown(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHOWN, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   sc_arg(1), sc_arg(2), NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_lchown")
+int ct_exit_lchown(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_CHOWN, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   sc_arg(1), sc_arg(2), NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_truncate")
+int ct_exit_truncate(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_TRUNCATE, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   -1, -1, NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_setxattr")
+int ct_exit_setxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SETXATTR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   -1, -1, P(1), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_lsetxattr")
+int ct_exit_lsetxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SETXATTR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   -1, -1, P(1), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_removexattr")
+int ct_exit_removexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SETXATTR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   -1, -1, P(1), CT_FF_REMOVEXATTR);
+}
+
+SEC("tracepoint/syscalls/sys_exit_lremovexattr")
+int ct_exit_lremovexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	return path_change(CT_FOP_SETXATTR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
+			   -1, -1, P(1), CT_FF_REMOVEXATTR);
+}

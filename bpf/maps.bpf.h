@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Maps shared by every probe file. Each .bpf.c includes this header; the
+ * definitions are __weak so `bpftool gen object` links them into one map
+ * each (identical weak definitions are merged by libbpf's static linker).
+ */
+#ifndef CT_MAPS_BPF_H
+#define CT_MAPS_BPF_H
+
+#include "changetrace.h"
+
+/* Live attributed processes, keyed by tgid. Only attributed processes are
+ * here, so the common (unattributed) case costs one failed lookup. The
+ * map is pinned by the agent so attribution survives an agent restart. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_TASK_MAP_MAX);
+	__type(key, __u32);
+	__type(value, struct ct_task_attr);
+} ct_tasks SEC(".maps") __weak;
+
+/* Guardrail state per deploy slot (CT_DEPLOY_* flags). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_DEPLOY_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} ct_deploy_flags SEC(".maps") __weak;
+
+/* Stop or kill the current task if its deploy was halted or aborted. */
+static __always_inline void ct_enforce_deploy_flags(const struct ct_task_attr *attr)
+{
+	__u32 slot = attr->deploy_slot;
+	__u32 *flags = bpf_map_lookup_elem(&ct_deploy_flags, &slot);
+
+	if (!flags || !*flags)
+		return;
+	if (*flags & CT_DEPLOY_ABORTED)
+		bpf_send_signal(9 /* SIGKILL */);
+	else if (*flags & CT_DEPLOY_HALTED)
+		bpf_send_signal(19 /* SIGSTOP */);
+}
+
+/* CHANGETRACE_DEPLOY_ID value (NUL-padded) -> deploy slot. Filled by the
+ * agent from its registry; the exec probe adds ids nobody registered
+ * (slots >= CT_KSLOT_FIRST). Pinned. */
+struct ct_deploy_key {
+	char id[CT_DEPLOY_ID_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_DEPLOY_SLOTS);
+	__type(key, struct ct_deploy_key);
+	__type(value, __u32);
+} ct_deploy_ids SEC(".maps") __weak;
+
+/* cgroup v2 id -> deploy slot: `deploy start --cgroup/--unit` claims.
+ * Checked for the task's cgroup and its ancestors. Pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_CGROUP_CLAIMS);
+	__type(key, __u64);
+	__type(value, __u32);
+} ct_cgroups SEC(".maps") __weak;
+
+/* Bulk path: process events (exec, exit). May be shed under overload. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CT_BULK_RB_BYTES);
+} ct_bulk_rb SEC(".maps") __weak;
+
+/* Change path: config and network-policy changes, reserved capacity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CT_CHANGE_RB_BYTES);
+} ct_change_rb SEC(".maps") __weak;
+
+/* Per-CPU counters, indexed by enum ct_counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ct_counters SEC(".maps") __weak;
+
+/* Bulk records wake the collector only once a batch has accumulated; the
+ * collector also drains on a short timer, so a lone event waits at most
+ * CT_DRAIN_INTERVAL_MS. This keeps one wakeup per batch, not per exec.
+ * Change records wake it at once (but see ct_change_submit_flags). */
+const volatile __u64 ct_bulk_wakeup_bytes __weak = CT_BULK_WAKEUP_BYTES;
+
+/* A file's close record does not wake the collector (it polls every 20 ms
+ * while a change is pending); a change record forces a wakeup once this
+ * much waits, since a consumer left behind is never woken by default. */
+const volatile __u64 ct_change_wakeup_bytes __weak = CT_CHANGE_RB_BYTES / 4;
+
+static __always_inline __u64 ct_change_submit_flags(__u64 otherwise)
+{
+	return bpf_ringbuf_query(&ct_change_rb, BPF_RB_AVAIL_DATA) >= ct_change_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP : otherwise;
+}
+
+static __always_inline __u64 ct_bulk_submit_flags(void)
+{
+	return bpf_ringbuf_query(&ct_bulk_rb, BPF_RB_AVAIL_DATA) >= ct_bulk_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void ct_count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&ct_counters, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+#endif /* CT_MAPS_BPF_H */

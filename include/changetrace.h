@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Records shared by the kernel probes (bpf/) and the collector (user/).
+ * Every record starts with struct ct_hdr so the collector can dispatch on
+ * kind before it looks at the rest. Sizes are fixed so the ring-buffer
+ * reservation is one call per event.
+ */
+#ifndef CHANGETRACE_H
+#define CHANGETRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CT_COMM_LEN        16
+#define CT_FILENAME_LEN    256   /* exec filename as passed to execve */
+#define CT_ARGS_LEN        1024  /* NUL-separated argv, truncated */
+#define CT_LINEAGE_MAX     8     /* ancestors walked in the kernel at exec */
+#define CT_DEPLOY_ID_LEN   64    /* longest deploy id accepted anywhere */
+
+#define CT_TASK_MAP_MAX    131072 /* live attributed processes */
+#define CT_DEPLOY_SLOTS    1024   /* deploys the kernel can name at once */
+/* Slots below CT_KSLOT_FIRST are handed out by the agent (registered
+ * deploys); slots from CT_KSLOT_FIRST up are taken by the exec probe for a
+ * CHANGETRACE_DEPLOY_ID nobody registered, so its descendants inherit a
+ * slot at once, before the collector has even seen the exec. */
+#define CT_KSLOT_FIRST     512
+#define CT_ENV_SCAN_BYTES  4096   /* environment bytes searched at exec */
+#define CT_ENV_VAR         "CHANGETRACE_DEPLOY_ID="
+#define CT_ENV_VAR_LEN     22
+#define CT_CGROUP_DEPTH    32     /* cgroup ancestors checked for a claim */
+#define CT_CGROUP_CLAIMS   4096   /* cgroups claimed by deploys */
+
+/* Ring buffer sizes: bulk carries exec/exit, change carries config and
+ * network-policy changes. They are separate so an exec storm cannot push
+ * out the one firewall change that matters (see README, "two paths"). */
+#define CT_BULK_RB_BYTES   (4u << 20)
+#define CT_CHANGE_RB_BYTES (1u << 20)
+#define CT_BULK_WAKEUP_BYTES (64u << 10) /* wake the collector per 64 KiB of bulk records */
+#define CT_DRAIN_INTERVAL_MS 100         /* ...and drain at least this often */
+
+enum ct_kind {
+	CT_KIND_NONE = 0,
+	CT_KIND_EXEC = 1,
+	CT_KIND_EXIT = 2,
+	CT_KIND_FILE = 3,
+	CT_KIND_NET = 4,
+	CT_KIND_MAX
+};
+
+/* Mirrors changetrace.v1.AttributionMethod. */
+enum ct_attr_method {
+	CT_ATTR_NONE = 0,
+	CT_ATTR_WRAPPER = 1,
+	CT_ATTR_ENVIRONMENT = 2,
+	CT_ATTR_CGROUP = 3,
+	CT_ATTR_INHERITED = 4,
+};
+
+/* Which ring buffer ("path") a record travels on. */
+enum ct_path {
+	CT_PATH_BULK = 0,
+	CT_PATH_CHANGE = 1,
+	CT_PATH_MAX
+};
+
+/* Indexes into the per-CPU counter array `ct_counters`. */
+enum ct_counter {
+	CT_CNT_SEEN_EXEC = 0,
+	CT_CNT_SEEN_EXIT,
+	CT_CNT_SEEN_FILE,
+	CT_CNT_SEEN_NET,
+	CT_CNT_DROP_EXEC,        /* ring buffer full */
+	CT_CNT_DROP_EXIT,
+	CT_CNT_DROP_FILE,
+	CT_CNT_DROP_NET,
+	CT_CNT_TASK_MAP_FULL,    /* an attributed child could not be tracked */
+	CT_CNT_ARGV_FAULT,       /* argv could not be read from user memory */
+	CT_CNT_ENV_FAULT,        /* environment could not be read at exec */
+	CT_CNT_ENV_SLOTS_FULL,   /* unregistered env id: no kernel slot left */
+	CT_CNT_ATTR_ENV,         /* processes attributed from the environment */
+	CT_CNT_ATTR_CGROUP,      /* processes attributed from a cgroup claim */
+	CT_CNT_ENV_UNTRUSTED,    /* env id ignored: caller not root nor --group */
+	CT_CNT_FILE_FAILED,      /* a change to a watched path the kernel refused */
+	CT_CNT_FILE_PATH_TRUNC,  /* a path deeper/longer than one record holds */
+	CT_CNT_MAX
+};
+
+/* Per-deploy-slot flags (ct_deploy_flags), set by the guardrails. A
+ * process of a halted deploy that forks or execs is stopped on the spot,
+ * one of an aborted deploy is killed: nothing escapes a halt by spawning. */
+#define CT_DEPLOY_HALTED  (1u << 0)
+#define CT_DEPLOY_ABORTED (1u << 1)
+
+/* Attribution carried by every live attributed process (task map value). */
+struct ct_task_attr {
+	__u32 deploy_slot;       /* 0 = none; index into the user-side deploy table */
+	__u8  method;            /* enum ct_attr_method of the origin */
+	__u8  inherited;         /* 1 if this process got it from an ancestor */
+	__u16 depth;             /* generations below the origin process */
+	__u32 origin_pid;        /* the process that was tagged */
+	__u32 _pad;
+	__u64 exec_id;           /* exec id of the current image */
+};
+
+struct ct_hdr {
+	__u16 kind;              /* enum ct_kind */
+	__u16 size;              /* bytes of the whole record */
+	__u32 cpu;
+	__u64 ts_ns;             /* bpf_ktime_get_ns() */
+};
+
+/* The acting task, common to all kinds. */
+struct ct_task {
+	__u32 pid;               /* tgid */
+	__u32 tid;
+	__u32 ppid;              /* real_parent tgid */
+	__u32 uid, gid, euid, auid;
+	__u32 pid_ns, mnt_ns, net_ns;
+	__u64 cgroup_id;
+	__u64 start_ns;          /* group leader start_time (boot-relative) */
+	char  comm[CT_COMM_LEN];
+	struct ct_task_attr attr;
+};
+
+struct ct_ancestor {
+	__u32 pid;
+	__u32 _pad;
+	__u64 start_ns;
+	char  comm[CT_COMM_LEN];
+};
+
+struct ct_exec_event {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__u32 old_pid;
+	__u16 args_len;          /* bytes valid in args[] */
+	__u8  args_truncated;
+	__u8  lineage_len;
+	struct ct_ancestor lineage[CT_LINEAGE_MAX];
+	char  filename[CT_FILENAME_LEN];
+	char  args[CT_ARGS_LEN];
+	/* CHANGETRACE_DEPLOY_ID found in the new environment ("" if none), so
+	 * the collector can name a slot the probe assigned itself. */
+	char  env_deploy_id[CT_DEPLOY_ID_LEN];
+};
+
+struct ct_exit_event {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__s32 exit_code;         /* WEXITSTATUS-style code */
+	__s32 signal;            /* terminating signal, 0 if none */
+};
+
+/* ---- network-policy changes (bpf/net.bpf.c, user/event_net.c) ---- */
+
+#define CT_NET_DATA_MAX    8192  /* request bytes copied per event (power of 2) */
+#define CT_NET_ACKS_MAX    16    /* kernel answers read from the socket queue */
+#define CT_NET_IOV_MAX     8     /* iovecs of one sendmsg copied */
+
+/* Where a network-policy record came from. */
+enum ct_net_source {
+	CT_NET_SRC_NETLINK = 1,     /* sendmsg/sendto on a netlink socket */
+	CT_NET_SRC_SETSOCKOPT = 2,  /* iptables/ip6tables/arptables/ebtables-legacy replace */
+	CT_NET_SRC_BPF = 3,         /* bpf(BPF_PROG_ATTACH / BPF_LINK_CREATE) */
+};
+
+/* One NLMSG_ERROR the kernel queued on the sender's socket while it
+ * handled the request (netlink input runs in the sender's context, so
+ * the answer is there before sendmsg returns). */
+struct ct_net_ack {
+	__u32 seq;
+	__s32 error;             /* 0 = ack, negative errno = rejected */
+};
+
+struct ct_net_event {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__u64 sk;                /* socket identity (kernel address, only compared) */
+	__s64 ret;               /* syscall return value */
+	__u16 source;            /* enum ct_net_source */
+	__u16 proto;             /* netlink protocol / setsockopt level / bpf cmd */
+	__u32 optname;           /* setsockopt optname */
+	__u32 req_len;           /* bytes the caller passed (may exceed data_len) */
+	__u16 data_len;          /* bytes valid in data[] */
+	__u8  truncated;         /* data[] holds only the first data_len bytes */
+	__u8  n_acks;            /* valid entries in acks[] */
+	__u8  acks_truncated;    /* more queued answers than acks[] holds */
+	__u8  _pad[7];
+	struct ct_net_ack acks[CT_NET_ACKS_MAX];
+	__u8  data[CT_NET_DATA_MAX]; /* the record ends after data_len bytes */
+};
+
+/* ---- config writes (bpf/file.bpf.c, user/event_file.c) ---- */
+
+#define CT_FILE_PATH_MAX    1024  /* bytes of one path in a record (power of 2) */
+#define CT_FILE_DEPTH       40    /* dentries walked up (mount crossings included) */
+#define CT_WATCH_MAX        256   /* watched inodes (directories or files) */
+#define CT_WATCH_PREFIX_MAX 32    /* watched path prefixes, for path-string syscalls */
+#define CT_WATCH_PREFIX_LEN 128
+
+/* Mirrors changetrace.v1.FileOp, plus record-only operations. */
+enum ct_file_op {
+	CT_FOP_WRITE = 1,        /* opened for write (record: the open) */
+	CT_FOP_CREATE = 2,
+	CT_FOP_TRUNCATE = 3,
+	CT_FOP_RENAME = 4,
+	CT_FOP_UNLINK = 5,
+	CT_FOP_RMDIR = 6,
+	CT_FOP_LINK = 7,
+	CT_FOP_SYMLINK = 8,
+	CT_FOP_CHMOD = 9,
+	CT_FOP_CHOWN = 10,
+	CT_FOP_SETXATTR = 11,
+	CT_FOP_MKDIR = 12,
+	CT_FOP_SYSCTL = 13,
+	CT_FOP_CLOSE = 100,      /* a file opened for write on a watched path was closed */
+};
+
+/* ct_file_event.flags */
+#define CT_FF_CREAT      (1u << 0)  /* open with O_CREAT */
+#define CT_FF_TRUNC      (1u << 1)  /* open with O_TRUNC */
+#define CT_FF_APPEND     (1u << 2)
+#define CT_FF_FD         (1u << 3)  /* path[0] resolved from a struct file (exact) */
+#define CT_FF_TRUNCATED  (1u << 4)  /* a path did not fit; it is cut at the top */
+#define CT_FF_EXCHANGE   (1u << 5)  /* renameat2 RENAME_EXCHANGE */
+#define CT_FF_REMOVEXATTR (1u << 6)
+
+/* A watched inode: the key the kernel matches each dentry walked against. */
+struct ct_watch_key {
+	__u64 ino;
+	__u32 dev;               /* kernel encoding: major << 20 | minor */
+	__u32 _pad;
+};
+
+struct ct_watch_prefix {
+	__u32 len;               /* 0 = unused slot */
+	char  path[CT_WATCH_PREFIX_LEN];
+};
+
+/* A file opened for write on a watched path, keyed by struct file address. */
+struct ct_wfile {
+	__u64 first_write_ns;
+	__u64 last_write_ns;
+	__u32 writes;
+	__u32 tgid;
+};
+
+/*
+ * One config-change record. Paths are as the acting process sees them
+ * (its mount namespace); watch_id/suffix_off let the collector rebuild
+ * the host path: watch path + path0[suffix_off..]. Two paths for
+ * rename/link/symlink: path0 is the target (new name), path1 the source.
+ * The record ends after path0_len + path1_len bytes of paths[].
+ */
+struct ct_file_event {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__u64 file_id;           /* struct file address (only compared), 0 if none */
+	__u64 ino;               /* of the file, when resolved from a struct file */
+	__u32 dev;
+	__u16 op;                /* enum ct_file_op */
+	__u16 flags;             /* CT_FF_* */
+	__s32 ret;
+	__u32 mode;              /* chmod mode / open mode */
+	__u32 uid, gid;          /* chown arguments (-1 = unchanged) */
+	__u32 writes;            /* CLOSE: writes counted while it was open */
+	__u32 watch_id;          /* matched watch + 1; 0 = matched by prefix string */
+	__u32 watch_id1;         /* same, for path1 */
+	__u16 suffix_off;        /* path0 bytes before the part below the watch */
+	__u16 suffix_off1;
+	__u16 path0_len;         /* bytes of path0 in paths[] (no NUL) */
+	__u16 path1_len;         /* bytes of path1, right after path0 */
+	char  xattr[64];         /* setxattr/removexattr name */
+	char  paths[2 * CT_FILE_PATH_MAX];
+};
+
+#endif /* CHANGETRACE_H */

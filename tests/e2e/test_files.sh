@@ -1,0 +1,265 @@
+# Config writes (issue 4): every change under a watched tmp tree, through
+# plain syscalls and real tools, attributed, with digests and diffs.
+
+files_setup() {
+  W=$T/w-$RANDOM
+  mkdir -p "$W"
+  ct_agent_start --watch "$W" "$@"
+}
+# the agent has read every watched file once (the "before" of a first change)
+wait_baseline() {
+  for _ in $(seq 100); do "$CT" status | grep -q 'file_baseline_done=1' && return 0; sleep 0.1; done
+  fail "baseline did not finish"
+}
+# file events on a path (exact)
+on_path() { echo ".kind==\"FILE\" and .file.path==\"$1\""; }
+file_ops() { events ".kind==\"FILE\" and (.file.path | startswith(\"$W/\"))" | jq -r .file.op | tr '\n' ' '; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# wait until no new file event arrived for a moment (changes settle ~50 ms)
+settle() {
+  local n=-1 m
+  for _ in $(seq 30); do
+    m=$(count_events '.kind=="FILE"')
+    [ "$m" -eq "$n" ] && return 0
+    n=$m; sleep 0.3
+  done
+}
+
+# burst: the same syscalls with no pause coalesce (a file written and
+# renamed at once is a temp file: one RENAME carries its writes)
+test_plain_syscalls_burst_coalesces() {
+  files_setup
+  "$BUILD/tests/ct_fileops" "$W"
+  wait_events "$(on_path "$W/sub")" 2
+  settle
+  assert_eq "$(file_ops)" "RENAME CHMOD CHOWN SETXATTR MKDIR LINK SYMLINK TRUNCATE UNLINK UNLINK UNLINK RMDIR "
+  assert_eq "$(events "$(on_path "$W/renamed.conf") and .file.op==\"RENAME\"" | jq -r .file.writes)" 3
+  ct_agent_stop
+}
+
+test_plain_syscalls_each_operation() {
+  files_setup
+  "$BUILD/tests/ct_fileops" "$W" 150
+  wait_events "$(on_path "$W/sub")" 2
+  settle
+  local ops; ops=$(file_ops)
+  # one event per step of ct_fileops, in order; nothing for the failed unlink
+  assert_eq "$ops" "CREATE WRITE RENAME CHMOD CHOWN SETXATTR TRUNCATE TRUNCATE MKDIR LINK SYMLINK UNLINK UNLINK UNLINK RMDIR "
+  # the rewrite (O_TRUNC): before is what the create left, after what is there now
+  local c1 c2
+  c1=$(events "$(on_path "$W/created.conf") and .file.op==\"CREATE\"")
+  c2=$(events "$(on_path "$W/created.conf") and .file.op==\"WRITE\"")
+  assert_eq "$(jq -r .file.sha256_after <<<"$c1")" "$(printf 'one\ntwo\n' | sha256sum | cut -d' ' -f1)"
+  assert_eq "$(jq -r .file.writes <<<"$c1")" 2
+  assert_eq "$(jq -r .file.sha256_before <<<"$c2")" "$(jq -r .file.sha256_after <<<"$c1")"
+  assert_eq "$(jq -r .file.sha256_after <<<"$c2")" "$(printf 'three\n' | sha256sum | cut -d' ' -f1)"
+  # renameat2 with dirfds: both names resolved to absolute paths
+  assert_eq "$(events "$(on_path "$W/renamed.conf") and .file.op==\"RENAME\"" | jq -r .file.old_path)" "$W/created.conf"
+  # chmod carries the new mode; ".." resolved; the acting process is ct_fileops
+  assert_eq "$(events "$(on_path "$W/renamed.conf") and .file.op==\"CHMOD\"" | jq -r '.file.mode % 512')" 384
+  assert_eq "$(events "$(on_path "$W/renamed.conf") and .file.op==\"UNLINK\"" | jq -r .process.comm)" ct_fileops
+  assert_eq "$(events "$(on_path "$W/sub/hard.conf") and .file.op==\"LINK\"" | jq -r .file.old_path)" "$W/renamed.conf"
+  assert_eq "$(events "$(on_path "$W/sub/sym.conf") and .file.op==\"SYMLINK\"" | jq -r .file.old_path)" "../renamed.conf"
+  ct_agent_stop
+}
+
+test_real_tools_attributed_to_the_deploy() {
+  W=$T/w-tools
+  mkdir -p "$W"
+  printf 'port=80\nhost=a\n' > "$W/app.conf"
+  ct_agent_start --watch "$W"
+  wait_baseline
+  "$CT" run --deploy files-tools-1 --author file-tests --ai-tool claude-code -- sh -c "
+    echo 'x=1' > '$W/redir.conf'
+    cp '$W/app.conf' '$W/copy.conf'
+    sed -i 's/port=80/port=8080/' '$W/app.conf'
+    install -m 600 '$W/copy.conf' '$W/installed.conf'
+    echo appended | tee -a '$W/installed.conf' >/dev/null
+    sleep 0.3   # a file renamed at once after its write is a temp file
+    mv '$W/copy.conf' '$W/moved.conf'"
+  wait_events "$(on_path "$W/moved.conf")" 1
+  settle
+  local dep='.attribution.deploy_id=="files-tools-1"'
+  assert_eq "$(count_events ".kind==\"FILE\" and ($dep | not) and (.file.path | startswith(\"$W/\"))")" 0 "every change attributed"
+  assert_eq "$(events "$(on_path "$W/redir.conf") and $dep" | jq -r .file.op)" CREATE
+  assert_eq "$(events "$(on_path "$W/copy.conf") and $dep" | jq -r '.file.op + " " + .process.comm')" "CREATE cp"
+  # sed -i: write a temp file, rename it over the target: one change on the target
+  local s; s=$(events "$(on_path "$W/app.conf") and $dep")
+  assert_eq "$(wc -l <<<"$s")" 1 "sed -i is one event"
+  assert_eq "$(jq -r '.file.op + " " + .process.comm' <<<"$s")" "RENAME sed"
+  assert_eq "$(jq -r .file.sha256_before <<<"$s")" "$(printf 'port=80\nhost=a\n' | sha256sum | cut -d' ' -f1)"
+  assert_eq "$(jq -r .file.sha256_after <<<"$s")" "$(sha "$W/app.conf")"
+  assert_eq "$(events "$(on_path "$W/installed.conf") and $dep" | jq -r .process.comm | tr '\n' ' ')" "install tee "
+  assert_eq "$(events "$(on_path "$W/moved.conf") and $dep" | jq -r '.file.op + " " + .file.old_path')" "RENAME $W/copy.conf"
+  # the sed temp file itself is not reported on its own
+  assert_eq "$(count_events ".kind==\"FILE\" and (.file.path | contains(\"/sed\"))")" 0
+  ct_agent_stop
+}
+
+test_rename_from_unwatched_dir_into_watched() {
+  files_setup
+  mkdir -p "$T/staging"
+  printf 'new config\n' > "$T/staging/drop.conf"
+  mv "$T/staging/drop.conf" "$W/drop.conf"
+  wait_events "$(on_path "$W/drop.conf")" 1
+  local e; e=$(events "$(on_path "$W/drop.conf")")
+  assert_eq "$(jq -r .file.op <<<"$e")" RENAME
+  assert_eq "$(jq -r .file.old_path <<<"$e")" "$T/staging/drop.conf"
+  assert_eq "$(jq -r .file.sha256_after <<<"$e")" "$(sha "$W/drop.conf")"
+  # and out again: still seen, the watched name is the old path
+  mv "$W/drop.conf" "$T/staging/back.conf"
+  wait_events ".kind==\"FILE\" and .file.old_path==\"$W/drop.conf\"" 1
+  ct_agent_stop
+}
+
+test_unwatched_writes_produce_nothing() {
+  files_setup
+  mkdir -p "$T/unwatched"
+  for i in $(seq 50); do echo "$i" > "$T/unwatched/f$i"; mv "$T/unwatched/f$i" "$T/unwatched/g$i"; done
+  rm -rf "$T/unwatched"
+  echo marker > "$W/after.conf"
+  wait_events "$(on_path "$W/after.conf")" 1
+  assert_eq "$(count_events ".kind==\"FILE\" and (.file.path | contains(\"/unwatched\"))")" 0
+  ct_agent_stop
+}
+
+test_thousand_rapid_writes_coalesce() {
+  files_setup
+  # one process, 1000 writes through one open file
+  python3 -c "
+import os
+fd = os.open('$W/burst.conf', os.O_WRONLY | os.O_CREAT, 0o644)
+for i in range(1000): os.write(fd, b'%d\n' % i)
+os.close(fd)"
+  # and 1000 open/append/close cycles by one shell
+  sh -c "for i in \$(seq 1000); do echo \$i >> '$W/appended.conf'; done"
+  wait_events "$(on_path "$W/appended.conf")" 1
+  settle
+  assert_eq "$(count_events "$(on_path "$W/burst.conf")")" 1
+  assert_eq "$(events "$(on_path "$W/burst.conf")" | jq -r .file.writes)" 1000
+  assert_eq "$(events "$(on_path "$W/burst.conf")" | jq -r .file.sha256_after)" "$(sha "$W/burst.conf")"
+  assert_eq "$(count_events "$(on_path "$W/appended.conf")")" 1
+  assert_eq "$(events "$(on_path "$W/appended.conf")" | jq -r .file.sha256_after)" "$(sha "$W/appended.conf")"
+  "$CT" status | grep -q 'file_coalesced=[1-9]' || fail "coalescing not counted"
+  ct_agent_stop
+}
+
+test_private_mount_namespace_bind_mount() {
+  command -v unshare >/dev/null || skip "no unshare"
+  files_setup
+  mkdir -p "$T/bindpt"
+  # a container-like view: the watched dir bind-mounted elsewhere in a
+  # private mount namespace; the host path is still the watched one
+  unshare -m --propagation private sh -c "mount --bind '$W' '$T/bindpt' && echo inside > '$T/bindpt/ns.conf'"
+  wait_events "$(on_path "$W/ns.conf")" 1
+  local e; e=$(events "$(on_path "$W/ns.conf")")
+  assert_eq "$(jq -r .file.ns_path <<<"$e")" "$T/bindpt/ns.conf"
+  assert_eq "$(jq -r .file.op <<<"$e")" CREATE
+  ct_agent_stop
+}
+
+test_diff_is_byte_exact() {
+  files_setup
+  printf 'line 1\nline 2\nline 3\n' > "$W/d.conf"
+  cp "$W/d.conf" "$T/d.before"
+  wait_baseline
+  printf 'line 1\nline two\nline 3\nline 4\n' > "$W/d.conf"
+  wait_events "$(on_path "$W/d.conf") and .file.op==\"WRITE\"" 1
+  local id; id=$(events "$(on_path "$W/d.conf") and .file.op==\"WRITE\"" | jq -r .event_id)
+  ct_agent_stop
+  "$CT" diff --store "$T/store" "$id" > "$T/got.diff" || true
+  diff -u --label "a$W/d.conf" --label "b$W/d.conf" "$T/d.before" "$W/d.conf" > "$T/want.diff" || true
+  cmp "$T/got.diff" "$T/want.diff" || fail "diff differs: $(cat "$T/got.diff")"
+  # a created file diffs against /dev/null; bad ids are refused cleanly
+  set +e
+  "$CT" diff --store "$T/store" "zz;rm" >/dev/null 2>&1; assert_eq $? 2
+  "$CT" diff --store "$T/store" "0000000000000000-1" >/dev/null 2>&1; assert_eq $? 1
+  set -e
+}
+
+test_binary_and_large_files_keep_digests_only() {
+  files_setup --content-max 4
+  head -c 8192 /dev/urandom > "$T/big"
+  cp "$T/big" "$W/big.bin"
+  wait_events "$(on_path "$W/big.bin")" 1
+  local e; e=$(events "$(on_path "$W/big.bin")")
+  assert_eq "$(jq -r .file.content_kept <<<"$e")" null
+  assert_eq "$(jq -r .file.sha256_after <<<"$e")" "$(sha "$T/big")"
+  assert_eq "$(jq -r .file.size_after <<<"$e")" 8192
+  ct_agent_stop
+  "$CT" diff --store "$T/store" "$(jq -r .event_id <<<"$e")" | grep -q "content not kept" || fail "diff should say content not kept"
+}
+
+test_sysctl_write_in_a_test_netns() {
+  command -v ip >/dev/null || skip "no ip"
+  local ns=ct-test-$$-f$RANDOM
+  ip netns add "$ns" || fail "ip netns add"
+  files_setup
+  ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+  wait_events '.kind=="FILE" and .file.path=="/proc/sys/net/ipv4/ip_forward"' 1
+  local e; e=$(events '.kind=="FILE" and .file.path=="/proc/sys/net/ipv4/ip_forward"')
+  assert_eq "$(jq -r .file.op <<<"$e")" SYSCTL
+  ip netns del "$ns"
+  ct_agent_stop
+}
+
+test_watch_flags_validated() {
+  need_root
+  set +e
+  out=$("$CT" agent --quiet --socket "$T/x.sock" --watch relative/path 2>&1); assert_eq $? 2
+  assert_contains "$out" "not absolute"
+  printf '/tmp\nrelative\n' > "$T/list"
+  out=$("$CT" agent --quiet --socket "$T/x.sock" --watch-list "$T/list" 2>&1); assert_eq $? 2
+  assert_contains "$out" "list:2:"
+  out=$("$CT" agent --quiet --socket "$T/x.sock" --content-max -1 2>&1); assert_eq $? 2
+  set -e
+}
+
+test_deploy_show_footprint_with_files_and_scope() {
+  files_setup
+  mkdir -p "$W/app" "$W/other"
+  "$CT" deploy start --id fp-files-1 --author me --ai-tool claude-code --approved-by bob --scope "$W/app" >/dev/null
+  "$CT" run --deploy fp-files-1 -- sh -c "echo 1 > '$W/app/a.conf'; echo 2 > '$W/other/b.conf'"
+  wait_events "$(on_path "$W/other/b.conf")" 1
+  settle
+  ct_agent_stop
+  local out; out=$("$CT" deploy show fp-files-1 --store "$T/store")
+  assert_contains "$out" "files changed:        2 changes to 2 paths"
+  assert_contains "$out" "outside scope:        1 file changes"
+  grep -F "$W/other/b.conf" <<<"$out" | grep -q OUT-OF-SCOPE || fail "b.conf not out of scope: $out"
+  grep -F "$W/app/a.conf" <<<"$out" | grep -q OUT-OF-SCOPE && fail "a.conf is in scope: $out"
+  # the event ids shown are the ones `diff` takes
+  local id; id=$(grep -F "$W/app/a.conf" <<<"$out" | awk '{print $1}')
+  "$CT" diff --store "$T/store" "$id" | grep -q '^+1$' || fail "diff of $id"
+}
+
+test_blame_and_path_filter_on_real_changes() {
+  files_setup
+  echo v1 > "$W/b.conf"
+  wait_events "$(on_path "$W/b.conf")" 1
+  "$CT" run --deploy blame-1 --author blame-tests -- sh -c "echo v2 > '$W/b.conf'"
+  wait_events "$(on_path "$W/b.conf") and .attribution.deploy_id==\"blame-1\"" 1
+  echo other > "$W/c.conf"
+  wait_events "$(on_path "$W/c.conf")" 1
+  settle
+  ct_agent_stop
+  local out; out=$("$CT" blame --store "$T/store" "$W/b.conf")
+  assert_eq "$(grep -c FILE <<<"$out")" 2 "two changes to b.conf: $out"
+  # newest first: the deploy's change, then the drift
+  head -1 <<<"$out" | grep -q 'deploy=blame-1' || fail "newest first: $out"
+  assert_eq "$("$CT" query --store "$T/store" --path "$W/*.conf" --json | jq -r .file.path | sort -u | tr '\n' ' ')" "$W/b.conf $W/c.conf "
+  assert_eq "$("$CT" query --store "$T/store" --path "$W/c.*" --json | wc -l)" 1
+}
+
+test_watch_list_file_and_watch_only() {
+  W=$T/wl-$RANDOM
+  mkdir -p "$W" "$T/not-listed"
+  printf '# config paths\n  %s   # trailing comment\n\n' "$W" > "$T/watch.list"
+  ct_agent_start --watch-only --watch-list "$T/watch.list"
+  "$CT" status | grep -q 'file_watch_paths=1 ' || fail "only the listed path is watched: $("$CT" status | grep -o 'file_watch_paths=[0-9]*')"
+  echo x > "$T/not-listed/a.conf"
+  echo y > "$W/listed.conf"
+  wait_events "$(on_path "$W/listed.conf")" 1
+  assert_eq "$(count_events '.kind=="FILE" and (.file.path | contains("/not-listed/"))')" 0
+  ct_agent_stop
+}

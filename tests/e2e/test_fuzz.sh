@@ -1,0 +1,15 @@
+# Short libFuzzer runs of every harness in tests/fuzz (make fuzz runs them
+# longer): the control-socket decoder, the store reader, the netlink
+# decoder, the policy parser and the watch-list parser, built with
+# ASan/UBSan. CT_FUZZ_SECONDS (default 5) per harness.
+
+fuzz_one() {
+  [ -x "$BUILD/fuzz/fuzz_$1" ] || skip "fuzzer not built (make fuzzers: clang with -fsanitize=fuzzer)"
+  FUZZ_SECONDS=${CT_FUZZ_SECONDS:-5} tests/fuzz/run.sh "$1" | tee /dev/stderr | grep -q "^ok fuzz_$1"
+}
+
+test_fuzz_control_socket_decoder() { fuzz_one control; }
+test_fuzz_store_reader() { fuzz_one store; }
+test_fuzz_netlink_decoder() { fuzz_one netlink; }
+test_fuzz_policy_parser() { fuzz_one policy; }
+test_fuzz_watch_list_parser() { fuzz_one watchlist; }

@@ -1,0 +1,274 @@
+# Network-policy changes (issue 5), on the real kernel, only inside network
+# namespaces this file creates (and deletes in teardown_file).
+P=$BUILD/tests
+
+setup_file() {
+  need_root || return 1
+  command -v nft >/dev/null && command -v ip >/dev/null || return 1
+  NS=ct-test-$$-a
+  ip netns add "$NS" || return 1
+  echo "$NS" > "$T/ns"
+  # made before the agent starts, so the agent knows its ruleset "before"
+  ct_agent_start
+}
+
+teardown_file() {
+  ct_agent_stop
+  [ -s "$T/ns" ] && ip netns del "$(cat "$T/ns")" 2>/dev/null
+  for n in $(cat "$T/ns.extra" 2>/dev/null); do ip netns del "$n" 2>/dev/null; done
+  return 0
+}
+
+ns() { cat "$T/ns"; }
+ns_inode() { stat -L -c %i "/run/netns/$(ns)"; }
+# in NS as deploy D: nsx D cmd...
+nsx() { local d=$1; shift; "$CT" run --deploy "$d" --author net-tests -- ip netns exec "$(ns)" "$@"; }
+net_of() { echo ".kind==\"NET\" and .attribution.deploy_id==\"$1\""; }
+
+# every NET event of deploy D is in the test namespace and named
+assert_all_in_ns() {
+  local f; f=$(net_of "$1")
+  assert_eq "$(count_events "$f and .net.netns_inode!=$(ns_inode)")" 0 "events outside the test netns"
+  assert_eq "$(count_events "$f and .net.netns_name!=\"$(ns)\"")" 0 "netns name"
+}
+
+test_net_probes_attached() {
+  local s; s=$("$CT" status --json)
+  for p in ct_net_sendmsg_enter ct_net_sendmsg_exit ct_net_sendto_exit ct_net_setsockopt_exit ct_net_bpf_exit; do
+    assert_eq "$(jq -r ".status.probes[] | select(.name==\"$p\") | .attached" <<<"$s")" true "$p attached"
+  done
+}
+
+test_nft_table_chain_rule_setelem() {
+  local d=nft-1 f h
+  nsx $d nft add table inet ct1
+  nsx $d nft add chain inet ct1 in '{ type filter hook input priority 0; policy accept; }'
+  nsx $d nft add rule inet ct1 in tcp dport 2222 accept
+  nsx $d nft add set inet ct1 allow '{ type ipv4_addr; }'
+  nsx $d nft add element inet ct1 allow '{ 192.0.2.1, 192.0.2.2 }'
+  nsx $d nft delete element inet ct1 allow '{ 192.0.2.1 }'
+  h=$(ip netns exec "$(ns)" nft -a list chain inet ct1 in | sed -n 's/.*dport 2222 accept # handle \([0-9]*\).*/\1/p')
+  [ -n "$h" ] || fail "no rule handle"
+  nsx $d nft delete rule inet ct1 in handle "$h"
+  nsx $d nft delete chain inet ct1 in
+  nsx $d nft delete table inet ct1
+  f=$(net_of $d)
+  wait_events "$f" 9
+  sleep 0.3
+  assert_eq "$(count_events "$f")" 9 "one event per change"
+  assert_eq "$(count_events "$f and .net.subsystem==\"NFTABLES\" and .net.family==\"inet\" and .net.table==\"ct1\"")" 9
+  assert_eq "$(count_events "$f and .net.object_type==\"table\" and .net.op==\"ADD\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"chain\" and .net.chain==\"in\" and .net.op==\"ADD\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"rule\" and .net.chain==\"in\" and .net.op==\"ADD\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"set\" and .net.set==\"allow\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"setelem\" and .net.op==\"ADD\" and (.net.detail|contains(\"2 elements\"))")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"setelem\" and .net.op==\"DELETE\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"rule\" and .net.op==\"DELETE\" and (.net.handle|tostring)==\"$h\"")" 1
+  assert_eq "$(count_events "$f and .net.object_type==\"table\" and .net.op==\"DELETE\"")" 1
+  assert_eq "$(count_events "$f and .net.acceptance==\"no-error\"")" 9 "nft batches: no error queued"
+  assert_eq "$(count_events "$f and .process.comm==\"nft\"")" 9
+  assert_all_in_ns $d
+  # the ruleset before/after, taken in the namespace: the rule add shows it
+  local e; e=$(events "$f and .net.object_type==\"rule\" and .net.op==\"ADD\"")
+  assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+		tcp dport 2222 accept"
+  assert_contains "$(jq -r .net.ruleset_after <<<"$e")" "tcp dport 2222 accept"
+  [[ "$(jq -r '.net.ruleset_before // ""' <<<"$e")" != *"dport 2222"* ]] || fail "before has the rule"
+  assert_contains "$(jq -r .net.summary <<<"$e")" "nft add rule inet ct1 in"
+  # the table's first add has a before too (the namespace was primed)
+  e=$(events "$f and .net.object_type==\"table\" and .net.op==\"ADD\"")
+  assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+table inet ct1 {"
+}
+
+test_nft_batch_file_many_changes() {
+  local d=nftb-1 f=$T/batch.nft
+  {
+    echo "add table ip ctb"
+    echo "add chain ip ctb fw { type filter hook forward priority 0; }"
+    for i in $(seq 1 30); do echo "add rule ip ctb fw tcp dport $((10000 + i)) drop"; done
+    echo "add set ip ctb s { type ipv4_addr; }"
+    echo "add element ip ctb s { 198.51.100.1, 198.51.100.2, 198.51.100.3 }"
+  } > "$f"
+  nsx $d nft -f "$f"
+  wait_events "$(net_of $d)" 34
+  sleep 0.3
+  assert_eq "$(count_events "$(net_of $d)")" 34 "each change of the batch is an event"
+  assert_eq "$(count_events "$(net_of $d) and .net.object_type==\"rule\" and .net.table==\"ctb\" and .net.chain==\"fw\"")" 30
+  assert_eq "$(count_events "$(net_of $d) and .net.batch_count==34")" 34
+  assert_eq "$(events "$(net_of $d)" | jq -s 'map(.net.batch_index // 0) | sort | . == [range(0;34)]')" true "batch indexes"
+  # the ruleset travels once per request
+  assert_eq "$(count_events "$(net_of $d) and (.net.ruleset_after // \"\") != \"\"")" 1
+  assert_all_in_ns $d
+  ip netns exec "$(ns)" nft delete table ip ctb
+}
+
+test_rejected_requests_are_not_changes() {
+  local d=rej-1 before after
+  before=$("$CT" status --json | jq '.status.counters[] | select(.name=="net_rejected") | .value // 0')
+  nsx $d nft delete table inet ct-nonexistent 2>/dev/null && fail "nft should fail"
+  nsx $d nft add rule inet ct-nonexistent c tcp dport 1 accept 2>/dev/null && fail "nft should fail"
+  nsx $d ip route del 203.0.113.0/24 2>/dev/null && fail "ip route del should fail"
+  nsx $d ip link del ct-missing0 2>/dev/null && fail "ip link del should fail"
+  # a marker to know the agent has processed everything before it
+  nsx $d nft add table inet ctrej
+  wait_events "$(net_of $d)" 1
+  sleep 0.3
+  assert_eq "$(count_events "$(net_of $d)")" 1 "only the accepted request is a change"
+  assert_eq "$(events "$(net_of $d)" | jq -r .net.table)" ctrej
+  after=$("$CT" status --json | jq '.status.counters[] | select(.name=="net_rejected") | .value // 0')
+  assert_ge "$after" $((before + 3)) "rejected requests are counted"
+  ip netns exec "$(ns)" nft delete table inet ctrej
+}
+
+test_read_only_commands_produce_nothing() {
+  local d=ro-1
+  ip netns exec "$(ns)" nft add table inet ctro
+  nsx $d nft list ruleset >/dev/null
+  nsx $d nft list tables >/dev/null
+  nsx $d ip route show >/dev/null
+  nsx $d ip -6 route show >/dev/null
+  nsx $d ip link show >/dev/null
+  nsx $d ip addr show >/dev/null
+  nsx $d ip rule show >/dev/null
+  nsx $d ip xfrm policy show >/dev/null
+  nsx $d tc qdisc show >/dev/null
+  nsx $d ip neigh show >/dev/null
+  # marker
+  nsx $d nft delete table inet ctro
+  wait_events "$(net_of $d)" 1
+  sleep 0.3
+  assert_eq "$(count_events "$(net_of $d)")" 1 "only the delete"
+  assert_eq "$(events "$(net_of $d)" | jq -r .net.op)" DELETE
+}
+
+test_ip_link_addr_route() {
+  local d=ip-1 f
+  nsx $d ip link add ctv0 type veth peer name ctv1
+  nsx $d ip link set ctv0 up
+  nsx $d ip link set ctv0 mtu 1400
+  nsx $d ip addr add 192.0.2.10/24 dev ctv0
+  nsx $d ip route add 198.51.100.0/24 via 192.0.2.1
+  nsx $d ip route add default via 192.0.2.1 table 100
+  nsx $d ip rule add from 192.0.2.0/24 lookup 100
+  nsx $d ip route del 198.51.100.0/24 via 192.0.2.1
+  nsx $d ip link del ctv0
+  f=$(net_of $d)
+  wait_events "$f" 9
+  sleep 0.3
+  assert_eq "$(count_events "$f")" 9
+  assert_eq "$(count_events "$f and .net.subsystem==\"LINK\" and .net.op==\"ADD\" and .net.device==\"ctv0\" and (.net.detail|contains(\"kind veth\"))")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"LINK\" and .net.op==\"SET\" and .net.device==\"ctv0\" and .net.detail==\"up\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"LINK\" and (.net.detail|contains(\"mtu 1400\"))")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"ADDRESS\" and .net.destination==\"192.0.2.10/24\" and .net.device==\"ctv0\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"ROUTE\" and .net.op==\"ADD\" and .net.destination==\"198.51.100.0/24\" and .net.gateway==\"192.0.2.1\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"ROUTE\" and .net.destination==\"default\" and .net.table==\"100\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"RULE\" and .net.op==\"ADD\" and .net.table==\"100\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"ROUTE\" and .net.op==\"DELETE\"")" 1
+  assert_eq "$(count_events "$f and .net.subsystem==\"LINK\" and .net.op==\"DELETE\"")" 1
+  assert_eq "$(count_events "$f and .net.acceptance==\"acked\"")" 9 "ip asks for acks"
+  assert_all_in_ns $d
+  # the acting process and its lineage
+  local e; e=$(events "$f and .net.subsystem==\"ADDRESS\"")
+  assert_eq "$(jq -r .process.comm <<<"$e")" ip
+  assert_ge "$(jq '.process.lineage | length' <<<"$e")" 1 "lineage"
+}
+
+test_tc_qdisc() {
+  local d=tc-1
+  ip -n "$(ns)" link add ctq0 type veth peer name ctq1
+  nsx $d tc qdisc add dev ctq0 root handle 1: htb default 10
+  nsx $d tc qdisc del dev ctq0 root
+  wait_events "$(net_of $d)" 2
+  assert_eq "$(count_events "$(net_of $d) and .net.subsystem==\"TC\" and .net.object_type==\"qdisc\" and .net.op==\"ADD\" and .net.device==\"ctq0\" and (.net.detail|contains(\"kind htb\"))")" 1
+  assert_eq "$(count_events "$(net_of $d) and .net.object_type==\"qdisc\" and .net.op==\"DELETE\"")" 1
+  assert_all_in_ns $d
+  ip -n "$(ns)" link del ctq0
+}
+
+test_xfrm_policy() {
+  local d=xfrm-1
+  nsx $d ip xfrm policy add src 10.0.0.0/24 dst 10.1.0.0/24 dir out action allow
+  nsx $d ip xfrm policy del src 10.0.0.0/24 dst 10.1.0.0/24 dir out
+  wait_events "$(net_of $d)" 2
+  assert_eq "$(count_events "$(net_of $d) and .net.subsystem==\"XFRM\" and .net.object_type==\"policy\" and .net.op==\"ADD\" and .net.destination==\"10.1.0.0/24\" and (.net.detail|contains(\"dir out\"))")" 1
+  assert_eq "$(count_events "$(net_of $d) and .net.object_type==\"policy\" and .net.op==\"DELETE\"")" 1
+  assert_all_in_ns $d
+}
+
+test_iptables_nft() {
+  command -v iptables-nft >/dev/null || skip "no iptables-nft"
+  local d=iptn-1
+  nsx $d iptables-nft -A INPUT -p tcp --dport 8081 -j ACCEPT
+  nsx $d iptables-nft -D INPUT -p tcp --dport 8081 -j ACCEPT
+  wait_events "$(net_of $d) and .net.object_type==\"rule\"" 2
+  assert_eq "$(count_events "$(net_of $d) and .net.object_type==\"rule\" and .net.op==\"ADD\" and .net.family==\"ip\" and .net.table==\"filter\" and .net.chain==\"INPUT\"")" 1
+  assert_eq "$(count_events "$(net_of $d) and .net.object_type==\"rule\" and .net.op==\"DELETE\" and .net.chain==\"INPUT\"")" 1
+  # the ruleset diff travels on the request's first object
+  assert_contains "$(events "$(net_of $d)" | jq -r '.net.ruleset_diff // ""')" "+		tcp dport 8081"
+  assert_all_in_ns $d
+  ip netns exec "$(ns)" iptables-nft -F 2>/dev/null || true
+}
+
+test_iptables_legacy() {
+  [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
+  ip netns exec "$(ns)" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
+  local d=iptl-1
+  nsx $d iptables-legacy -A INPUT -p tcp --dport 8082 -j ACCEPT
+  nsx $d iptables-legacy -D INPUT -p tcp --dport 8082 -j ACCEPT
+  nsx $d ip6tables-legacy -A INPUT -p tcp --dport 8082 -j ACCEPT 2>/dev/null || true
+  wait_events "$(net_of $d)" 2
+  assert_ge "$(count_events "$(net_of $d) and .net.subsystem==\"IPTABLES_LEGACY\" and .net.op==\"REPLACE\" and .net.table==\"filter\" and .net.family==\"ip\" and .net.acceptance==\"syscall\"")" 2
+  assert_all_in_ns $d
+  ip netns exec "$(ns)" iptables-legacy -F 2>/dev/null || true
+  ip netns exec "$(ns)" ip6tables-legacy -F 2>/dev/null || true
+}
+
+test_unattributed_change_is_drift() {
+  ip netns exec "$(ns)" nft add table inet ctdrift
+  ip netns exec "$(ns)" nft delete table inet ctdrift
+  wait_events ".kind==\"NET\" and .net.table==\"ctdrift\"" 2
+  assert_eq "$(count_events ".kind==\"NET\" and .net.table==\"ctdrift\" and .attribution.drift==true")" 2
+  # the summary is one readable line
+  assert_eq "$(events ".kind==\"NET\" and .net.table==\"ctdrift\"" | head -n1 | jq -r .net.summary)" "nft add table inet ctdrift"
+}
+
+# runs last (tests run in name order)
+test_zz_net_status_counters() {
+  local s; s=$("$CT" status --json)
+  assert_ge "$(jq '.status.seen[] | select(.name=="net") | .value' <<<"$s")" 20 "net seen"
+  assert_eq "$(jq '.status.dropped[] | select(.name=="net") | .value // 0' <<<"$s")" 0 "net dropped"
+  assert_ge "$(jq '.status.counters[] | select(.name=="net_ruleset_snapshots") | .value' <<<"$s")" 5
+  assert_eq "$(jq '.status.counters[] | select(.name=="net_ruleset_failures") | .value // 0' <<<"$s")" 0
+}
+
+# An XDP program attached through netlink (IFLA_XDP in a link request).
+test_xdp_attach_via_netlink() {
+  command -v clang >/dev/null || skip "no clang"
+  local d=xdp-1 inc=/usr/include/$(uname -m)-linux-gnu
+  printf '%s\n' '#include <linux/bpf.h>' \
+    '__attribute__((section("xdp"), used)) int pass(struct xdp_md *c) { return XDP_PASS; }' \
+    '__attribute__((section("license"), used)) char _license[] = "GPL";' > "$T/xdp.c"
+  clang -O2 -target bpf -I"$inc" -c "$T/xdp.c" -o "$T/xdp.o" || skip "cannot build an XDP object"
+  ip -n "$(ns)" link add ctx0 type veth peer name ctx1
+  nsx $d ip link set dev ctx0 xdpgeneric obj "$T/xdp.o" sec xdp
+  nsx $d ip link set dev ctx0 xdpgeneric off
+  wait_events "$(net_of $d)" 2
+  assert_eq "$(count_events "$(net_of $d) and .net.subsystem==\"LINK\" and .net.device==\"ctx0\" and .net.detail==\"xdp attach\"")" 1
+  assert_eq "$(count_events "$(net_of $d) and .net.detail==\"xdp detach\"")" 1
+  assert_all_in_ns $d
+  ip -n "$(ns)" link del ctx0
+}
+
+# A program attached with bpf(BPF_LINK_CREATE, BPF_XDP) on a test interface.
+test_bpf_link_create_xdp() {
+  local d=bpfl-1
+  ip -n "$(ns)" link add ctb0 type veth peer name ctb1
+  nsx $d "$P/ct_xdp_link" ctb0 || fail "ct_xdp_link failed"
+  wait_events "$(net_of $d)" 1
+  local e; e=$(events "$(net_of $d)")
+  assert_eq "$(jq -r .net.subsystem <<<"$e")" BPF
+  assert_eq "$(jq -r .net.detail <<<"$e")" "link_create xdp"
+  assert_eq "$(jq -r .net.device <<<"$e")" ctb0 "ifindex resolved in the namespace"
+  assert_eq "$(jq -r .net.acceptance <<<"$e")" syscall
+  assert_all_in_ns $d
+  ip -n "$(ns)" link del ctb0
+}

