@@ -89,6 +89,7 @@ ct_track_pid() { echo "$1" >> "$T/agent.pids"; }
 
 ct_agent_stop() {
   [ -n "${AGENT_PID:-}" ] || return 0
+  kill -CONT "$AGENT_PID" 2>/dev/null   # a test may have frozen it
   kill -TERM "$AGENT_PID" 2>/dev/null
   wait "$AGENT_PID" 2>/dev/null
   local rc=$?

@@ -3,7 +3,9 @@
 test_bulk_overload_is_counted_and_reported_as_gaps() {
   # a deliberately tiny bulk ring (4 KiB: two exec records) under an exec storm
   ct_agent_start --bulk-buffer 4
+  kill -STOP "$AGENT_PID"   # frozen collector: the ring overflows on any machine
   "$BUILD/tests/ct_storm" 3000 4
+  kill -CONT "$AGENT_PID"
   sleep 2.5   # the 1 s housekeeping tick turns drops into GAP events
   local s; s=$("$CT" status --json)
   local seen dropped emitted gaps
@@ -70,12 +72,16 @@ test_tiny_change_path_gaps_match_losses() {
   local W=$T/tiny-w
   mkdir -p "$W"
   ct_agent_start --change-buffer 4 --watch-only --watch "$W"
+  # Freeze the collector while the writes happen, so the 4 KiB ring overflows however fast
+  # this machine drains it (the kernel side keeps recording and counting meanwhile).
+  kill -STOP "$AGENT_PID"
   python3 -c "
 import os
 for i in range(3000):
     fd = os.open('$W/t%d.conf' % i, os.O_WRONLY | os.O_CREAT, 0o644)
     os.write(fd, b'x')
     os.close(fd)"
+  kill -CONT "$AGENT_PID"
   sleep 2.5   # the 1 s housekeeping tick turns drops into GAP events
   local s; s=$("$CT" status --json)
   local seen dropped records gaps
