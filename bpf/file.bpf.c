@@ -284,6 +284,112 @@ static __always_inline void resolve_path(struct ct_file_scratch *s, struct dentr
 	out->truncated |= b.truncated;
 }
 
+/* ------------------------------------------- unwatched-directory cache */
+
+/*
+ * Most writes on a host land in directories with no watched ancestor (logs,
+ * databases, /tmp). Walking to the root to learn that again on every open
+ * is most of the cost of an unwatched write, so "no watch above this
+ * directory" is remembered per (mount, directory) and trusted only while
+ * ct_walk_gen is unchanged. The generation moves whenever an ancestry may
+ * have changed: any rename (a directory may have moved under a watch), any
+ * change of the mount tree, and every watch-list install by the agent. The
+ * inode kept with the verdict guards against a freed dentry's address
+ * being reused; the mount is named by its never-reused id where the kernel
+ * has one.
+ */
+__u32 ct_walk_gen;
+/* Set by the agent once every probe that moves the generation is attached. */
+__u32 ct_walk_cache_on;
+
+struct dir_key {
+	__u64 mnt;
+	__u64 dentry;
+};
+
+struct dir_verdict {
+	__u64 ino;
+	__u32 dev;
+	__u32 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct dir_key);
+	__type(value, struct dir_verdict);
+} ct_unwatched_dirs SEC(".maps");
+
+struct mount___unique {
+	__u64 mnt_id_unique;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 walk_gen(void)
+{
+	return *(volatile __u32 *)&ct_walk_gen;
+}
+
+static __always_inline void bump_walk_gen(void)
+{
+	__sync_fetch_and_add(&ct_walk_gen, 1);
+}
+
+/* Key of the directory holding `d`; false when there is none to cache
+ * (d is a mount root). */
+static __always_inline bool dir_key_of(struct dentry *d, struct vfsmount *vfsmnt,
+				       struct dir_key *k, struct dentry **parent)
+{
+	struct mount *m = real_mount(vfsmnt);
+
+	*parent = BPF_CORE_READ(d, d_parent);
+	if (*parent == d || d == BPF_CORE_READ(vfsmnt, mnt_root))
+		return false;
+	if (bpf_core_field_exists(((struct mount___unique *)m)->mnt_id_unique))
+		k->mnt = BPF_CORE_READ((struct mount___unique *)m, mnt_id_unique);
+	else
+		k->mnt = (__u64)m;
+	k->dentry = (__u64)*parent;
+	return true;
+}
+
+/* Known unwatched: the file itself is not watched and its directory has a
+ * current negative verdict. */
+static __always_inline bool known_unwatched(struct dentry *d, struct vfsmount *vfsmnt)
+{
+	struct ct_watch_key wk = {};
+	struct dir_verdict *v;
+	struct dentry *parent;
+	struct dir_key k;
+
+	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
+		return false;
+	v = bpf_map_lookup_elem(&ct_unwatched_dirs, &k);
+	if (!v || v->gen != walk_gen())
+		return false;
+	wk.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	wk.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	if (bpf_map_lookup_elem(&ct_watch, &wk))
+		return false;	/* a watched file in an unwatched directory */
+	return v->dev == wk.dev && v->ino == BPF_CORE_READ(parent, d_inode, i_ino);
+}
+
+/* gen: ct_walk_gen as read before the walk that found nothing, so a
+ * rename or mount during the walk leaves the verdict stale, not wrong. */
+static __always_inline void remember_unwatched(struct dentry *d, struct vfsmount *vfsmnt,
+					       __u32 gen)
+{
+	struct dir_verdict v = {};
+	struct dentry *parent;
+	struct dir_key k;
+
+	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
+		return;
+	v.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	v.dev = BPF_CORE_READ(parent, d_sb, s_dev);
+	v.gen = gen;
+	bpf_map_update_elem(&ct_unwatched_dirs, &k, &v, BPF_ANY);
+}
+
 /* ------------------------------------------------------ path strings */
 
 struct prefix_ctx {
@@ -439,7 +545,7 @@ static __always_inline void raw_string(struct ct_file_scratch *s, const char *up
 
 /*
  * Fill the record's header and task. Called only once the path is known to
- * be watched (resolution writes paths[] and scratch fields begin() does not
+ * be watched (resolution writes paths[] and scratch fields begin_in() does not
  * touch), so the ~20 kernel reads of ct_fill_task are never paid for
  * unwatched I/O, by far the common case.
  */
@@ -475,9 +581,43 @@ static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *
 	return s;
 }
 
-static __always_inline struct ct_file_scratch *begin(__u16 op, long ret)
+/*
+ * A close record only tells the collector which open file is done and how
+ * many writes it took (the open before it carried the process), so it
+ * skips ct_fill_task: the close was a third of a watched write's cost.
+ * The deploy attributes stay, for the halted-deploy check in submit.
+ */
+static __always_inline struct ct_file_scratch *begin_close(__u64 file_id, __u32 writes)
 {
-	return begin_in(scratch(), op, ret);
+	struct ct_file_scratch *s = scratch();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ct_task_attr *attr;
+
+	if (!s)
+		return NULL;
+	__builtin_memset(&s->ev.task, 0, sizeof(s->ev.task));
+	s->ev.task.pid = tgid;
+	s->ev.task.tid = (__u32)id;
+	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	if (attr)
+		s->ev.task.attr = *attr;
+	s->ev.hdr.kind = CT_KIND_FILE;
+	s->ev.hdr.cpu = bpf_get_smp_processor_id();
+	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
+	s->ev.op = CT_FOP_CLOSE;
+	s->ev.flags = 0;
+	s->ev.ret = 0;
+	s->ev.file_id = file_id;
+	s->ev.writes = writes;
+	s->ev.ino = 0;
+	s->ev.dev = 0;
+	s->ev.mode = 0;
+	s->ev.watch_id = 0;
+	s->ev.watch_id1 = 0;
+	s->ev.path0_len = 0;
+	s->ev.path1_len = 0;
+	return s;
 }
 
 static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 rb_flags)
@@ -619,9 +759,11 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct ct_file_scratch *s;
 	struct ct_wfile wf = {};
 	struct resolved r;
+	struct vfsmount *vfsmnt;
+	struct dentry *dentry;
 	struct file *f;
 	__u32 tgid, one = 1;
-	__u32 fmode;
+	__u32 fmode, gen;
 
 	if (ret < 0)
 		return 0;
@@ -638,9 +780,16 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	s = scratch();
 	if (!s)
 		return 0;
-	resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
-	if (!r.watched)
+	dentry = BPF_CORE_READ(f, f_path.dentry);
+	vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	if (known_unwatched(dentry, vfsmnt))
 		return 0;
+	gen = walk_gen();
+	resolve_path(s, dentry, vfsmnt, 0, &r);
+	if (!r.watched) {
+		remember_unwatched(dentry, vfsmnt, gen);
+		return 0;
+	}
 	begin_in(s, CT_FOP_WRITE, 0);
 	set_path0(s, &r);
 	s->ev.flags |= CT_FF_FD;
@@ -661,7 +810,9 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		wf.tgid = tgid;
 		bpf_map_update_elem(&ct_wfiles, &key, &wf, BPF_ANY);
-		bpf_map_update_elem(&ct_wtgids, &tgid, &one, BPF_ANY);
+		/* a lookup is cheaper than an LRU update; writers reopen often */
+		if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
+			bpf_map_update_elem(&ct_wtgids, &tgid, &one, BPF_ANY);
 	}
 	submit(s);
 	return 0;
@@ -771,10 +922,8 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!last_ref(f))
 		return 0;	/* still open through another fd (shell redirections dup) */
-	s = begin(CT_FOP_CLOSE, 0);
+	s = begin_close(key, wf->writes);
 	if (s) {
-		s->ev.file_id = key;
-		s->ev.writes = wf->writes;
 		/*
 		 * No wakeup unless a quarter of the ring waits: the open before it woke the
 		 * collector, which polls every 20 ms while a change is
@@ -830,22 +979,36 @@ SEC("tracepoint/syscalls/sys_exit_renameat2")
 int ct_exit_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
 	__u16 fl = (sc_arg(4) & RENAME_EXCHANGE) ? CT_FF_EXCHANGE : 0;
+	long ret = ctx->ret;
 
-	return path_change(CT_FOP_RENAME, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
+	if (ret == 0)
+		bump_walk_gen();
+	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, fl);
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat")
 int ct_exit_renameat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_RENAME, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+	long ret = ctx->ret;
+
+	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
+	if (ret == 0)
+		bump_walk_gen();
+	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_rename")
 int ct_exit_rename(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_RENAME, ctx->ret, AT_FDCWD, P(1), AT_FDCWD, P(0), false,
+	long ret = ctx->ret;
+
+	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
+	if (ret == 0)
+		bump_walk_gen();
+	return path_change(CT_FOP_RENAME, ret, AT_FDCWD, P(1), AT_FDCWD, P(0), false,
 			   0, -1, -1, NULL, 0);
 }
 
@@ -987,3 +1150,20 @@ int ct_exit_lremovexattr(struct trace_event_raw_sys_exit *ctx)
 	return path_change(CT_FOP_SETXATTR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
 			   -1, -1, P(1), CT_FF_REMOVEXATTR);
 }
+
+/* --------------------------------------------- mount-tree changes */
+
+/* Nothing to record: they only make cached walk verdicts stale. */
+#define MOUNT_TREE_PROBE(sc)							\
+SEC("tracepoint/syscalls/sys_exit_" #sc)					\
+int ct_exit_##sc(struct trace_event_raw_sys_exit *ctx)				\
+{										\
+	if (ctx->ret == 0)							\
+		bump_walk_gen();						\
+	return 0;								\
+}
+
+MOUNT_TREE_PROBE(mount)
+MOUNT_TREE_PROBE(umount)
+MOUNT_TREE_PROBE(move_mount)
+MOUNT_TREE_PROBE(pivot_root)

@@ -476,7 +476,8 @@ static void reload_policy(struct ct_agent *a)
 		/* newly protected paths are watched from now on */
 		if (build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),
-				       bpf_map__fd(a->skel->maps.ct_watch_prefix)) < 0)
+				       bpf_map__fd(a->skel->maps.ct_watch_prefix),
+				       &a->skel->bss->ct_walk_gen) < 0)
 			ct_err("agent: watch list not updated: %s", err);
 		else
 			a->watches = w;
@@ -499,7 +500,8 @@ static int setup_file_watch(struct ct_agent *a)
 	struct stat st;
 
 	if (ct_watches_install(&a->watches, bpf_map__fd(a->skel->maps.ct_watch),
-			       bpf_map__fd(a->skel->maps.ct_watch_prefix)) < 0) {
+			       bpf_map__fd(a->skel->maps.ct_watch_prefix),
+			       &a->skel->bss->ct_walk_gen) < 0) {
 		ct_err("agent: cannot install the watch list: %s", strerror(errno));
 		return -1;
 	}

@@ -101,6 +101,33 @@ static int pin_maps(struct ct_agent *a)
 	return 0;
 }
 
+/*
+ * The kernel's unwatched-directory cache is only sound while every event
+ * that can change a directory's ancestry moves ct_walk_gen: without one of
+ * these probes, every open walks to the root as before.
+ */
+static void enable_walk_cache(struct ct_agent *a)
+{
+	static const char *const movers[] = {
+		"ct_exit_rename", "ct_exit_renameat", "ct_exit_renameat2", "ct_exit_mount",
+		"ct_exit_umount", "ct_exit_move_mount", "ct_exit_pivot_root",
+	};
+
+	for (size_t i = 0; i < sizeof(movers) / sizeof(movers[0]); i++) {
+		int j;
+
+		for (j = 0; j < a->n_probes; j++)
+			if (!strcmp(a->probes[j].name, movers[i]) && a->probes[j].attached)
+				break;
+		if (j == a->n_probes) {
+			ct_err("agent: %s is not attached: unwatched opens walk the full path",
+			       movers[i]);
+			return;
+		}
+	}
+	a->skel->bss->ct_walk_cache_on = 1;
+}
+
 int ct_agent_bpf_open(struct ct_agent *a)
 {
 	struct bpf_program *prog;
@@ -168,6 +195,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 		ct_err("the exec probe did not attach; nothing to trace");
 		return -1;
 	}
+	enable_walk_cache(a);
 	a->counters_fd = bpf_map__fd(a->skel->maps.ct_counters);
 	a->tasks_fd = bpf_map__fd(a->skel->maps.ct_tasks);
 	return 0;

@@ -445,6 +445,9 @@ static void status(struct ct_agent *a, int fd)
 		ct_file_get_stats(&fs);
 		ct_content_get_stats(&cs);
 		add_counter(other, otherp, &no, "file_watch_paths", a->watches.n);
+		/* 1: unwatched directories are remembered in the kernel (see file.bpf.c) */
+		add_counter(other, otherp, &no, "file_walk_cache", a->skel->bss->ct_walk_cache_on);
+		add_counter(other, otherp, &no, "file_walk_generation", a->skel->bss->ct_walk_gen);
 		if (a->feed_file) {
 			struct ct_feed_file_stats ffs;
 

@@ -128,7 +128,8 @@ static void put_prefix(int fd, uint32_t *slot, const char *p)
 	(*slot)++;
 }
 
-int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd)
+int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd,
+		       volatile uint32_t *walk_gen)
 {
 	struct ct_watch_key k, next;
 	struct ct_watch_prefix empty = {};
@@ -152,6 +153,8 @@ int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd)
 		put_prefix(prefix_fd, &slot, w->w[i].path);
 		put_prefix(prefix_fd, &slot, w->w[i].given);
 	}
+	/* verdicts cached under the old list are stale from here on */
+	__atomic_fetch_add(walk_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

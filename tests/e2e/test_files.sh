@@ -112,6 +112,47 @@ test_rename_from_unwatched_dir_into_watched() {
   ct_agent_stop
 }
 
+# The kernel remembers directories with no watch above them; a directory
+# that moves under a watch (rename, mount move) is watched at once.
+test_unwatched_dir_verdicts_follow_renames_and_mount_moves() {
+  command -v unshare >/dev/null || skip "no unshare"
+  files_setup
+  "$CT" status | grep -q 'file_walk_cache=1 ' || fail "the walk cache is off: $("$CT" status | grep -o 'file_walk_cache=[0-9]*')"
+  mkdir -p "$T/outside/dir"
+  for i in 1 2 3; do echo "$i" > "$T/outside/dir/warm.conf"; done   # remembered: unwatched
+  mv "$T/outside/dir" "$W/dir"
+  echo moved > "$W/dir/after-rename.conf"
+  wait_events "$(on_path "$W/dir/after-rename.conf")" 1
+  # a tmpfs written while elsewhere, then moved under the watch (private
+  # namespace; -n: no utab update, whose rename would hide a missed mount)
+  mkdir -p "$T/mnt-src" "$W/mnt-dst"
+  unshare -m --propagation private sh -c "
+    mount -n -t tmpfs ct-test '$T/mnt-src' || exit 1
+    for i in 1 2 3; do echo \$i > '$T/mnt-src/warm.conf'; done
+    mount -n --move '$T/mnt-src' '$W/mnt-dst' || exit 1
+    echo moved > '$W/mnt-dst/after-move.conf'" || fail "mount in a private namespace"
+  wait_events '.kind=="FILE" and (.file.ns_path // .file.path | endswith("/mnt-dst/after-move.conf"))' 1
+  assert_eq "$(count_events '.kind=="FILE" and (.file.path | contains("warm.conf")) and (.file.path | contains("/outside/") or contains("/mnt-src/"))')" 0
+  ct_agent_stop
+}
+
+# ... and a directory added to the watch list by a reload is watched at once.
+test_unwatched_dir_verdicts_follow_watch_list_reload() {
+  W=$T/rl-$RANDOM
+  mkdir -p "$W" "$T/later"
+  printf '%s\n' "$W" > "$T/reload.list"
+  ct_agent_start --watch-only --watch-list "$T/reload.list"
+  for i in 1 2 3; do echo "$i" > "$T/later/warm.conf"; done   # remembered: unwatched
+  printf '%s\n%s\n' "$W" "$T/later" > "$T/reload.list"
+  kill -HUP "$AGENT_PID"
+  for _ in $(seq 50); do "$CT" status | grep -q 'file_watch_paths=2 ' && break; sleep 0.1; done
+  "$CT" status | grep -q 'file_watch_paths=2 ' || fail "reload did not take the new list"
+  echo now-watched > "$T/later/after-reload.conf"
+  wait_events "$(on_path "$T/later/after-reload.conf")" 1
+  assert_eq "$(count_events "$(on_path "$T/later/warm.conf")")" 0
+  ct_agent_stop
+}
+
 test_unwatched_writes_produce_nothing() {
   files_setup
   mkdir -p "$T/unwatched"
