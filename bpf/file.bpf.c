@@ -133,19 +133,24 @@ static __always_inline unsigned long sc_arg(int n)
 	}
 }
 
+/* Read-only view of a kernel object whose address was read as a number:
+ * plain loads through it are single guarded instructions, where
+ * BPF_CORE_READ costs a helper call per step. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* The struct file behind fd, as such a view (or NULL). One helper call:
+ * the fd array is an array of pointers, which BTF loads cannot index. */
 static __always_inline struct file *file_of_fd(int fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
 	struct file *f = NULL;
 
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
 		return NULL;
-	return f;
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
 /* ---------------------------------------------------------------- walk */
@@ -339,13 +344,14 @@ static __always_inline void bump_walk_gen(void)
 static __always_inline bool dir_key_of(struct dentry *d, struct vfsmount *vfsmnt,
 				       struct dir_key *k, struct dentry **parent)
 {
-	struct mount *m = real_mount(vfsmnt);
+	struct mount___unique *m;
 
-	*parent = BPF_CORE_READ(d, d_parent);
-	if (*parent == d || d == BPF_CORE_READ(vfsmnt, mnt_root))
+	*parent = d->d_parent;
+	if (*parent == d || d == vfsmnt->mnt_root)
 		return false;
-	if (bpf_core_field_exists(((struct mount___unique *)m)->mnt_id_unique))
-		k->mnt = BPF_CORE_READ((struct mount___unique *)m, mnt_id_unique);
+	m = bpf_rdonly_cast(real_mount(vfsmnt), bpf_core_type_id_kernel(struct mount));
+	if (bpf_core_field_exists(m->mnt_id_unique))
+		k->mnt = m->mnt_id_unique;
 	else
 		k->mnt = (__u64)m;
 	k->dentry = (__u64)*parent;
@@ -353,7 +359,8 @@ static __always_inline bool dir_key_of(struct dentry *d, struct vfsmount *vfsmnt
 }
 
 /* Known unwatched: the file itself is not watched and its directory has a
- * current negative verdict. */
+ * current negative verdict. d and vfsmnt are BTF views (see file_of_fd),
+ * as for every function of the two caches. */
 static __always_inline bool known_unwatched(struct dentry *d, struct vfsmount *vfsmnt)
 {
 	struct ct_watch_key wk = {};
@@ -366,11 +373,11 @@ static __always_inline bool known_unwatched(struct dentry *d, struct vfsmount *v
 	v = bpf_map_lookup_elem(&ct_unwatched_dirs, &k);
 	if (!v || v->gen != walk_gen())
 		return false;
-	wk.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	wk.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	wk.ino = d->d_inode->i_ino;
+	wk.dev = d->d_sb->s_dev;
 	if (bpf_map_lookup_elem(&ct_watch, &wk))
 		return false;	/* a watched file in an unwatched directory */
-	return v->dev == wk.dev && v->ino == BPF_CORE_READ(parent, d_inode, i_ino);
+	return v->dev == wk.dev && v->ino == parent->d_inode->i_ino;
 }
 
 /* gen: ct_walk_gen as read before the walk that found nothing, so a
@@ -384,10 +391,117 @@ static __always_inline void remember_unwatched(struct dentry *d, struct vfsmount
 
 	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
 		return;
-	v.ino = BPF_CORE_READ(parent, d_inode, i_ino);
-	v.dev = BPF_CORE_READ(parent, d_sb, s_dev);
+	v.ino = parent->d_inode->i_ino;
+	v.dev = parent->d_sb->s_dev;
 	v.gen = gen;
 	bpf_map_update_elem(&ct_unwatched_dirs, &k, &v, BPF_ANY);
+}
+
+/* --------------------------------------------- watched-directory cache */
+
+/*
+ * A config file is usually rewritten in the same directory again and again
+ * (an editor, a deploy loop, a config agent). The directory's path is kept
+ * under the same generation rule as the unwatched verdicts, so a watched
+ * open builds its path from the cached directory and the file's own name
+ * instead of walking to the root.
+ */
+struct dir_path {
+	struct dir_verdict id;   /* as for unwatched directories */
+	__u32 watch_id;
+	__u16 suffix_off;
+	__u16 len;               /* bytes of path, no trailing '/' ("" for "/") */
+	char path[CT_FILE_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dir_key);
+	__type(value, struct dir_path);
+} ct_watched_dirs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dir_path);
+} ct_dir_path_scratch SEC(".maps");
+
+/* paths[0] = cached directory + "/" + the file's name, when current. */
+static __always_inline bool cached_watched_path(struct ct_file_scratch *s, struct dentry *d,
+						struct vfsmount *vfsmnt, struct resolved *out)
+{
+	struct ct_watch_key wk = {};
+	struct dentry *parent;
+	struct dir_path *v;
+	struct dir_key k;
+	__u32 len;
+	long n;
+
+	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
+		return false;
+	v = bpf_map_lookup_elem(&ct_watched_dirs, &k);
+	if (!v || v->id.gen != walk_gen())
+		return false;
+	wk.ino = d->d_inode->i_ino;
+	wk.dev = d->d_sb->s_dev;
+	if (v->id.dev != wk.dev || v->id.ino != parent->d_inode->i_ino)
+		return false;
+	if (bpf_map_lookup_elem(&ct_watch, &wk))
+		return false;	/* the file is watched itself: the walk says so */
+	len = v->len;
+	if (len > CT_FILE_PATH_MAX - 1 - NAME_READ)
+		return false;
+	if (len)
+		bpf_probe_read_kernel(s->ev.paths, masked(len, CT_FILE_PATH_MAX - 1), v->path);
+	s->ev.paths[masked(len, PATHS_MASK)] = '/';
+	n = bpf_probe_read_kernel_str(&s->ev.paths[masked(len + 1, PATHS_MASK)], NAME_READ,
+				      d->d_name.name);
+	if (n <= 1)
+		return false;
+	out->len = len + n;
+	out->watched = true;
+	out->watch_id = v->watch_id;
+	out->suffix_off = v->suffix_off;
+	out->truncated = false;
+	return true;
+}
+
+/* After a walk that found d watched through a directory: keep that
+ * directory's part of paths[0]. gen as for remember_unwatched. */
+static __always_inline void remember_watched(struct ct_file_scratch *s, struct dentry *d,
+					     struct vfsmount *vfsmnt, const struct resolved *r,
+					     __u32 gen)
+{
+	struct dentry *parent;
+	struct dir_path *v;
+	struct dir_key k;
+	__u32 zero = 0, name_len, len;
+
+	/* truncated, or the file itself is the watch (nothing below it) */
+	if (r->truncated || r->suffix_off >= r->len)
+		return;
+	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
+		return;
+	name_len = d->d_name.len;
+	if (name_len + 1 > r->len)
+		return;
+	len = r->len - 1 - name_len;
+	if (len > CT_FILE_PATH_MAX - 1 - NAME_READ || r->suffix_off > len)
+		return;
+	v = bpf_map_lookup_elem(&ct_dir_path_scratch, &zero);
+	if (!v)
+		return;
+	v->id.ino = parent->d_inode->i_ino;
+	v->id.dev = parent->d_sb->s_dev;
+	v->id.gen = gen;
+	v->watch_id = r->watch_id;
+	v->suffix_off = r->suffix_off;
+	v->len = len;
+	if (len)
+		bpf_probe_read_kernel(v->path, masked(len, CT_FILE_PATH_MAX - 1), s->ev.paths);
+	bpf_map_update_elem(&ct_watched_dirs, &k, v, BPF_ANY);
 }
 
 /* ------------------------------------------------------ path strings */
@@ -559,7 +673,7 @@ static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *
 	s->ev.hdr.kind = CT_KIND_FILE;
 	s->ev.hdr.cpu = bpf_get_smp_processor_id();
 	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	ct_fill_task(&s->ev.task, (struct task_struct *)bpf_get_current_task(),
+	ct_fill_task(&s->ev.task, bpf_get_current_task_btf(),
 		     bpf_map_lookup_elem(&ct_tasks, &tgid));
 	s->ev.op = op;
 	s->ev.flags = 0;
@@ -780,15 +894,19 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	s = scratch();
 	if (!s)
 		return 0;
-	dentry = BPF_CORE_READ(f, f_path.dentry);
-	vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	dentry = f->f_path.dentry;
+	vfsmnt = f->f_path.mnt;
 	if (known_unwatched(dentry, vfsmnt))
 		return 0;
 	gen = walk_gen();
-	resolve_path(s, dentry, vfsmnt, 0, &r);
-	if (!r.watched) {
-		remember_unwatched(dentry, vfsmnt, gen);
-		return 0;
+	if (!cached_watched_path(s, dentry, vfsmnt, &r)) {
+		/* the walk keeps its pointers as plain numbers (bpf_loop state) */
+		resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
+		if (!r.watched) {
+			remember_unwatched(dentry, vfsmnt, gen);
+			return 0;
+		}
+		remember_watched(s, dentry, vfsmnt, &r, gen);
 	}
 	begin_in(s, CT_FOP_WRITE, 0);
 	set_path0(s, &r);
@@ -800,10 +918,10 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	if (flags & O_APPEND)
 		s->ev.flags |= CT_FF_APPEND;
 	s->ev.file_id = (__u64)f;
-	s->ev.ino = BPF_CORE_READ(f, f_inode, i_ino);
-	s->ev.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	s->ev.mode = BPF_CORE_READ(f, f_inode, i_mode);
-	fmode = BPF_CORE_READ(f, f_mode);
+	s->ev.ino = f->f_inode->i_ino;
+	s->ev.dev = f->f_inode->i_sb->s_dev;
+	s->ev.mode = f->f_inode->i_mode;
+	fmode = f->f_mode;
 	if (fmode & FMODE_WRITE) {
 		__u64 key = (__u64)f;
 
@@ -900,7 +1018,7 @@ static __always_inline bool last_ref(struct file *f)
 {
 	if (bpf_core_field_exists(f->f_ref))
 		/* file_ref_t: 0 means one reference */
-		return BPF_CORE_READ(f, f_ref.refcnt.counter) <= 0;
+		return f->f_ref.refcnt.counter <= 0;
 	return BPF_CORE_READ((struct file___old *)f, f_count.counter) <= 1;
 }
 

@@ -95,10 +95,21 @@ const volatile __u64 ct_bulk_wakeup_bytes __weak = CT_BULK_WAKEUP_BYTES;
  * much waits, since a consumer left behind is never woken by default. */
 const volatile __u64 ct_change_wakeup_bytes __weak = CT_CHANGE_RB_BYTES / 4;
 
+/*
+ * Set by the collector while it polls the change ring on a short timer (a
+ * file change is settling): a record then needs no wakeup. A wakeup is an
+ * irq_work, a self-IPI, which on a VM is an exit to the hypervisor, and
+ * was the larger part of a watched open's cost. The collector keeps
+ * polling one more period after clearing it, for records submitted as it
+ * changed.
+ */
+__u32 ct_collector_polling __weak;
+
 static __always_inline __u64 ct_change_submit_flags(__u64 otherwise)
 {
-	return bpf_ringbuf_query(&ct_change_rb, BPF_RB_AVAIL_DATA) >= ct_change_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP : otherwise;
+	if (bpf_ringbuf_query(&ct_change_rb, BPF_RB_AVAIL_DATA) >= ct_change_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return *(volatile __u32 *)&ct_collector_polling ? BPF_RB_NO_WAKEUP : otherwise;
 }
 
 static __always_inline __u64 ct_bulk_submit_flags(void)

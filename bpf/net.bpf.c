@@ -163,7 +163,7 @@ static __always_inline struct ct_net_scratch *scratch_begin(__u16 source)
 {
 	__u32 zero = 0;
 	struct ct_net_scratch *s = bpf_map_lookup_elem(&ct_net_scratch_map, &zero);
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (!s)

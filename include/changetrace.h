@@ -38,6 +38,7 @@
 #define CT_CHANGE_RB_BYTES (1u << 20)
 #define CT_BULK_WAKEUP_BYTES (64u << 10) /* wake the collector per 64 KiB of bulk records */
 #define CT_DRAIN_INTERVAL_MS 100         /* ...and drain at least this often */
+#define CT_POLL_INTERVAL_MS 20           /* while a file change settles */
 
 enum ct_kind {
 	CT_KIND_NONE = 0,

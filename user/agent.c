@@ -546,6 +546,7 @@ int ct_cmd_agent(int argc, char **argv)
 	sigset_t mask;
 	bool running = true;
 	size_t file_pending = 0;
+	bool was_polling = false;
 
 	if (parse_opts(&a->opts, argc, argv) < 0)
 		return 2;
@@ -679,11 +680,16 @@ int ct_cmd_agent(int argc, char **argv)
 
 	while (running) {
 		struct epoll_event evs[16];
-		/* changes being coalesced settle within ~50 ms: look more often */
-		int n = epoll_wait(epfd, evs, 16, file_pending ? 20 : CT_DRAIN_INTERVAL_MS);
+		/* changes being coalesced settle within ~50 ms: look more often
+		 * (and once more after, see ct_collector_polling) */
+		int n = epoll_wait(epfd, evs, 16,
+				   file_pending || was_polling ? CT_POLL_INTERVAL_MS
+							       : CT_DRAIN_INTERVAL_MS);
 
-		if (n == 0)
-			ct_agent_drain_for(a, DRAIN_SLICE_NS);   /* bulk records below the wakeup batch size */
+		/* n == 0: bulk records below the wakeup batch size; polling:
+		 * change records submitted without a wakeup */
+		if (n == 0 || file_pending || was_polling)
+			ct_agent_drain_for(a, DRAIN_SLICE_NS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -728,6 +734,8 @@ int ct_cmd_agent(int argc, char **argv)
 			}
 		}
 		file_pending = ct_file_tick(&a->col, ct_now_mono_ns(), 0);
+		was_polling = a->skel->bss->ct_collector_polling;
+		a->skel->bss->ct_collector_polling = file_pending > 0;
 		ct_feed_flush(a->feed, epfd);
 		ct_feed_file_flush(a->feed_file);
 		fflush(a->out);

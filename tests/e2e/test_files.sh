@@ -123,6 +123,12 @@ test_unwatched_dir_verdicts_follow_renames_and_mount_moves() {
   mv "$T/outside/dir" "$W/dir"
   echo moved > "$W/dir/after-rename.conf"
   wait_events "$(on_path "$W/dir/after-rename.conf")" 1
+  # the path of a watched directory is remembered too: renamed, it is the new one
+  for i in 1 2 3; do echo "$i" > "$W/dir/again.conf"; done
+  mv "$W/dir" "$W/dir2"
+  echo renamed > "$W/dir2/after-dir-rename.conf"
+  wait_events "$(on_path "$W/dir2/after-dir-rename.conf")" 1
+  assert_eq "$(count_events '.kind=="FILE" and (.file.path | endswith("/dir/after-dir-rename.conf"))')" 0
   # a tmpfs written while elsewhere, then moved under the watch (private
   # namespace; -n: no utab update, whose rename would hide a missed mount)
   mkdir -p "$T/mnt-src" "$W/mnt-dst"
