@@ -15,6 +15,7 @@
 #include <nftables/libnftables.h>
 
 #include "event_net.h"
+#include "nft_ctx_cache.h"
 #include "util.h"
 
 #define RULESET_MAX   (64u << 10)  /* ruleset text kept per namespace and per event */
@@ -168,29 +169,6 @@ static pthread_cond_t wcond = PTHREAD_COND_INITIALIZER;
 static struct snap_req *wreq;         /* posted, not yet taken */
 static struct snap_req *wbusy;        /* being worked on */
 
-static char *nft_list_ruleset(int *err)
-{
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	char *out = NULL;
-
-	if (!ctx) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	if (nft_ctx_buffer_output(ctx) == 0 && nft_ctx_buffer_error(ctx) == 0 &&
-	    nft_run_cmd_from_buffer(ctx, "list ruleset") == 0) {
-		const char *o = nft_ctx_get_output_buffer(ctx);
-
-		out = strndup(o ? o : "", RULESET_MAX);
-		if (!out)
-			*err = ENOMEM;
-	} else {
-		*err = EIO;
-	}
-	nft_ctx_free(ctx);
-	return out;
-}
-
 static void work(struct snap_req *r)
 {
 	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
@@ -217,8 +195,10 @@ static void work(struct snap_req *r)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
 	if (r->want_ruleset)
-		r->ruleset = nft_list_ruleset(&r->err);
+		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->err);
 }
+
+#define NFT_CTX_IDLE_NS (5ull * 1000000000ull)
 
 static void *worker_main(void *arg)
 {
@@ -227,7 +207,16 @@ static void *worker_main(void *arg)
 		struct snap_req *r;
 
 		if (!wreq) {
-			pthread_cond_wait(&wcond, &wlock);
+			struct timespec dl;
+
+			clock_gettime(CLOCK_REALTIME, &dl);
+			dl.tv_sec += 1;
+			if (pthread_cond_timedwait(&wcond, &wlock, &dl) == ETIMEDOUT) {
+				/* closing a context can block (nft_ctx_cache.c): unlocked */
+				pthread_mutex_unlock(&wlock);
+				ct_nft_ctx_expire(ct_now_mono_ns(), NFT_CTX_IDLE_NS);
+				pthread_mutex_lock(&wlock);
+			}
 			continue;
 		}
 		r = wreq;
@@ -245,6 +234,7 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&wcond);
 	}
 	pthread_mutex_unlock(&wlock);
+	ct_nft_ctx_expire(0, 0);
 	return NULL;
 }
 
