@@ -267,6 +267,29 @@ libbpf_count() {
   esac
 }
 
+# settle PID...: wait (at most 10 s) until the tracer's processes used no
+# CPU for 0.3 s, so one workload's backlog (a collector or auditd still
+# writing the previous loop's records) is not billed to the next one.
+cpu_ticks() { local p; for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | tr '\n' ' '; }
+settle() {
+  local before now
+  [ $# -gt 0 ] || return 0
+  before=$(cpu_ticks "$@")
+  for _ in $(seq 33); do
+    sleep 0.3
+    now=$(cpu_ticks "$@")
+    [ "$now" = "$before" ] && return 0
+    before=$now
+  done
+}
+tracer_pids() {
+  case $CFG in
+    changetrace) echo "$AG_PID" ;;
+    auditd) echo "$AUDITD_PID" ;;
+    libbpf-tools) echo "$OS_PID $ES_PID" ;;
+  esac
+}
+
 # ------------------------------------------------------------ rounds
 audit_check
 other=$(pgrep -x changetrace | grep -vx "$$" | tr '\n' ' ')
@@ -287,6 +310,8 @@ for r in $(seq 1 "$ROUNDS"); do
       libbpf-tools) [ $LT_OK = 1 ] && start_libbpf "$r" || continue ;;
     esac
     for wl in "${WORKLOADS[@]}"; do
+      # shellcheck disable=SC2046
+      settle $(tracer_pids)
       [ "$CFG" = changetrace ] && ct_before
       ns=
       for _ in $(seq "$REPEAT"); do
