@@ -17,6 +17,7 @@
 #include "control.h"
 #include "ctl_handlers.h"
 #include "deploy_footprint.h"
+#include "policy.h"
 #include "pb_json.h"
 #include "prov_opts.h"
 #include "store.h"
@@ -31,7 +32,9 @@ static const char deploy_usage[] =
 "        [--cgroup PATH ...] [--unit NAME.service ...] [--environment NAME]\n"
 "  end --id ID --status succeeded|failed|rolled_back\n"
 "  list [--json]\n"
-"  show ID [--json] [--store DIR]   provenance and footprint (works with the agent stopped)\n"
+"  show ID [--json] [--store DIR] [--policy FILE]\n"
+"                                   provenance, footprint, and use of the policy's budgets\n"
+"                                   (the agent's policy, or FILE; works with the agent stopped)\n"
 "  resume ID          continue a deploy a guardrail halted\n"
 "  abort ID           kill a halted deploy's processes; its later processes die too\n"
 "common: --socket PATH\n";
@@ -459,6 +462,48 @@ static PbDeploy *registry_deploy(const char *dir, const char *id, PbDeployRegist
 	return NULL;
 }
 
+/* The budget rules of a policy file (validated as the agent would). */
+static int policy_budgets(const char *path, struct ct_fp_budget *b, size_t *n,
+			  char *err, size_t errlen)
+{
+	struct ct_policy p;
+
+	if (ct_policy_load(&p, path, err, errlen) < 0)
+		return -1;
+	*n = 0;
+	for (int i = 0; i < p.n_rules && *n < CT_POLICY_MAX_RULES; i++) {
+		if (p.rules[i].budget == CT_BUDGET_NONE)
+			continue;
+		memset(&b[*n], 0, sizeof(b[*n]));
+		ct_strlcpy(b[*n].rule, p.rules[i].name, sizeof(b[*n].rule));
+		b[*n].net = p.rules[i].budget == CT_BUDGET_NET;
+		b[*n].max = p.rules[i].budget_max;
+		b[*n].action = p.rules[i].action;
+		(*n)++;
+	}
+	ct_policy_free(&p);
+	return 0;
+}
+
+/* The budgets the agent reported with the deploy (untrusted bytes: a
+ * missing name shows as "?", a kind other than "net" counts files). */
+static void agent_budgets(const PbResponse *resp, struct ct_fp_budget *b, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < resp->n_budgets && *n < CT_POLICY_MAX_RULES; i++) {
+		const Changetrace__V1__PolicyBudget *x = resp->budgets[i];
+
+		if (!x)
+			continue;
+		memset(&b[*n], 0, sizeof(b[*n]));
+		ct_strlcpy(b[*n].rule, x->rule && *x->rule ? x->rule : "?", sizeof(b[*n].rule));
+		b[*n].net = x->counts && !strcmp(x->counts, "net");
+		b[*n].max = x->max;
+		b[*n].action = x->action;
+		(*n)++;
+	}
+}
+
 struct show_ctx {
 	struct ct_footprint fp;
 	PbEvent *last_deploy_ev;     /* newest DEPLOY record, when none other is known */
@@ -495,11 +540,15 @@ static int cmd_show(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "store", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ 0 }
 	};
 	PbDeployShowRequest q = CHANGETRACE__V1__DEPLOY_SHOW_REQUEST__INIT;
 	PbRequest req = CHANGETRACE__V1__REQUEST__INIT;
 	const char *sock = NULL, *why, *dir = CT_DEFAULT_STORE, *source = NULL;
+	const char *policy_file = NULL, *budget_source = NULL;
+	struct ct_fp_budget budgets[CT_POLICY_MAX_RULES];
+	size_t n_budgets = 0;
 	char err[512] = "", agent_err[256] = "", serr[512] = "";
 	PbDeployRegistry *reg = NULL;
 	PbResponse *resp = NULL;
@@ -515,12 +564,20 @@ static int cmd_show(int argc, char **argv)
 		case 'j': json = true; break;
 		case 's': sock = optarg; break;
 		case 'S': dir = optarg; break;
+		case 'p': policy_file = optarg; break;
 		default: fputs(deploy_usage, stderr); return 2;
 		}
 	}
 	if (optind + 1 != argc) {
 		ct_err("deploy show: exactly one deploy id expected");
 		return 2;
+	}
+	if (policy_file) {
+		if (policy_budgets(policy_file, budgets, &n_budgets, err, sizeof(err)) < 0) {
+			ct_err("deploy show: %s", err);
+			return 2;
+		}
+		budget_source = policy_file;
 	}
 	q.id = argv[optind];
 	if (!ct_valid_deploy_id(q.id, &why)) {
@@ -538,6 +595,10 @@ static int cmd_show(int argc, char **argv)
 		if (resp && resp->ok && resp->deploy) {
 			dep = resp->deploy;
 			source = "agent";
+			if (!budget_source) {
+				agent_budgets(resp, budgets, &n_budgets);
+				budget_source = "the agent's policy";
+			}
 		} else {
 			snprintf(agent_err, sizeof(agent_err), "agent: %s",
 				 resp && resp->error && *resp->error ? resp->error : err);
@@ -595,15 +656,25 @@ static int cmd_show(int argc, char **argv)
 			ct_footprint_print_json(stdout, &sc.fp);
 		else
 			fputs("null", stdout);
+		fputs(",\"budget_source\":", stdout);
+		if (budget_source)
+			ct_json_str(stdout, budget_source);
+		else
+			fputs("null", stdout);
+		fputs(",\"budgets\":", stdout);
+		ct_footprint_print_budgets_json(stdout, &sc.fp, budgets, r ? n_budgets : 0);
 		fputs("}\n", stdout);
 	} else {
 		ct_deploy_print_text(stdout, dep);
 		if (strcmp(source, "agent"))
 			printf("%-15s %s (%s)\n", "record from:", source, agent_err);
-		if (r)
+		if (r) {
 			ct_footprint_print_text(stdout, &sc.fp, q.id);
-		else
+			ct_footprint_print_budgets_text(stdout, &sc.fp, budgets, n_budgets,
+							budget_source);
+		} else {
 			printf("\nfootprint: not available: %s\n", serr);
+		}
 	}
 	if (r && ct_store_reader_corrupt_blocks(r))
 		ct_err("warning: %llu corrupt block(s) skipped; `changetrace verify` names them",

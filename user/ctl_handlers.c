@@ -346,9 +346,13 @@ static void deploy_list(int fd)
 	reply(fd, &r);
 }
 
-static void deploy_show(int fd, const PbDeployShowRequest *q)
+/* deploy show: the deploy, and the budgets of the policy in force, so the
+ * CLI can set the deploy's footprint against them. */
+static void deploy_show(struct ct_agent *a, int fd, const PbDeployShowRequest *q)
 {
 	struct ct_deploy *e = ct_deploys_find(q->id);
+	PbResponse r = CHANGETRACE__V1__RESPONSE__INIT;
+	Changetrace__V1__PolicyBudget b[CT_POLICY_MAX_RULES], *bp[CT_POLICY_MAX_RULES];
 	char msg[128];
 	const char *why;
 
@@ -361,7 +365,27 @@ static void deploy_show(int fd, const PbDeployShowRequest *q)
 		reply_err(fd, msg);
 		return;
 	}
-	reply_deploy(fd, e);
+	/* the CLI reads the footprint from the store: make it current */
+	if (a->store)
+		ct_store_flush(a->store);
+	r.ok = 1;
+	r.body_case = CHANGETRACE__V1__RESPONSE__BODY_DEPLOY;
+	r.deploy = e->pb;
+	for (int i = 0; i < a->guard.policy.n_rules; i++) {
+		const struct ct_policy_rule *pr = &a->guard.policy.rules[i];
+		Changetrace__V1__PolicyBudget *x = &b[r.n_budgets];
+
+		if (pr->budget == CT_BUDGET_NONE)
+			continue;
+		changetrace__v1__policy_budget__init(x);
+		x->rule = (char *)pr->name;
+		x->counts = pr->budget == CT_BUDGET_FILES ? "files" : "net";
+		x->max = pr->budget_max;
+		x->action = pr->action;
+		bp[r.n_budgets++] = x;
+	}
+	r.budgets = bp;
+	reply(fd, &r);
 }
 
 #define COUNTERS_MAX 160
@@ -613,7 +637,7 @@ void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		deploy_list(fd);
 		break;
 	case CHANGETRACE__V1__REQUEST__BODY_DEPLOY_SHOW:
-		deploy_show(fd, req->deploy_show);
+		deploy_show(a, fd, req->deploy_show);
 		break;
 	default:
 		reply_err(fd, "unknown request");

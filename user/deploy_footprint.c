@@ -95,6 +95,9 @@ static void add_file(struct ct_footprint *fp, const PbEvent *ev)
 		fp->files_out_of_scope++;
 	count(fp, &fp->file_ops, enum_short(&changetrace__v1__file_op__descriptor, f->op));
 	count(fp, &fp->paths, f->path ? f->path : "");
+	count(fp, &fp->budget_files, f->path ? f->path : "");
+	if (f->old_path && *f->old_path)
+		count(fp, &fp->budget_files, f->old_path);
 }
 
 void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
@@ -128,6 +131,7 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 		snprintf(key, sizeof(key), "%s %s", obj,
 			 ev->net->object_type && *ev->net->object_type ? ev->net->object_type
 			 : enum_short(&changetrace__v1__net_subsystem__descriptor, ev->net->subsystem));
+		count(fp, &fp->budget_net, obj);
 		c = count(fp, &fp->net_objects, key);
 		if (c && ev->net->op < (int)ARRAY_SIZE(c->ops))
 			c->ops[ev->net->op]++;
@@ -337,5 +341,47 @@ void ct_footprint_free(struct ct_footprint *fp)
 	free_counts(&fp->paths);
 	free_counts(&fp->net_objects);
 	free_counts(&fp->verdicts);
+	free_counts(&fp->budget_files);
+	free_counts(&fp->budget_net);
 	memset(fp, 0, sizeof(*fp));
+}
+
+uint64_t ct_footprint_budget_used(const struct ct_footprint *fp, const struct ct_fp_budget *b)
+{
+	return b->net ? fp->budget_net.n : fp->budget_files.n;
+}
+
+void ct_footprint_print_budgets_text(FILE *out, const struct ct_footprint *fp,
+				     const struct ct_fp_budget *b, size_t n, const char *source)
+{
+	if (!source) {
+		fputs("\nbudgets:              not known (agent not reachable; give --policy FILE)\n", out);
+		return;
+	}
+	fprintf(out, "\nbudgets (%s):%s\n", source, n ? "" : " none in the policy");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t used = ct_footprint_budget_used(fp, &b[i]);
+
+		fprintf(out, "  %-24s %-5s %6llu of %-6u %-6s%s\n", b[i].rule, b[i].net ? "net" : "files",
+			(unsigned long long)used, b[i].max,
+			enum_short(&changetrace__v1__guard_action__descriptor, b[i].action),
+			used > b[i].max ? "  OVER" : "");
+	}
+}
+
+void ct_footprint_print_budgets_json(FILE *out, const struct ct_footprint *fp,
+				     const struct ct_fp_budget *b, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t used = ct_footprint_budget_used(fp, &b[i]);
+
+		fprintf(out, "%s{\"rule\":", i ? "," : "");
+		ct_json_str(out, b[i].rule);
+		fprintf(out, ",\"counts\":\"%s\",\"used\":%llu,\"max\":%u,\"action\":\"%s\",\"over\":%s}",
+			b[i].net ? "net" : "files", (unsigned long long)used, b[i].max,
+			enum_short(&changetrace__v1__guard_action__descriptor, b[i].action),
+			used > b[i].max ? "true" : "false");
+	}
+	fputc(']', out);
 }

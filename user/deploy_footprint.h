@@ -47,6 +47,9 @@ struct ct_footprint {
 	struct ct_fp_counts net_objects;
 	uint64_t guard;
 	struct ct_fp_counts verdicts;
+	/* distinct objects as the guard's budgets count them: file paths (and
+	 * a rename's old path), network objects */
+	struct ct_fp_counts budget_files, budget_net;
 	bool oom;                /* something could not be recorded */
 };
 
@@ -58,6 +61,22 @@ bool ct_footprint_file_out_of_scope(const PbDeploy *d, const Changetrace__V1__Fi
 void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const char *deploy_id);
 /* One JSON object (no newline). */
 void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp);
+
+/* A blast-radius budget of the policy (the agent's, or a policy file). */
+struct ct_fp_budget {
+	char rule[64];
+	bool net;                /* counts network objects, else files */
+	uint32_t max;
+	int action;              /* GuardAction */
+};
+/* Objects the deploy changed, as that budget counts them. */
+uint64_t ct_footprint_budget_used(const struct ct_footprint *fp, const struct ct_fp_budget *b);
+/* "budgets (SOURCE):" and a line per budget: used of max, OVER when past it. */
+void ct_footprint_print_budgets_text(FILE *out, const struct ct_footprint *fp,
+				     const struct ct_fp_budget *b, size_t n, const char *source);
+/* A JSON array (no newline). */
+void ct_footprint_print_budgets_json(FILE *out, const struct ct_footprint *fp,
+				     const struct ct_fp_budget *b, size_t n);
 void ct_footprint_free(struct ct_footprint *fp);
 
 #endif

@@ -93,7 +93,19 @@ test_drift_on_protected_object_is_flagged_and_budget_counts() {
   sleep 0.3
   # 3 distinct objects against a budget of 2: exactly the third is over
   assert_eq "$(count_events '.kind=="GUARD" and .guard.rule=="net-radius"')" 1
+  # deploy show sets the footprint against the budgets: the agent's policy...
+  local b; b=$("$CT" deploy show g-b-1 --store "$T/store" --json | jq -c '.budgets[] | select(.rule=="net-radius")')
+  assert_eq "$b" '{"rule":"net-radius","counts":"net","used":3,"max":2,"action":"ALERT","over":true}'
   ct_agent_stop
+  # ... or a policy file, with the agent stopped
+  printf 'budget files-radius: files 5 => halt\nbudget net-radius: net 3 => alert\n' > "$T/g2.policy"
+  local out; out=$("$CT" deploy show g-b-1 --store "$T/store" --policy "$T/g2.policy")
+  grep -E '^  net-radius +net +3 of 3 +ALERT *$' <<<"$out" >/dev/null || fail "net budget line: $out"
+  grep -E '^  files-radius +files +0 of 5 +HALT *$' <<<"$out" >/dev/null || fail "files budget line: $out"
+  printf 'budget bad: files many => halt\n' > "$T/bad.policy"
+  local rc; set +e; out=$("$CT" deploy show g-b-1 --store "$T/store" --policy "$T/bad.policy" 2>&1); rc=$?; set -e
+  assert_eq "$rc" 2
+  assert_contains "$out" "line 1"
 }
 
 # --- enforcement on config writes: a protected path is watched by itself

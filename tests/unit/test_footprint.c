@@ -105,3 +105,21 @@ TEST(footprint_groups_and_counts)
 	free(buf);
 	ct_footprint_free(&fp);
 }
+
+/* Budgets count as the guard does: distinct paths, a rename's old path too. */
+TEST(footprint_budget_use)
+{
+	struct ct_footprint fp;
+	struct ct_fp_budget files = { .rule = "f", .net = false, .max = 2 };
+	struct ct_fp_budget net = { .rule = "n", .net = true, .max = 2 };
+
+	ct_footprint_init(&fp, NULL);
+	ct_footprint_add(&fp, file_event("e1", CHANGETRACE__V1__FILE_OP__FILE_OP_WRITE, "/etc/a", NULL));
+	ct_footprint_add(&fp, file_event("e2", CHANGETRACE__V1__FILE_OP__FILE_OP_WRITE, "/etc/a", NULL));
+	CHECK(ct_footprint_budget_used(&fp, &files) == 1);
+	ct_footprint_add(&fp, file_event("e3", CHANGETRACE__V1__FILE_OP__FILE_OP_RENAME, "/etc/b",
+					 "/etc/b.tmp"));
+	CHECK(ct_footprint_budget_used(&fp, &files) == 3);
+	CHECK(ct_footprint_budget_used(&fp, &net) == 0);
+	ct_footprint_free(&fp);
+}
