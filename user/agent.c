@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agent_config.h"
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
 #include "control.h"
@@ -39,7 +40,9 @@
 #define FD_FEED  (-5)
 
 static const char agent_usage[] =
-"usage: changetrace agent [options]\n"
+"usage: changetrace agent [--config FILE] [options]\n"
+"  --config FILE       options from FILE, one per line without \"--\" (\"watch /srv/app\");\n"
+"                      flags on the command line come after them and win\n"
 "  --json              print events as JSON, one object per line\n"
 "  --quiet             do not print events\n"
 "  --socket PATH       control socket (default " CT_DEFAULT_SOCKET ")\n"
@@ -189,40 +192,42 @@ static void emit_agent_event(struct ct_agent *a, const char *state)
 	fflush(a->out);
 }
 
+static const struct option agent_lopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "store", required_argument, NULL, 'S' },
+	{ "pin-dir", required_argument, NULL, 'P' },
+	{ "no-store", no_argument, NULL, 'N' },
+	{ "fsync", required_argument, NULL, 'F' },
+	{ "retention-days", required_argument, NULL, 'D' },
+	{ "retention-mb", required_argument, NULL, 'M' },
+	{ "policy", required_argument, NULL, 'y' },
+	{ "protect", required_argument, NULL, 'p' },
+	{ "bulk-buffer", required_argument, NULL, 'B' },
+	{ "change-buffer", required_argument, NULL, 'C' },
+	{ "watch", required_argument, NULL, 'w' },
+	{ "watch-only", no_argument, NULL, 'W' },
+	{ "watch-list", required_argument, NULL, 'L' },
+	{ "content-max", required_argument, NULL, 'K' },
+	{ "hash-max", required_argument, NULL, 'H' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "feed-socket", required_argument, NULL, 'f' },
+	{ "feed-queue", required_argument, NULL, 'Q' },
+	{ "no-feed", no_argument, NULL, 'n' },
+	{ "otlp-endpoint", required_argument, NULL, 'o' },
+	{ "feed-file", required_argument, NULL, 'R' },
+	{ "feed-file-format", required_argument, NULL, 'X' },
+	{ "feed-file-mb", required_argument, NULL, 'Y' },
+	{ "feed-file-keep", required_argument, NULL, 'Z' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "config", required_argument, NULL, 'c' },   /* expanded before parsing */
+	{ 0 }
+};
+
 static int parse_opts(struct ct_agent_opts *o, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "store", required_argument, NULL, 'S' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "no-store", no_argument, NULL, 'N' },
-		{ "fsync", required_argument, NULL, 'F' },
-		{ "retention-days", required_argument, NULL, 'D' },
-		{ "retention-mb", required_argument, NULL, 'M' },
-		{ "policy", required_argument, NULL, 'y' },
-		{ "protect", required_argument, NULL, 'p' },
-		{ "bulk-buffer", required_argument, NULL, 'B' },
-		{ "change-buffer", required_argument, NULL, 'C' },
-		{ "watch", required_argument, NULL, 'w' },
-		{ "watch-only", no_argument, NULL, 'W' },
-		{ "watch-list", required_argument, NULL, 'L' },
-		{ "content-max", required_argument, NULL, 'K' },
-		{ "hash-max", required_argument, NULL, 'H' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "feed-socket", required_argument, NULL, 'f' },
-		{ "feed-queue", required_argument, NULL, 'Q' },
-		{ "no-feed", no_argument, NULL, 'n' },
-		{ "otlp-endpoint", required_argument, NULL, 'o' },
-		{ "feed-file", required_argument, NULL, 'R' },
-		{ "feed-file-format", required_argument, NULL, 'X' },
-		{ "feed-file-mb", required_argument, NULL, 'Y' },
-		{ "feed-file-keep", required_argument, NULL, 'Z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	int c;
 	long kib;
 
@@ -235,7 +240,7 @@ static int parse_opts(struct ct_agent_opts *o, int argc, char **argv)
 	o->feed_file_mb = 64;
 	o->feed_file_keep = 8;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "v", agent_lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'q': o->quiet = true; break;
@@ -548,6 +553,10 @@ int ct_cmd_agent(int argc, char **argv)
 	size_t file_pending = 0;
 	bool was_polling = false;
 
+	if (ct_agent_config_expand(argc, argv, agent_lopts, &argc, &argv, err, sizeof(err)) < 0) {
+		ct_err("agent: config: %s", err);
+		return 2;
+	}
 	if (parse_opts(&a->opts, argc, argv) < 0)
 		return 2;
 	a->opts.socket_path = ct_socket_path(a->opts.socket_path);

@@ -64,3 +64,28 @@ test_policy_check_valid_and_invalid() {
   expect_fail 1 "No such file" -- "$CT" policy check "$T/missing.policy"
   expect_fail 2 "usage" -- "$CT" policy frob
 }
+
+# --config FILE: options one per line; command-line flags come after and add up
+test_agent_config_file() {
+  local W1=$T/conf-w1 W2=$T/conf-w2
+  mkdir -p "$W1" "$W2" "$T/conf-unlisted"
+  printf '# changetrace agent configuration\nwatch-only\nwatch %s   # the app config\n\nhash-max 16\n' "$W1" > "$T/agent.conf"
+  ct_agent_start --config "$T/agent.conf" --watch "$W2"
+  "$CT" status | grep -q 'file_watch_paths=2 ' || fail "watches from file + flag: $("$CT" status | grep -o 'file_watch_paths=[0-9]*')"
+  echo a > "$W1/a.conf"; echo b > "$W2/b.conf"; echo c > "$T/conf-unlisted/c.conf"
+  wait_events '.kind=="FILE" and .file.path=="'"$W1/a.conf"'"' 1
+  wait_events '.kind=="FILE" and .file.path=="'"$W2/b.conf"'"' 1
+  assert_eq "$(count_events '.kind=="FILE" and (.file.path | contains("/conf-unlisted/"))')" 0
+  ct_agent_stop
+  # malformed files are refused with the line, before anything is loaded
+  local out rc
+  printf 'json\nwatch\n' > "$T/bad1.conf"
+  set +e; out=$("$CT" agent --config "$T/bad1.conf" 2>&1); rc=$?; set -e
+  assert_eq "$rc" 2; assert_contains "$out" "bad1.conf:2: 'watch' needs a value"
+  printf 'json\nbogus 1\n' > "$T/bad2.conf"
+  set +e; out=$("$CT" agent --config "$T/bad2.conf" 2>&1); rc=$?; set -e
+  assert_eq "$rc" 2; assert_contains "$out" "bad2.conf:2: unknown option 'bogus'"
+  head -c 4096 /dev/urandom > "$T/bad3.conf"
+  set +e; "$CT" agent --config "$T/bad3.conf" >/dev/null 2>&1; rc=$?; set -e
+  assert_eq "$rc" 2
+}

@@ -1,6 +1,7 @@
 # Short libFuzzer runs of every harness in tests/fuzz (make fuzz runs them
 # longer): the control-socket decoder, the store reader, the netlink
-# decoder, the policy parser and the watch-list parser, built with
+# decoder, the policy parser, the watch-list parser and the agent's
+# configuration file, built with
 # ASan/UBSan. CT_FUZZ_SECONDS (default 5) per harness.
 
 fuzz_one() {
@@ -13,3 +14,4 @@ test_fuzz_store_reader() { fuzz_one store; }
 test_fuzz_netlink_decoder() { fuzz_one netlink; }
 test_fuzz_policy_parser() { fuzz_one policy; }
 test_fuzz_watch_list_parser() { fuzz_one watchlist; }
+test_fuzz_agent_config_parser() { fuzz_one agentconfig; }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-$PWD/build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist)
+[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig)
 
 seed() { # NAME: write seed inputs into the corpus dir
   local d=$BUILD/fuzz/corpus/$1
@@ -28,6 +28,8 @@ seed() { # NAME: write seed inputs into the corpus dir
       printf 'protect /etc/payments /srv/app/conf\nprotect-net nft:inet/filter\nrule ai-unapproved: ai and unapproved and protected => halt\nrule scope: out-of-scope => alert\nrule d: not drift and file => kill\nbudget blast: files 50 => halt\nbudget n: net 10 => alert\n' > "$d/readme" ;;
     watchlist)
       printf '/etc\n  /tmp/../tmp/./x  # comment\n\n/proc/sys\n' > "$d/list" ;;
+    agentconfig)
+      printf '# agent\njson\nwatch /srv/app conf  # spaces\notlp-endpoint http://127.0.0.1:4318\n--watch /etc\n' > "$d/conf" ;;
     store)
       if [ -x "$BUILD/tests/ct_store_bench" ] && [ ! -e "$d/seg" ]; then
         local t; t=$(mktemp -d)
