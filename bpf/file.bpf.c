@@ -334,18 +334,24 @@ static __always_inline __u32 walk_gen(void)
 	return *(volatile __u32 *)&ct_walk_gen;
 }
 
+/* The rename probes skip the agent's own renames: it renames only files
+ * (store blobs, registry, indexes), which move no directory, and does so
+ * after every settled change, which would drop every verdict each time. */
 static __always_inline void bump_walk_gen(void)
 {
 	__sync_fetch_and_add(&ct_walk_gen, 1);
 }
 
-/* Key of the directory holding `d`; false when there is none to cache
- * (d is a mount root). */
+/* Key of the directory holding `d`; false when the cache is off or there
+ * is nothing to cache (d is a mount root). d and vfsmnt are BTF views (see
+ * file_of_fd), as for every function of the two caches. */
 static __always_inline bool dir_key_of(struct dentry *d, struct vfsmount *vfsmnt,
 				       struct dir_key *k, struct dentry **parent)
 {
 	struct mount___unique *m;
 
+	if (!*(volatile __u32 *)&ct_walk_cache_on)
+		return false;
 	*parent = d->d_parent;
 	if (*parent == d || d == vfsmnt->mnt_root)
 		return false;
@@ -358,19 +364,15 @@ static __always_inline bool dir_key_of(struct dentry *d, struct vfsmount *vfsmnt
 	return true;
 }
 
-/* Known unwatched: the file itself is not watched and its directory has a
- * current negative verdict. d and vfsmnt are BTF views (see file_of_fd),
- * as for every function of the two caches. */
-static __always_inline bool known_unwatched(struct dentry *d, struct vfsmount *vfsmnt)
+/* Known unwatched: the file itself is not watched and its directory (k,
+ * parent from dir_key_of) has a current negative verdict. */
+static __always_inline bool known_unwatched(struct dentry *d, struct dir_key *k,
+					    struct dentry *parent)
 {
 	struct ct_watch_key wk = {};
 	struct dir_verdict *v;
-	struct dentry *parent;
-	struct dir_key k;
 
-	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
-		return false;
-	v = bpf_map_lookup_elem(&ct_unwatched_dirs, &k);
+	v = bpf_map_lookup_elem(&ct_unwatched_dirs, k);
 	if (!v || v->gen != walk_gen())
 		return false;
 	wk.ino = d->d_inode->i_ino;
@@ -382,19 +384,15 @@ static __always_inline bool known_unwatched(struct dentry *d, struct vfsmount *v
 
 /* gen: ct_walk_gen as read before the walk that found nothing, so a
  * rename or mount during the walk leaves the verdict stale, not wrong. */
-static __always_inline void remember_unwatched(struct dentry *d, struct vfsmount *vfsmnt,
+static __always_inline void remember_unwatched(struct dir_key *k, struct dentry *parent,
 					       __u32 gen)
 {
 	struct dir_verdict v = {};
-	struct dentry *parent;
-	struct dir_key k;
 
-	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
-		return;
 	v.ino = parent->d_inode->i_ino;
 	v.dev = parent->d_sb->s_dev;
 	v.gen = gen;
-	bpf_map_update_elem(&ct_unwatched_dirs, &k, &v, BPF_ANY);
+	bpf_map_update_elem(&ct_unwatched_dirs, k, &v, BPF_ANY);
 }
 
 /* --------------------------------------------- watched-directory cache */
@@ -430,18 +428,15 @@ struct {
 
 /* paths[0] = cached directory + "/" + the file's name, when current. */
 static __always_inline bool cached_watched_path(struct ct_file_scratch *s, struct dentry *d,
-						struct vfsmount *vfsmnt, struct resolved *out)
+						struct dir_key *k, struct dentry *parent,
+						struct resolved *out)
 {
 	struct ct_watch_key wk = {};
-	struct dentry *parent;
 	struct dir_path *v;
-	struct dir_key k;
 	__u32 len;
 	long n;
 
-	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
-		return false;
-	v = bpf_map_lookup_elem(&ct_watched_dirs, &k);
+	v = bpf_map_lookup_elem(&ct_watched_dirs, k);
 	if (!v || v->id.gen != walk_gen())
 		return false;
 	wk.ino = d->d_inode->i_ino;
@@ -471,18 +466,14 @@ static __always_inline bool cached_watched_path(struct ct_file_scratch *s, struc
 /* After a walk that found d watched through a directory: keep that
  * directory's part of paths[0]. gen as for remember_unwatched. */
 static __always_inline void remember_watched(struct ct_file_scratch *s, struct dentry *d,
-					     struct vfsmount *vfsmnt, const struct resolved *r,
-					     __u32 gen)
+					     struct dir_key *k, struct dentry *parent,
+					     const struct resolved *r, __u32 gen)
 {
-	struct dentry *parent;
 	struct dir_path *v;
-	struct dir_key k;
 	__u32 zero = 0, name_len, len;
 
 	/* truncated, or the file itself is the watch (nothing below it) */
 	if (r->truncated || r->suffix_off >= r->len)
-		return;
-	if (!*(volatile __u32 *)&ct_walk_cache_on || !dir_key_of(d, vfsmnt, &k, &parent))
 		return;
 	name_len = d->d_name.len;
 	if (name_len + 1 > r->len)
@@ -501,7 +492,7 @@ static __always_inline void remember_watched(struct ct_file_scratch *s, struct d
 	v->len = len;
 	if (len)
 		bpf_probe_read_kernel(v->path, masked(len, CT_FILE_PATH_MAX - 1), s->ev.paths);
-	bpf_map_update_elem(&ct_watched_dirs, &k, v, BPF_ANY);
+	bpf_map_update_elem(&ct_watched_dirs, k, v, BPF_ANY);
 }
 
 /* ------------------------------------------------------ path strings */
@@ -657,24 +648,12 @@ static __always_inline void raw_string(struct ct_file_scratch *s, const char *up
 
 /* ------------------------------------------------------------- record */
 
-/*
- * Fill the record's header and task. Called only once the path is known to
- * be watched (resolution writes paths[] and scratch fields begin_in() does not
- * touch), so the ~20 kernel reads of ct_fill_task are never paid for
- * unwatched I/O, by far the common case.
- */
-static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *s, __u16 op,
-							long ret)
+/* Header and every field but the task and the paths. */
+static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, long ret)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!s)
-		return NULL;
 	s->ev.hdr.kind = CT_KIND_FILE;
 	s->ev.hdr.cpu = bpf_get_smp_processor_id();
 	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	ct_fill_task(&s->ev.task, bpf_get_current_task_btf(),
-		     bpf_map_lookup_elem(&ct_tasks, &tgid));
 	s->ev.op = op;
 	s->ev.flags = 0;
 	s->ev.ret = ret;
@@ -692,6 +671,24 @@ static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *
 	s->ev.path0_len = 0;
 	s->ev.path1_len = 0;
 	s->ev.xattr[0] = '\0';
+}
+
+/*
+ * Fill the record's header and task. Called only once the path is known to
+ * be watched (resolution writes paths[] and scratch fields begin_in() does not
+ * touch), so the ~20 kernel reads of ct_fill_task are never paid for
+ * unwatched I/O, by far the common case.
+ */
+static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *s, __u16 op,
+							long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!s)
+		return NULL;
+	ct_fill_task(&s->ev.task, bpf_get_current_task_btf(),
+		     bpf_map_lookup_elem(&ct_tasks, &tgid));
+	reset_record(s, op, ret);
 	return s;
 }
 
@@ -716,21 +713,9 @@ static __always_inline struct ct_file_scratch *begin_close(__u64 file_id, __u32 
 	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
 	if (attr)
 		s->ev.task.attr = *attr;
-	s->ev.hdr.kind = CT_KIND_FILE;
-	s->ev.hdr.cpu = bpf_get_smp_processor_id();
-	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	s->ev.op = CT_FOP_CLOSE;
-	s->ev.flags = 0;
-	s->ev.ret = 0;
+	reset_record(s, CT_FOP_CLOSE, 0);
 	s->ev.file_id = file_id;
 	s->ev.writes = writes;
-	s->ev.ino = 0;
-	s->ev.dev = 0;
-	s->ev.mode = 0;
-	s->ev.watch_id = 0;
-	s->ev.watch_id1 = 0;
-	s->ev.path0_len = 0;
-	s->ev.path1_len = 0;
 	return s;
 }
 
@@ -874,10 +859,12 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct ct_wfile wf = {};
 	struct resolved r;
 	struct vfsmount *vfsmnt;
-	struct dentry *dentry;
+	struct dentry *dentry, *parent = NULL;
+	struct dir_key k;
 	struct file *f;
 	__u32 tgid, one = 1;
 	__u32 fmode, gen;
+	bool cacheable;
 
 	if (ret < 0)
 		return 0;
@@ -896,17 +883,20 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		return 0;
 	dentry = f->f_path.dentry;
 	vfsmnt = f->f_path.mnt;
-	if (known_unwatched(dentry, vfsmnt))
+	cacheable = dir_key_of(dentry, vfsmnt, &k, &parent);
+	if (cacheable && known_unwatched(dentry, &k, parent))
 		return 0;
 	gen = walk_gen();
-	if (!cached_watched_path(s, dentry, vfsmnt, &r)) {
+	if (!cacheable || !cached_watched_path(s, dentry, &k, parent, &r)) {
 		/* the walk keeps its pointers as plain numbers (bpf_loop state) */
 		resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
 		if (!r.watched) {
-			remember_unwatched(dentry, vfsmnt, gen);
+			if (cacheable)
+				remember_unwatched(&k, parent, gen);
 			return 0;
 		}
-		remember_watched(s, dentry, vfsmnt, &r, gen);
+		if (cacheable)
+			remember_watched(s, dentry, &k, parent, &r, gen);
 	}
 	begin_in(s, CT_FOP_WRITE, 0);
 	set_path0(s, &r);
@@ -1100,7 +1090,7 @@ int ct_exit_renameat2(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 
 	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
-	if (ret == 0)
+	if (ret == 0 && !is_agent())
 		bump_walk_gen();
 	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, fl);
@@ -1112,7 +1102,7 @@ int ct_exit_renameat(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 
 	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
-	if (ret == 0)
+	if (ret == 0 && !is_agent())
 		bump_walk_gen();
 	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, 0);
@@ -1124,7 +1114,7 @@ int ct_exit_rename(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 
 	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
-	if (ret == 0)
+	if (ret == 0 && !is_agent())
 		bump_walk_gen();
 	return path_change(CT_FOP_RENAME, ret, AT_FDCWD, P(1), AT_FDCWD, P(0), false,
 			   0, -1, -1, NULL, 0);

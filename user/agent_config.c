@@ -151,13 +151,15 @@ int ct_agent_config_expand(int argc, char **argv, const struct option *lopts,
 		if (path && read_config(path, lopts, &v, &n, &cap, err, errlen) < 0)
 			goto fail;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--config")) {
+	for (int i = 1, opts = 1; i < argc; i++) {
+		if (opts && !strcmp(argv[i], "--config")) {
 			i++;
 			continue;
 		}
-		if (!strncmp(argv[i], "--config=", 9))
+		if (opts && !strncmp(argv[i], "--config=", 9))
 			continue;
+		if (!strcmp(argv[i], "--"))
+			opts = 0;	/* what follows is not options: kept as is */
 		if (push(&v, &n, &cap, argv[i]) < 0)
 			goto oom;
 	}

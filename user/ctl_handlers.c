@@ -348,7 +348,8 @@ static void deploy_list(int fd)
 
 /* deploy show: the deploy, and the budgets of the policy in force, so the
  * CLI can set the deploy's footprint against them. */
-static void deploy_show(struct ct_agent *a, int fd, const PbDeployShowRequest *q)
+static void deploy_show(struct ct_agent *a, const struct ct_peer *peer, int fd,
+			const PbDeployShowRequest *q)
 {
 	struct ct_deploy *e = ct_deploys_find(q->id);
 	PbResponse r = CHANGETRACE__V1__RESPONSE__INIT;
@@ -365,8 +366,10 @@ static void deploy_show(struct ct_agent *a, int fd, const PbDeployShowRequest *q
 		reply_err(fd, msg);
 		return;
 	}
-	/* the CLI reads the footprint from the store: make it current */
-	if (a->store)
+	/* the CLI reads the footprint from the store: make it current. Only
+	 * for root or the group (who can read the store): sealing a block per
+	 * request would let anyone who can connect bloat the store. */
+	if (a->store && ct_peer_may_change(a, peer))
 		ct_store_flush(a->store);
 	r.ok = 1;
 	r.body_case = CHANGETRACE__V1__RESPONSE__BODY_DEPLOY;
@@ -637,7 +640,7 @@ void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		deploy_list(fd);
 		break;
 	case CHANGETRACE__V1__REQUEST__BODY_DEPLOY_SHOW:
-		deploy_show(a, fd, req->deploy_show);
+		deploy_show(a, peer, fd, req->deploy_show);
 		break;
 	default:
 		reply_err(fd, "unknown request");

@@ -355,7 +355,8 @@ void ct_footprint_print_budgets_text(FILE *out, const struct ct_footprint *fp,
 				     const struct ct_fp_budget *b, size_t n, const char *source)
 {
 	if (!source) {
-		fputs("\nbudgets:              not known (agent not reachable; give --policy FILE)\n", out);
+		fputs("\nbudgets:              not known (the agent did not answer for this deploy; "
+		      "give --policy FILE)\n", out);
 		return;
 	}
 	fprintf(out, "\nbudgets (%s):%s\n", source, n ? "" : " none in the policy");
