@@ -719,7 +719,9 @@ static __always_inline struct ct_file_scratch *begin_close(__u64 file_id, __u32 
 	return s;
 }
 
-static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 rb_flags)
+/* wakeup: the ring's flag when the backlog crosses no threshold (see
+ * ct_change_submit_flags) */
+static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 wakeup)
 {
 	__u64 size = offsetof(struct ct_file_event, paths) + s->ev.path0_len + s->ev.path1_len;
 	struct ct_task_attr *attr;
@@ -731,7 +733,7 @@ static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 rb_fla
 	ct_count(CT_CNT_SEEN_FILE);
 	if (s->ev.flags & CT_FF_TRUNCATED)
 		ct_count(CT_CNT_FILE_PATH_TRUNC);
-	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, rb_flags))
+	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, ct_change_submit_flags(size, wakeup)))
 		ct_count(CT_CNT_DROP_FILE);
 	/* a halted deploy's task is stopped at its next change */
 	attr = &s->ev.task.attr;
@@ -740,11 +742,11 @@ static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 rb_fla
 }
 
 /* Default wakeup (when the collector has consumed everything), forced
- * when a quarter of the ring waits: a close record leaves the collector behind without
- * waking it (see ct_enter_close). */
+ * when the backlog crosses a quarter of the ring: a close record leaves
+ * the collector behind without waking it (see ct_enter_close). */
 static __always_inline void submit(struct ct_file_scratch *s)
 {
-	submit_flags(s, ct_change_submit_flags(0));
+	submit_flags(s, 0);
 }
 
 static __always_inline void set_path0(struct ct_file_scratch *s, struct resolved *r)
@@ -1033,7 +1035,7 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 	s = begin_close(key, wf->writes);
 	if (s) {
 		/*
-		 * No wakeup unless a quarter of the ring waits: the open before it woke the
+		 * No wakeup unless it fills a quarter of the ring: the open before it woke the
 		 * collector, which polls every 20 ms while a change is
 		 * pending. A wakeup is an irq_work (a self-IPI, a VM exit on
 		 * a guest) and was most of the cost of a watched
@@ -1041,7 +1043,7 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		 * left unconsumed, later records see a consumer behind and
 		 * never wake it by themselves.
 		 */
-		submit_flags(s, ct_change_submit_flags(BPF_RB_NO_WAKEUP));
+		submit_flags(s, BPF_RB_NO_WAKEUP);
 	}
 	bpf_map_delete_elem(&ct_wfiles, &key);
 	return 0;

@@ -313,7 +313,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	walk_lineage(e, t);
 	__builtin_memcpy(e->env_deploy_id, env.found ? env.key.id : (char[CT_DEPLOY_ID_LEN]){},
 			 CT_DEPLOY_ID_LEN);
-	bpf_ringbuf_submit(e, ct_bulk_submit_flags());
+	bpf_ringbuf_submit(e, ct_bulk_submit_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -379,7 +379,7 @@ int BPF_PROG(ct_exit, struct task_struct *t)
 			code = BPF_CORE_READ(t, exit_code);
 		e->exit_code = (code >> 8) & 0xff;
 		e->signal = code & 0x7f;
-		bpf_ringbuf_submit(e, ct_bulk_submit_flags());
+		bpf_ringbuf_submit(e, ct_bulk_submit_flags(sizeof(*e)));
 	}
 	if (attr)
 		bpf_map_delete_elem(&ct_tasks, &tgid);
