@@ -60,13 +60,29 @@ struct {
 	__type(value, struct ct_watch_prefix);
 } ct_watch_prefix SEC(".maps");
 
-/* Files open for write on a watched path (struct file address). */
+/*
+ * Files open for write on a watched path (struct file address). A plain
+ * hash: an LRU update cost twice as much (its free-list pop was the
+ * largest single cost of a watched open), and LRU eviction took live
+ * entries, writes counted nowhere. Entries go at close(2); those closed
+ * another way (exit, dup2 over the fd) are reused with the address or
+ * swept by the collector (ct_file_sweep); a full map is counted.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ct_wfile);
 } ct_wfiles SEC(".maps");
+
+/* Bursts of one process rewriting one file (see struct ct_wburst): the
+ * collector creates and deletes entries, probes only update them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_WBURST_MAX);
+	__type(key, struct ct_wburst_key);
+	__type(value, struct ct_wburst);
+} ct_wbursts SEC(".maps");
 
 /* Processes that opened a watched file for write: the only ones whose
  * write() and close() are looked at. */
@@ -679,17 +695,23 @@ static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, lo
  * touch), so the ~20 kernel reads of ct_fill_task are never paid for
  * unwatched I/O, by far the common case.
  */
+static __always_inline struct ct_file_scratch *begin_in_attr(struct ct_file_scratch *s, __u16 op,
+							     long ret,
+							     const struct ct_task_attr *attr)
+{
+	if (!s)
+		return NULL;
+	ct_fill_task(&s->ev.task, bpf_get_current_task_btf(), attr);
+	reset_record(s, op, ret);
+	return s;
+}
+
 static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *s, __u16 op,
 							long ret)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!s)
-		return NULL;
-	ct_fill_task(&s->ev.task, bpf_get_current_task_btf(),
-		     bpf_map_lookup_elem(&ct_tasks, &tgid));
-	reset_record(s, op, ret);
-	return s;
+	return begin_in_attr(s, op, ret, bpf_map_lookup_elem(&ct_tasks, &tgid));
 }
 
 /*
@@ -850,6 +872,96 @@ static __always_inline int path_change(__u16 op, long ret, int dfd0, const char 
 	return 0;
 }
 
+/* ------------------------------------------------------------- bursts */
+
+static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf)
+{
+	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY))
+		ct_count(CT_CNT_FILE_TRACK_FULL);
+}
+
+static __always_inline struct ct_wburst *burst_of(struct file *f, const struct ct_wfile *wf)
+{
+	struct ct_wburst_key k = {};
+
+	k.ino = f->f_inode->i_ino;
+	k.dev = f->f_inode->i_sb->s_dev;
+	k.tgid = wf->tgid;
+	k.deploy_slot = wf->deploy_slot;
+	return bpf_map_lookup_elem(&ct_wbursts, &k);
+}
+
+/*
+ * Fold this open into the burst the collector follows, if it continues
+ * one: the same process and deploy reopening the file within CT_BURST_NS
+ * of its last close, no other open of it pending. No record then; the
+ * halted-deploy check still runs, as for any change.
+ */
+static __always_inline bool join_burst(struct file *f, struct ct_wfile *wf,
+				       const struct ct_task_attr *attr)
+{
+	struct ct_wburst *b = burst_of(f, wf);
+	__u64 now;
+
+	if (!b)
+		return false;
+	now = bpf_ktime_get_ns();
+	if (b->open_now || now - b->last_close_ns > CT_BURST_NS)
+		return false;
+	__sync_fetch_and_add(&b->open_now, 1);
+	__sync_fetch_and_add(&b->opens, 1);
+	/*
+	 * The collector deletes the entry (with what it counted) only once
+	 * the file has been quiet for its settle time, far longer than the
+	 * burst window. Had this program stalled past the window, that may
+	 * have happened: take the open back and record it instead. The
+	 * atomic adds are full barriers, so this clock read comes after them.
+	 */
+	if (bpf_ktime_get_ns() - b->last_close_ns > CT_BURST_NS) {
+		__sync_fetch_and_add(&b->opens, -1);
+		__sync_fetch_and_add(&b->open_now, -1);
+		return false;
+	}
+	b->last_ns = now;
+	wf->in_burst = 1;
+	ct_count(CT_CNT_FILE_BURST_OPENS);
+	if (attr && attr->deploy_slot)
+		ct_enforce_deploy_flags(attr);
+	return true;
+}
+
+/* A burst open's close: its writes go to the burst, and no record. */
+static __always_inline void leave_burst(struct file *f, const struct ct_wfile *wf)
+{
+	struct ct_wburst *b = burst_of(f, wf);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!b) {
+		/* the collector gave up on the change while this stayed open
+		 * (its quiet limit, or more files in flight than it follows) */
+		ct_count(CT_CNT_FILE_BURST_LATE);
+		return;
+	}
+	__sync_fetch_and_add(&b->writes, wf->writes);
+	b->last_close_ns = now;
+	b->last_ns = now;
+	/* last: the collector reads a burst with nothing open as complete */
+	__sync_fetch_and_add(&b->open_now, -1);
+}
+
+/* A recorded open's close keeps a followed burst going. */
+static __always_inline void touch_burst(struct file *f, const struct ct_wfile *wf)
+{
+	struct ct_wburst *b = burst_of(f, wf);
+
+	if (b) {
+		__u64 now = bpf_ktime_get_ns();
+
+		b->last_close_ns = now;
+		b->last_ns = now;
+	}
+}
+
 /* ---------------------------------------------------------------- open */
 
 /* flags_arg: which syscall argument holds the open flags, or -1 and the
@@ -862,6 +974,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct resolved r;
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry, *parent = NULL;
+	struct ct_task_attr *attr;
 	struct dir_key k;
 	struct file *f;
 	__u32 tgid, one = 1;
@@ -888,6 +1001,21 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	cacheable = dir_key_of(dentry, vfsmnt, &k, &parent);
 	if (cacheable && known_unwatched(dentry, &k, parent))
 		return 0;
+	/* A reopen that continues a burst the collector follows needs no
+	 * path: the entry exists only for a watched file's change. */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	fmode = f->f_mode;
+	if (fmode & FMODE_WRITE) {
+		wf.tgid = tgid;
+		wf.deploy_slot = attr ? attr->deploy_slot : 0;
+		if (join_burst(f, &wf, attr)) {
+			__u64 key = (__u64)f;
+
+			track_wfile(key, &wf);
+			return 0;
+		}
+	}
 	gen = walk_gen();
 	if (!cacheable || !cached_watched_path(s, dentry, &k, parent, &r)) {
 		/* the walk keeps its pointers as plain numbers (bpf_loop state) */
@@ -900,7 +1028,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		if (cacheable)
 			remember_watched(s, dentry, &k, parent, &r, gen);
 	}
-	begin_in(s, CT_FOP_WRITE, 0);
+	begin_in_attr(s, CT_FOP_WRITE, 0, attr);
 	set_path0(s, &r);
 	s->ev.flags |= CT_FF_FD;
 	if (flags & O_CREAT)
@@ -913,13 +1041,10 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	s->ev.ino = f->f_inode->i_ino;
 	s->ev.dev = f->f_inode->i_sb->s_dev;
 	s->ev.mode = f->f_inode->i_mode;
-	fmode = f->f_mode;
 	if (fmode & FMODE_WRITE) {
 		__u64 key = (__u64)f;
 
-		tgid = bpf_get_current_pid_tgid() >> 32;
-		wf.tgid = tgid;
-		bpf_map_update_elem(&ct_wfiles, &key, &wf, BPF_ANY);
+		track_wfile(key, &wf);
 		/* a lookup is cheaper than an LRU update; writers reopen often */
 		if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
 			bpf_map_update_elem(&ct_wtgids, &tgid, &one, BPF_ANY);
@@ -974,11 +1099,14 @@ static __always_inline int count_write(int fd)
 	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
 	if (!wf)
 		return 0;
+	__sync_fetch_and_add(&wf->writes, 1);
+	/* the collector times a burst by its opens and closes */
+	if (wf->in_burst)
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (!wf->first_write_ns)
 		wf->first_write_ns = now;
 	wf->last_write_ns = now;
-	__sync_fetch_and_add(&wf->writes, 1);
 	return 0;
 }
 
@@ -1032,6 +1160,12 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!last_ref(f))
 		return 0;	/* still open through another fd (shell redirections dup) */
+	if (wf->in_burst) {
+		leave_burst(f, wf);
+		bpf_map_delete_elem(&ct_wfiles, &key);
+		return 0;
+	}
+	touch_burst(f, wf);
 	s = begin_close(key, wf->writes);
 	if (s) {
 		/*

@@ -84,6 +84,9 @@ enum ct_counter {
 	CT_CNT_ENV_UNTRUSTED,    /* env id ignored: caller not root nor --group */
 	CT_CNT_FILE_FAILED,      /* a change to a watched path the kernel refused */
 	CT_CNT_FILE_PATH_TRUNC,  /* a path deeper/longer than one record holds */
+	CT_CNT_FILE_BURST_OPENS, /* opens folded into a burst (no records; see ct_wburst) */
+	CT_CNT_FILE_BURST_LATE,  /* a burst open closed after its change was reported */
+	CT_CNT_FILE_TRACK_FULL,  /* ct_wfiles full: an open file's writes go uncounted */
 	CT_CNT_MAX
 };
 
@@ -245,6 +248,42 @@ struct ct_wfile {
 	__u64 last_write_ns;
 	__u32 writes;
 	__u32 tgid;
+	__u32 deploy_slot;       /* at open: names its burst (below) at close */
+	__u32 in_burst;          /* opened without a record, folded into a burst */
+};
+
+/*
+ * Burst coalescing. A tool that rewrites one file in a loop (open, write,
+ * close, again within milliseconds) made two ring records per round, most
+ * of a watched write's cost, and the collector folded them into one
+ * change anyway. Once the collector follows such a change (it has seen
+ * the first open and close), it creates this entry; while it exists, an
+ * open of the same file by the same process and deploy that comes within
+ * CT_BURST_NS of the last close, with no other open of it, is counted here
+ * instead of recorded, and so is its close. The collector adds these
+ * counts to the change and deletes the entry when the change settles
+ * (quiet for far longer than CT_BURST_NS), so every open and write is
+ * counted once. Only the collector creates entries: a burst open always
+ * belongs to a change being followed.
+ */
+#define CT_BURST_NS       (5ull * 1000000)
+#define CT_WBURST_MAX     4096
+
+struct ct_wburst_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 tgid;
+	__u32 deploy_slot;
+	__u32 _pad;
+};
+
+struct ct_wburst {
+	__u64 last_close_ns;     /* kernel clock (CLOCK_MONOTONIC) */
+	__u64 last_ns;           /* last open, write or close */
+	__u32 opens;             /* burst opens so far */
+	__u32 writes;            /* their writes, added at close */
+	__u32 open_now;          /* burst opens not closed yet */
+	__u32 _pad;
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ struct pending {
 	bool have_before;
 	bool have_after;           /* taken when the last writer closed */
 	uint64_t close_ns;         /* kernel time of the last close seen */
+	bool burst;                /* owns an entry in ct_wbursts */
+	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
 };
 
 /* Closes of one file closer together than this are a burst (a tool
@@ -290,12 +293,82 @@ static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
 	}
 }
 
+/* ------------------------------------------------------------ bursts */
+
+static void burst_key(const struct pending *p, struct ct_wburst_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ino = p->ino;
+	k->dev = p->dev;
+	k->tgid = p->task.pid;
+	k->deploy_slot = p->task.attr.deploy_slot;
+}
+
+/*
+ * The change follows its file's burst from now on: the kernel folds the
+ * process's quick reopens into ct_wbursts instead of recording them (see
+ * struct ct_wburst). Created once the change's first writer has closed.
+ */
+static void burst_follow(struct pending *p, uint64_t close_ns)
+{
+	struct ct_wburst_key k;
+	struct ct_wburst b = { .last_close_ns = close_ns, .last_ns = close_ns };
+
+	if (p->burst || !p->ino || cfg.wbursts_fd <= 0)
+		return;
+	burst_key(p, &k);
+	/* EEXIST: another change owns it (a hard link to the same file) */
+	if (!bpf_map_update_elem(cfg.wbursts_fd, &k, &b, BPF_NOEXIST)) {
+		p->burst = true;
+		p->burst_opens = p->burst_writes = 0;
+	}
+}
+
+/*
+ * Add what the kernel folded into the burst since the last look. done:
+ * the change is being reported for good; the entry goes in the same step
+ * as the read, so a later reopen is recorded and starts a new change.
+ * Returns the entry's view (zeroed if none).
+ */
+static struct ct_wburst burst_take(struct pending *p, bool done)
+{
+	struct ct_wburst_key k;
+	struct ct_wburst b;
+	int err;
+
+	memset(&b, 0, sizeof(b));
+	if (!p->burst)
+		return b;
+	burst_key(p, &k);
+	err = done ? bpf_map_lookup_and_delete_elem(cfg.wbursts_fd, &k, &b)
+		   : bpf_map_lookup_elem(cfg.wbursts_fd, &k, &b);
+	if (done)
+		p->burst = false;
+	if (err) {
+		memset(&b, 0, sizeof(b));
+		return b;
+	}
+	if (b.opens != p->burst_opens) {
+		/* rewritten after the close the collector read it at */
+		p->opens += b.opens - p->burst_opens;
+		p->have_after = false;
+	}
+	p->writes += b.writes - p->burst_writes;
+	p->burst_opens = b.opens;
+	p->burst_writes = b.writes;
+	/* folded opens and closes are the change's activity too */
+	if (b.last_ns > p->last_ns)
+		p->last_ns = b.last_ns;
+	return b;
+}
+
 static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 {
 	struct ct_file_state after;
 	const struct ct_file_state *before = p->have_before ? &p->before : NULL;
 	int op;
 
+	burst_take(p, !keep_open);
 	/* writes counted in the kernel for files still open */
 	for (int i = 0; i < p->n_open; i++) {
 		struct ct_wfile wf;
@@ -460,6 +533,8 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 	if (!host_path(e, 0, host, ns))
 		return;
 	p = pending_find(host, &e->task);
+	if (p)
+		burst_take(p, false);
 	/* coalescing goes by the kernel's clock, not by when the collector
 	 * got to the record: a change that had settled is its own event */
 	if (p && !p->n_open && e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
@@ -506,6 +581,7 @@ static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 	/* the content as this writer left it: the next step (a rename over
 	 * it, another tool) may replace it before the change settles */
 	if (!p->n_open) {
+		burst_follow(p, e->hdr.ts_ns);
 		if (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS) {
 			p->have_after = false;
 		} else {
@@ -544,6 +620,7 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		    e->hdr.ts_ns > pend[i].last_ns + cfg.settle_ns) {
 			finalize(c, &pend[i], false);	/* settled before: not a temp file */
 		} else if (pend[i].used && !strcmp(pend[i].path, from)) {
+			burst_take(&pend[i], true);
 			writes += pend[i].writes;
 			for (int k = 0; k < pend[i].n_open; k++) {
 				struct ct_wfile wf;
@@ -678,16 +755,57 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
 	return 1;
 }
 
+/*
+ * ct_wfiles entries whose process is gone: a file closed at exit (or under
+ * a dup2) never passes close(2), and the map is a plain hash. Every
+ * SWEEP_NS, a pass over at most the map's size; keys first, deletes
+ * after, since a deleted key restarts the kernel's iteration.
+ */
+#define SWEEP_NS   (30ull * 1000000000)
+#define SWEEP_KEYS 16384
+
+static void sweep_wfiles(uint64_t now)
+{
+	static uint64_t last_sweep;
+	static uint64_t dead[SWEEP_KEYS];
+	uint64_t key, next;
+	size_t n = 0, seen = 0;
+	struct ct_wfile wf;
+	bool first = true;
+
+	if (cfg.wfiles_fd <= 0 || now - last_sweep < SWEEP_NS)
+		return;
+	last_sweep = now;
+	while (seen++ < SWEEP_KEYS && n < SWEEP_KEYS &&
+	       !bpf_map_get_next_key(cfg.wfiles_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(cfg.wfiles_fd, &key, &wf))
+			continue;
+		if (kill((pid_t)wf.tgid, 0) < 0 && errno == ESRCH)
+			dead[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(cfg.wfiles_fd, &dead[i]))
+			stats.swept++;
+}
+
 size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 {
 	size_t left = 0;
 
+	if (!all)
+		sweep_wfiles(now);
+
 	for (int i = 0; i < PENDING_MAX; i++) {
 		struct pending *p = &pend[i];
+		bool burst_open = false;
 		uint64_t last;
 
 		if (!p->used)
 			continue;
+		if (p->burst)
+			burst_open = burst_take(p, false).open_now > 0;
 		last = p->last_ns;
 		/* files still open: their last write, from the kernel */
 		for (int j = 0; j < p->n_open; j++) {
@@ -702,13 +820,16 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 			if (wf.last_write_ns > last)
 				last = wf.last_write_ns;
 		}
-		if (p->n_open && now > last + cfg.settle_ns && !still_open(p)) {
+		if ((p->n_open || burst_open) && now > last + cfg.settle_ns && !still_open(p)) {
+			/* closed at exit or through another fd: done */
 			while (p->n_open)
 				harvest(p, --p->n_open);
+			burst_take(p, true);
+			burst_open = false;
 			snapshot(p->path, &p->task, p->ino, 0, &p->after);
 			p->have_after = true;
 		}
-		if (all || (!p->n_open && now > last + cfg.settle_ns) ||
+		if (all || (!p->n_open && !burst_open && now > last + cfg.settle_ns) ||
 		    now > last + cfg.max_quiet_ns) {
 			finalize(c, p, false);
 		} else if (now > p->first_ns + cfg.max_age_ns) {

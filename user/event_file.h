@@ -18,6 +18,7 @@
 struct ct_file_cfg {
 	const struct ct_watches *watches;
 	int wfiles_fd;             /* ct_wfiles: write counts of open files */
+	int wbursts_fd;            /* ct_wbursts: opens folded in the kernel; <= 0: none */
 	uint64_t settle_ns;        /* quiet time after the last close */
 	uint64_t max_quiet_ns;     /* an open file with no activity this long is reported */
 	uint64_t max_age_ns;       /* a file written without pause is reported this often */
@@ -29,6 +30,7 @@ struct ct_file_stats {
 	uint64_t records, changes, coalesced, pending, pending_evicted;
 	uint64_t not_watched, unresolved, malformed;
 	uint64_t raced;            /* the file was replaced before it was read */
+	uint64_t swept;            /* ct_wfiles entries of exited processes removed */
 };
 
 void ct_file_init(const struct ct_file_cfg *cfg);

@@ -191,6 +191,42 @@ os.close(fd)"
   ct_agent_stop
 }
 
+# A tool rewriting one file in a loop: once the collector follows the
+# change, the kernel folds each reopen into ct_wbursts instead of making
+# two records; every open and write must still be counted, and a rewrite
+# after the change settled is a change of its own.
+test_kernel_folds_a_rewrite_loop_without_losing_writes() {
+  files_setup
+  python3 -c "
+import os, time
+p = '$W/loop.conf'
+for i in range(20000):
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b'%d\\n' % i)
+    os.close(fd)
+time.sleep(0.5)
+fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b'final\\n')
+os.write(fd, b'line 2\\n')
+os.close(fd)"
+  wait_events "$(on_path "$W/loop.conf")" 2
+  settle
+  local folded records
+  folded=$("$CT" status | sed -n 's/.*file_burst_opens=\([0-9]*\).*/\1/p')
+  records=$("$CT" status | sed -n 's/.*file_records=\([0-9]*\).*/\1/p')
+  [ "${folded:-0}" -ge 10000 ] || fail "kernel folded ${folded:-0} of 20000 reopens"
+  [ "${records:-0}" -le 20000 ] || fail "$records ring records for 20001 opens: not folded"
+  assert_eq "$(count_events "$(on_path "$W/loop.conf")")" 2
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.writes | tr '\n' ' ')" "20000 2 "
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_after | head -1)" \
+    "$(printf '19999\n' | sha256sum | cut -d' ' -f1)"
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_before | tail -1)" \
+    "$(printf '19999\n' | sha256sum | cut -d' ' -f1)"
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_after | tail -1)" "$(sha "$W/loop.conf")"
+  "$CT" status | grep -q 'file_burst_late=0' || fail "burst opens closed after their change was reported"
+  ct_agent_stop
+}
+
 test_private_mount_namespace_bind_mount() {
   command -v unshare >/dev/null || skip "no unshare"
   files_setup

@@ -64,18 +64,21 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   touch "$T/stop"; wait "$poller"
 
   wait_drained || fail "collector did not drain: seen=$(st seen_file) records=$(st file_records) dropped=$(st dropped_file)"
-  local seen dropped recs misses
+  local seen dropped recs misses folded made
   seen=$(st seen_file); dropped=$(st dropped_file); recs=$(st file_records)
   misses=$(st probe_recursion_misses)
-  echo "file records: seen=$((seen - seen0)) (expected >= $((2 * cycles))) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
+  # an open folded into a burst in the kernel (file_burst_opens) stands
+  # for its open and close records
+  folded=$(st file_burst_opens)
+  made=$(( seen - seen0 + 2 * folded ))
+  echo "file records: seen=$((seen - seen0)) folded opens=$folded (expected >= $((2 * cycles)) together) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
   # a probe run the kernel skipped (another BPF program on that CPU) is
-  # a record never made: counted in status as probe_recursion_misses
-  # Known gap: a handful per 100k cycles (0-5 measured) make no record at
-  # all; suspected LRU eviction in ct_wfiles/ct_wtgids (a close whose entry
-  # was evicted is not seen). Bounded here at 1 in 10,000 and reported.
-  local short=$(( 2 * cycles - (seen - seen0 + misses) ))
+  # a record never made: counted in status as probe_recursion_misses.
+  # Bounded at 1 in 10,000 and reported: 0 measured since ct_wfiles is a
+  # plain hash (its LRU evicted live entries, so a close went unseen).
+  local short=$(( 2 * cycles - (made + misses) ))
   echo "records the probes did not make: $(( short > 0 ? short : 0 ))"
-  assert_ge $(( (seen - seen0 + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records seen by the probes (+ kernel-skipped runs)"
+  assert_ge $(( (made + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records seen by the probes (+ folded, + kernel-skipped runs)"
   assert_eq "$((recs + dropped))" "$seen" "every record received or counted as dropped"
   assert_eq "$(st file_malformed)" 0 "malformed file records"
 
