@@ -1158,8 +1158,13 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
 	if (!wf)
 		return 0;
-	if (!last_ref(f))
-		return 0;	/* still open through another fd (shell redirections dup) */
+	if (!last_ref(f)) {
+		/* still open through another fd (shell redirections dup), or
+		 * someone holds a passing reference (a reader of /proc/PID/fd):
+		 * the collector finds it closed once it is quiet */
+		ct_count(CT_CNT_FILE_CLOSE_SHARED);
+		return 0;
+	}
 	if (wf->in_burst) {
 		leave_burst(f, wf);
 		bpf_map_delete_elem(&ct_wfiles, &key);

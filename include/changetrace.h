@@ -87,6 +87,7 @@ enum ct_counter {
 	CT_CNT_FILE_BURST_OPENS, /* opens folded into a burst (no records; see ct_wburst) */
 	CT_CNT_FILE_BURST_LATE,  /* a burst open closed after its change was reported */
 	CT_CNT_FILE_TRACK_FULL,  /* ct_wfiles full: an open file's writes go uncounted */
+	CT_CNT_FILE_CLOSE_SHARED,/* close(2) of a file with another reference: no record */
 	CT_CNT_MAX
 };
 

@@ -26,6 +26,7 @@ struct pending {
 	struct ct_task task;       /* the first writer */
 	uint64_t first_ns, last_ns;/* monotonic: first record, last activity */
 	uint64_t file_ids[OPEN_IDS];
+	uint8_t file_missing[OPEN_IDS]; /* ticks its ct_wfiles entry was not found */
 	int n_open;
 	uint32_t writes, opens;
 	uint16_t flags;            /* CT_FF_CREAT / CT_FF_TRUNC seen */
@@ -36,6 +37,7 @@ struct pending {
 	bool have_before;
 	bool have_after;           /* taken when the last writer closed */
 	uint64_t close_ns;         /* kernel time of the last close seen */
+	uint64_t path_hash;        /* of path: most lookups end on it */
 	bool burst;                /* owns an entry in ct_wbursts */
 	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
 };
@@ -307,7 +309,8 @@ static void burst_key(const struct pending *p, struct ct_wburst_key *k)
 /*
  * The change follows its file's burst from now on: the kernel folds the
  * process's quick reopens into ct_wbursts instead of recording them (see
- * struct ct_wburst). Created once the change's first writer has closed.
+ * struct ct_wburst). close_ns: the writer's last close known, 0 if none
+ * yet (nothing folds before the kernel has seen a close).
  */
 static void burst_follow(struct pending *p, uint64_t close_ns)
 {
@@ -418,6 +421,14 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 
 /* Coalescing is per path and per process (same deploy by construction):
  * two deploys, or two tools, writing one file are two changes. */
+/* Forget open file j (the last one takes its place). */
+static void drop_file(struct pending *p, int j)
+{
+	p->n_open--;
+	p->file_ids[j] = p->file_ids[p->n_open];
+	p->file_missing[j] = p->file_missing[p->n_open];
+}
+
 /* Take the kernel's write count of open file j and forget it there. */
 static void harvest(struct pending *p, int j)
 {
@@ -459,13 +470,30 @@ static bool still_open(const struct pending *p)
 	return found;
 }
 
+/* FNV-1a: pending slots are matched by path on every record; comparing
+ * a number first keeps that a scan of integers. */
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
+static bool same_path(const struct pending *p, uint64_t h, const char *path)
+{
+	return p->used && p->path_hash == h && !strcmp(p->path, path);
+}
+
 static struct pending *pending_find(const char *path, const struct ct_task *t)
 {
+	uint64_t h = path_hash(path);
+
 	for (int i = 0; i < PENDING_MAX; i++)
-		if (pend[i].used && pend[i].task.pid == t->pid &&
+		if (same_path(&pend[i], h, path) && pend[i].task.pid == t->pid &&
 		    pend[i].task.start_ns == t->start_ns &&
-		    pend[i].task.attr.deploy_slot == t->attr.deploy_slot &&
-		    !strcmp(pend[i].path, path))
+		    pend[i].task.attr.deploy_slot == t->attr.deploy_slot)
 			return &pend[i];
 	return NULL;
 }
@@ -488,8 +516,10 @@ static struct pending *pending_find_file(uint64_t file_id, int *idx)
  * a rename/unlink must follow the writes it ends, never precede them. */
 static void flush_path(struct ct_collector *c, const char *path)
 {
+	uint64_t h = path_hash(path);
+
 	for (int i = 0; i < PENDING_MAX; i++)
-		if (pend[i].used && !strcmp(pend[i].path, path))
+		if (same_path(&pend[i], h, path))
 			finalize(c, &pend[i], false);
 }
 
@@ -515,6 +545,7 @@ static struct pending *pending_new(struct ct_collector *c, const struct ct_file_
 	memset(p, 0, sizeof(*p));
 	p->used = true;
 	ct_strlcpy(p->path, path, sizeof(p->path));
+	p->path_hash = path_hash(p->path);
 	ct_strlcpy(p->ns_path, ns, sizeof(p->ns_path));
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
@@ -557,13 +588,18 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 		p->dev = e->dev;
 	}
 	if (e->op == CT_FOP_WRITE && e->file_id) {
+		/* from the first open: the writer's reopens fold once it
+		 * has closed the file (the kernel needs a close to time a
+		 * burst by), not only after the collector saw that close */
+		burst_follow(p, 0);
 		if (p->n_open == OPEN_IDS) {
 			/* many opens without close(2) (dup2 over the fd, as
 			 * shells do for >>): the oldest is likely gone; keep
 			 * its count and follow the new one */
 			harvest(p, 0);
-			p->file_ids[0] = p->file_ids[--p->n_open];
+			drop_file(p, 0);
 		}
+		p->file_missing[p->n_open] = 0;
 		p->file_ids[p->n_open++] = e->file_id;
 	}
 }
@@ -576,13 +612,18 @@ static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 	if (!p)
 		return;	/* reported already (long writer) and forgotten */
 	p->writes += e->writes;
-	p->file_ids[j] = p->file_ids[--p->n_open];
+	drop_file(p, j);
 	p->last_ns = e->hdr.ts_ns;
 	/* the content as this writer left it: the next step (a rename over
 	 * it, another tool) may replace it before the change settles */
 	if (!p->n_open) {
+		uint32_t folded = p->burst_opens;
+
 		burst_follow(p, e->hdr.ts_ns);
-		if (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS) {
+		burst_take(p, false);
+		/* reopened since (folded in the kernel): a burst too */
+		if (p->burst_opens != folded ||
+		    (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS)) {
 			p->have_after = false;
 		} else {
 			snapshot(p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
@@ -615,11 +656,13 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 	if (!have_from && !raw_path(e, 1, from, sizeof(from)))
 		ct_strlcpy(from, "?", sizeof(from));
 	/* the temp file's writes belong to this change */
+	uint64_t from_hash = have_from ? path_hash(from) : 0;
+
 	for (int i = 0; have_from && i < PENDING_MAX; i++)
-		if (pend[i].used && !strcmp(pend[i].path, from) &&
+		if (same_path(&pend[i], from_hash, from) &&
 		    e->hdr.ts_ns > pend[i].last_ns + cfg.settle_ns) {
 			finalize(c, &pend[i], false);	/* settled before: not a temp file */
-		} else if (pend[i].used && !strcmp(pend[i].path, from)) {
+		} else if (same_path(&pend[i], from_hash, from)) {
 			burst_take(&pend[i], true);
 			writes += pend[i].writes;
 			for (int k = 0; k < pend[i].n_open; k++) {
@@ -701,11 +744,13 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 	case CT_FOP_TRUNCATE:
 		on_write_open(c, e);
 		return;
-	default: /* chmod, chown, setxattr, mkdir: metadata; content unchanged */
+	default: { /* chmod, chown, setxattr, mkdir: metadata; content unchanged */
 		/* on a file being written (sed -i, install, cp -p set the
 		 * owner and mode of their temp file): part of that change */
+		uint64_t h = path_hash(path);
+
 		for (int i = 0; e->op != CT_FOP_MKDIR && i < PENDING_MAX; i++) {
-			if (!pend[i].used || strcmp(pend[i].path, path))
+			if (!same_path(&pend[i], h, path))
 				continue;
 			if (e->hdr.ts_ns <= pend[i].last_ns + cfg.settle_ns) {
 				pend[i].last_ns = e->hdr.ts_ns;
@@ -719,6 +764,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, e->ino, e->dev,
 		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr, true);
 		return;
+	}
 	}
 }
 
@@ -812,11 +858,19 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 			struct ct_wfile wf;
 
 			if (bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[j], &wf)) {
-				/* gone without a close record (closed by a child
-				 * or at exit, or evicted): it is closed */
-				p->file_ids[j--] = p->file_ids[--p->n_open];
+				/*
+				 * The probe deletes the entry right after it
+				 * submits the close record, which the next drain
+				 * brings: only a file missing at two ticks in a
+				 * row (a drain between) went without one (closed
+				 * at exit, or never tracked): it is closed.
+				 */
+				if (++p->file_missing[j] < 2)
+					continue;
+				drop_file(p, j--);
 				continue;
 			}
+			p->file_missing[j] = 0;
 			if (wf.last_write_ns > last)
 				last = wf.last_write_ns;
 		}

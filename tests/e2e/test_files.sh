@@ -216,9 +216,16 @@ os.close(fd)"
   records=$("$CT" status | sed -n 's/.*file_records=\([0-9]*\).*/\1/p')
   [ "${folded:-0}" -ge 10000 ] || fail "kernel folded ${folded:-0} of 20000 reopens"
   [ "${records:-0}" -le 20000 ] || fail "$records ring records for 20001 opens: not folded"
-  assert_eq "$(count_events "$(on_path "$W/loop.conf")")" 2
-  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.writes | tr '\n' ' ')" "20000 2 "
-  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_after | head -1)" \
+  # one change for the loop and one for the final rewrite; a stall of the
+  # loop longer than the settle time (50 ms, seen on a loaded VM) may split
+  # the first: the writes and contents must add up all the same
+  # (shown when the test fails)
+  events "$(on_path "$W/loop.conf")" | jq -c "{op: .file.op, writes: .file.writes}" >&2
+  local n; n=$(count_events "$(on_path "$W/loop.conf")")
+  [ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "$n events for the loop and the rewrite"
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -s 'map(.file.writes) | add')" 20002
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.writes | tail -1)" 2
+  assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_after | tail -2 | head -1)" \
     "$(printf '19999\n' | sha256sum | cut -d' ' -f1)"
   assert_eq "$(events "$(on_path "$W/loop.conf")" | jq -r .file.sha256_before | tail -1)" \
     "$(printf '19999\n' | sha256sum | cut -d' ' -f1)"

@@ -64,21 +64,25 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   touch "$T/stop"; wait "$poller"
 
   wait_drained || fail "collector did not drain: seen=$(st seen_file) records=$(st file_records) dropped=$(st dropped_file)"
-  local seen dropped recs misses folded made
+  local seen dropped recs misses folded shared made
   seen=$(st seen_file); dropped=$(st dropped_file); recs=$(st file_records)
   misses=$(st probe_recursion_misses)
   # an open folded into a burst in the kernel (file_burst_opens) stands
-  # for its open and close records
-  folded=$(st file_burst_opens)
-  made=$(( seen - seen0 + 2 * folded ))
-  echo "file records: seen=$((seen - seen0)) folded opens=$folded (expected >= $((2 * cycles)) together) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
+  # for its open and close records; a close(2) while another reference
+  # to the file exists (file_close_shared: a dup'd fd, or a passing
+  # reader of /proc/PID/fd) makes no record, the collector finds the
+  # file closed once it is quiet
+  folded=$(st file_burst_opens); shared=$(st file_close_shared)
+  made=$(( seen - seen0 + 2 * folded + shared ))
+  echo "file records: seen=$((seen - seen0)) folded opens=$folded shared closes=$shared (expected >= $((2 * cycles)) together) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
   # a probe run the kernel skipped (another BPF program on that CPU) is
   # a record never made: counted in status as probe_recursion_misses.
-  # Bounded at 1 in 10,000 and reported: 0 measured since ct_wfiles is a
-  # plain hash (its LRU evicted live entries, so a close went unseen).
+  # Known gap: 5-15 per million cycles are none of these (ct_wfiles is
+  # left empty, so each open's close was seen; cause not found). Bounded
+  # here at 1 in 10,000 and printed.
   local short=$(( 2 * cycles - (made + misses) ))
   echo "records the probes did not make: $(( short > 0 ? short : 0 ))"
-  assert_ge $(( (made + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records seen by the probes (+ folded, + kernel-skipped runs)"
+  assert_ge $(( (made + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records made by the probes (+ folded, + shared closes, + kernel-skipped runs)"
   assert_eq "$((recs + dropped))" "$seen" "every record received or counted as dropped"
   assert_eq "$(st file_malformed)" 0 "malformed file records"
 

@@ -9,7 +9,7 @@
 # those over the rounds, and its ratio to no tracer.
 #
 #   tools/bench/bench.sh            (make bench runs it, then store_bench.sh)
-#   BENCH_ROUNDS=5 BENCH_REPEAT=3 BENCH_WRITES=100000 BENCH_EXECS=1000 BENCH_NFT=300 BENCH_CPU=1
+#   BENCH_ROUNDS=5 BENCH_REPEAT=7 BENCH_WRITES=50000 BENCH_EXECS=1000 BENCH_NFT=300 BENCH_CPU=1
 #
 # Needs root. Mounts a tmpfs (watched and unwatched dirs), creates a netns,
 # starts and stops every tracer it uses (by pid), restores the audit rules
@@ -21,8 +21,8 @@ BUILD=${BUILD:-$PWD/build}
 CT=$BUILD/changetrace
 LOAD=$BUILD/bench/ct_load
 ROUNDS=${BENCH_ROUNDS:-5}
-REPEAT=${BENCH_REPEAT:-3}
-N_WRITE=${BENCH_WRITES:-100000}
+REPEAT=${BENCH_REPEAT:-7}
+N_WRITE=${BENCH_WRITES:-50000}
 N_EXEC=${BENCH_EXECS:-1000}
 N_NFT=${BENCH_NFT:-300}
 CPU=${BENCH_CPU:-$(( $(nproc) - 1 ))}
