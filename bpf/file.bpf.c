@@ -949,6 +949,27 @@ static __always_inline void leave_burst(struct file *f, const struct ct_wfile *w
 	__sync_fetch_and_add(&b->open_now, -1);
 }
 
+/*
+ * A burst open's close(2) that was not the last reference: it may stay
+ * open (a dup) or be gone once a passing reference drops, and then no
+ * close comes. Its writes so far go to the burst now (the collector takes
+ * a burst whose file stays open but is no longer held as done, once it is
+ * quiet); it stays open in the burst's count.
+ */
+static __always_inline void burst_writes_so_far(struct file *f, struct ct_wfile *wf)
+{
+	struct ct_wburst *b = burst_of(f, wf);
+	__u32 n;
+
+	if (!b)
+		return;
+	n = wf->writes;
+	/* moved, not copied: writes through another thread meanwhile stay */
+	__sync_fetch_and_add(&wf->writes, -n);
+	__sync_fetch_and_add(&b->writes, n);
+	b->last_ns = bpf_ktime_get_ns();
+}
+
 /* A recorded open's close keeps a followed burst going. */
 static __always_inline void touch_burst(struct file *f, const struct ct_wfile *wf)
 {
@@ -1163,6 +1184,8 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		 * someone holds a passing reference (a reader of /proc/PID/fd):
 		 * the collector finds it closed once it is quiet */
 		ct_count(CT_CNT_FILE_CLOSE_SHARED);
+		if (wf->in_burst)
+			burst_writes_so_far(f, wf);
 		return 0;
 	}
 	if (wf->in_burst) {
