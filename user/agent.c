@@ -542,6 +542,10 @@ static int add_fd(int epfd, int fd, int tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* The options after --config files are expanded: the parsed options point
+ * into its strings for the agent's lifetime (held here, not leaked). */
+static char **volatile config_argv;
+
 int ct_cmd_agent(int argc, char **argv)
 {
 	static struct ct_agent agent;
@@ -558,6 +562,7 @@ int ct_cmd_agent(int argc, char **argv)
 		ct_err("agent: config: %s", err);
 		return 2;
 	}
+	config_argv = argv;
 	if (parse_opts(&a->opts, argc, argv) < 0)
 		return 2;
 	a->opts.socket_path = ct_socket_path(a->opts.socket_path);
