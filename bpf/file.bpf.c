@@ -66,7 +66,8 @@ struct {
  * largest single cost of a watched open), and LRU eviction took live
  * entries, writes counted nowhere. Entries go at close(2); those closed
  * another way (exit, dup2 over the fd) are reused with the address or
- * swept by the collector (ct_file_sweep); a full map is counted.
+ * swept by the collector (sweep_wfiles in user/event_file.c); a full
+ * map is counted.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -874,10 +875,18 @@ static __always_inline int path_change(__u16 op, long ret, int dfd0, const char 
 
 /* ------------------------------------------------------------- bursts */
 
+/* Follow an open file's writes and close; its process joins the writers
+ * whose write() and close() are looked at (an LRU: a long burst keeps its
+ * writer in by this lookup). */
 static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf)
 {
+	__u32 one = 1;
+
 	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY))
 		ct_count(CT_CNT_FILE_TRACK_FULL);
+	/* a lookup is cheaper than an LRU update; writers reopen often */
+	if (!bpf_map_lookup_elem(&ct_wtgids, &wf->tgid))
+		bpf_map_update_elem(&ct_wtgids, &wf->tgid, &one, BPF_ANY);
 }
 
 static __always_inline struct ct_wburst *burst_of(struct file *f, const struct ct_wfile *wf)
@@ -998,7 +1007,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct ct_task_attr *attr;
 	struct dir_key k;
 	struct file *f;
-	__u32 tgid, one = 1;
+	__u32 tgid;
 	__u32 fmode, gen;
 	bool cacheable;
 
@@ -1066,9 +1075,6 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		__u64 key = (__u64)f;
 
 		track_wfile(key, &wf);
-		/* a lookup is cheaper than an LRU update; writers reopen often */
-		if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
-			bpf_map_update_elem(&ct_wtgids, &tgid, &one, BPF_ANY);
 	}
 	submit(s);
 	return 0;

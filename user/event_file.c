@@ -419,8 +419,6 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 	p->used = false;
 }
 
-/* Coalescing is per path and per process (same deploy by construction):
- * two deploys, or two tools, writing one file are two changes. */
 /* Forget open file j (the last one takes its place). */
 static void drop_file(struct pending *p, int j)
 {
@@ -486,6 +484,8 @@ static bool same_path(const struct pending *p, uint64_t h, const char *path)
 	return p->used && p->path_hash == h && !strcmp(p->path, path);
 }
 
+/* Coalescing is per path and per process (same deploy by construction):
+ * two deploys, or two tools, writing one file are two changes. */
 static struct pending *pending_find(const char *path, const struct ct_task *t)
 {
 	uint64_t h = path_hash(path);

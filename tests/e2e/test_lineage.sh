@@ -3,12 +3,14 @@ P=$BUILD/tests
 
 setup_file() {
   need_root || return 1
-  # A process older than the agent: it sleeps, then forks a marked child.
+  # A process older than the agent: once the agent is up (not after a
+  # fixed sleep: a loaded machine starts the agent slower), it execs.
   OLD_MARK=$(marker old)
-  sh -c "sleep 1.5; exec /bin/sh -c 'true $OLD_MARK; true'" &
+  sh -c "while [ ! -e '$T/old.go' ]; do sleep 0.05; done; exec /bin/sh -c 'true $OLD_MARK; true'" &
   OLD_PID=$!
   echo "$OLD_PID $OLD_MARK" > "$T/old"
   ct_agent_start
+  touch "$T/old.go"
 }
 teardown_file() { ct_agent_stop; }
 
