@@ -127,8 +127,19 @@ $(BUILD)/bench/ct_load: tools/bench/ct_load.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
 
+# empty programs at the agent's hooks: the bench's floor
+$(BUILD)/bench/ct_hooks.bpf.o: tools/bench/ct_hooks.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -c $< -o $@
+
+$(BUILD)/bench/ct_hooks: tools/bench/ct_hooks.c $(BUILD)/bench/ct_hooks.bpf.o $(BUILD)/changetrace.bpf.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
 # overhead side by side (tools/bench/bench.sh), then the store's figures
-bench: deps all $(BUILD)/bench/ct_load $(BUILD)/tests/ct_store_bench
+bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/tests/ct_store_bench
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
 

@@ -675,6 +675,7 @@ static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, lo
 	s->ev.flags = 0;
 	s->ev.ret = ret;
 	s->ev.file_id = 0;
+	s->ev.file_open_ns = 0;
 	s->ev.ino = 0;
 	s->ev.dev = 0;
 	s->ev.mode = 0;
@@ -721,7 +722,8 @@ static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *
  * skips ct_fill_task: the close was a third of a watched write's cost.
  * The deploy attributes stay, for the halted-deploy check in submit.
  */
-static __always_inline struct ct_file_scratch *begin_close(__u64 file_id, __u32 writes)
+static __always_inline struct ct_file_scratch *begin_close(__u64 file_id,
+							   const struct ct_wfile *wf)
 {
 	struct ct_file_scratch *s = scratch();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -738,7 +740,8 @@ static __always_inline struct ct_file_scratch *begin_close(__u64 file_id, __u32 
 		s->ev.task.attr = *attr;
 	reset_record(s, CT_FOP_CLOSE, 0);
 	s->ev.file_id = file_id;
-	s->ev.writes = writes;
+	s->ev.file_open_ns = wf->open_ns;
+	s->ev.writes = wf->writes;
 	return s;
 }
 
@@ -1074,6 +1077,8 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	if (fmode & FMODE_WRITE) {
 		__u64 key = (__u64)f;
 
+		wf.open_ns = s->ev.hdr.ts_ns;
+		s->ev.file_open_ns = wf.open_ns;
 		track_wfile(key, &wf);
 	}
 	submit(s);
@@ -1200,7 +1205,7 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	touch_burst(f, wf);
-	s = begin_close(key, wf->writes);
+	s = begin_close(key, wf);
 	if (s) {
 		/*
 		 * No wakeup unless it fills a quarter of the ring: the open before it woke the

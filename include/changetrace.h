@@ -251,6 +251,8 @@ struct ct_wfile {
 	__u32 tgid;
 	__u32 deploy_slot;       /* at open: names its burst (below) at close */
 	__u32 in_burst;          /* opened without a record, folded into a burst */
+	__u64 open_ns;           /* its open record's time (0 if folded): with the
+				  * address, names one open; addresses are reused */
 };
 
 /*
@@ -298,6 +300,7 @@ struct ct_file_event {
 	struct ct_hdr hdr;
 	struct ct_task task;
 	__u64 file_id;           /* struct file address (only compared), 0 if none */
+	__u64 file_open_ns;      /* WRITE, CLOSE: ct_wfile.open_ns of that open */
 	__u64 ino;               /* of the file, when resolved from a struct file */
 	__u32 dev;
 	__u16 op;                /* enum ct_file_op */

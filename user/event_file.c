@@ -18,6 +18,22 @@
 #define PENDING_MAX 256
 #define OPEN_IDS    8
 
+/*
+ * An open for write whose close(2) the collector waits for. The kernel's
+ * entry (ct_wfiles) is keyed by the struct file's address, which is reused
+ * as soon as the file is closed: an open is its address and its open
+ * record's time, and an entry of another open at the same address is not
+ * this one's. The collector never writes or deletes entries of live
+ * processes (a delete could hit a newer open at the same address and lose
+ * its close): it only reads them, and remembers how many writes it took.
+ */
+struct open_file {
+	uint64_t id;               /* struct file address */
+	uint64_t open_ns;          /* ct_wfile.open_ns */
+	uint32_t taken;            /* of its ct_wfile.writes, already counted */
+	uint8_t missing;           /* ticks its entry was not found */
+};
+
 /* A change being coalesced: one path, one deploy (or drift). */
 struct pending {
 	bool used;
@@ -25,8 +41,7 @@ struct pending {
 	char ns_path[PATH_MAX];
 	struct ct_task task;       /* the first writer */
 	uint64_t first_ns, last_ns;/* monotonic: first record, last activity */
-	uint64_t file_ids[OPEN_IDS];
-	uint8_t file_missing[OPEN_IDS]; /* ticks its ct_wfiles entry was not found */
+	struct open_file files[OPEN_IDS];
 	int n_open;
 	uint32_t writes, opens;
 	uint16_t flags;            /* CT_FF_CREAT / CT_FF_TRUNC seen */
@@ -365,6 +380,25 @@ static struct ct_wburst burst_take(struct pending *p, bool done)
 	return b;
 }
 
+/* The kernel's entry for this open, if the address still holds it. */
+static bool open_entry(const struct open_file *o, struct ct_wfile *wf)
+{
+	return !bpf_map_lookup_elem(cfg.wfiles_fd, &o->id, wf) && wf->open_ns == o->open_ns;
+}
+
+/* Writes of an open file counted by the kernel since the last take. */
+static uint32_t take_writes(struct open_file *o)
+{
+	struct ct_wfile wf;
+	uint32_t n = 0;
+
+	if (open_entry(o, &wf) && wf.writes > o->taken) {
+		n = wf.writes - o->taken;
+		o->taken = wf.writes;
+	}
+	return n;
+}
+
 static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 {
 	struct ct_file_state after;
@@ -373,17 +407,8 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 
 	burst_take(p, !keep_open);
 	/* writes counted in the kernel for files still open */
-	for (int i = 0; i < p->n_open; i++) {
-		struct ct_wfile wf;
-
-		if (!bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[i], &wf) && wf.writes) {
-			p->writes += wf.writes;
-			if (keep_open) {
-				wf.writes = 0;
-				bpf_map_update_elem(cfg.wfiles_fd, &p->file_ids[i], &wf, BPF_EXIST);
-			}
-		}
-	}
+	for (int i = 0; i < p->n_open; i++)
+		p->writes += take_writes(&p->files[i]);
 	if (p->have_after && !p->n_open)
 		after = p->after;
 	else
@@ -423,18 +448,35 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 static void drop_file(struct pending *p, int j)
 {
 	p->n_open--;
-	p->file_ids[j] = p->file_ids[p->n_open];
-	p->file_missing[j] = p->file_missing[p->n_open];
+	p->files[j] = p->files[p->n_open];
 }
 
-/* Take the kernel's write count of open file j and forget it there. */
-static void harvest(struct pending *p, int j)
+/*
+ * Delete the kernel's entry for an open whose process is gone (the file was
+ * closed at exit, never by close(2)). Read again just before the delete:
+ * the address may have gone to a live process's new open since (deleting
+ * that would lose its close); what is left is the microsecond between
+ * this read and the delete.
+ */
+static bool delete_if_dead(uint64_t key, uint64_t open_ns)
 {
 	struct ct_wfile wf;
 
-	if (!bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[j], &wf))
-		p->writes += wf.writes;
-	bpf_map_delete_elem(cfg.wfiles_fd, &p->file_ids[j]);
+	if (bpf_map_lookup_elem(cfg.wfiles_fd, &key, &wf) || wf.open_ns != open_ns)
+		return false;
+	if (kill((pid_t)wf.tgid, 0) == 0 || errno != ESRCH)
+		return false;
+	return bpf_map_delete_elem(cfg.wfiles_fd, &key) == 0;
+}
+
+/* Keep the kernel's write count of open file j and forget the file. Its
+ * entry goes now if its process exited; else (closed under a dup2) the
+ * address's next open replaces it, or the sweep takes it at exit. */
+static void harvest(struct pending *p, int j)
+{
+	p->writes += take_writes(&p->files[j]);
+	delete_if_dead(p->files[j].id, p->files[j].open_ns);
+	drop_file(p, j);
 }
 
 /* Does the process still hold the file open? A file whose last fd was
@@ -498,13 +540,13 @@ static struct pending *pending_find(const char *path, const struct ct_task *t)
 	return NULL;
 }
 
-static struct pending *pending_find_file(uint64_t file_id, int *idx)
+static struct pending *pending_find_file(uint64_t file_id, uint64_t open_ns, int *idx)
 {
 	for (int i = 0; i < PENDING_MAX; i++) {
 		if (!pend[i].used)
 			continue;
 		for (int j = 0; j < pend[i].n_open; j++)
-			if (pend[i].file_ids[j] == file_id) {
+			if (pend[i].files[j].id == file_id && pend[i].files[j].open_ns == open_ns) {
 				*idx = j;
 				return &pend[i];
 			}
@@ -597,21 +639,21 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 			 * shells do for >>): the oldest is likely gone; keep
 			 * its count and follow the new one */
 			harvest(p, 0);
-			drop_file(p, 0);
 		}
-		p->file_missing[p->n_open] = 0;
-		p->file_ids[p->n_open++] = e->file_id;
+		p->files[p->n_open++] = (struct open_file){ .id = e->file_id,
+							   .open_ns = e->file_open_ns };
 	}
 }
 
 static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 {
 	int j;
-	struct pending *p = pending_find_file(e->file_id, &j);
+	struct pending *p = pending_find_file(e->file_id, e->file_open_ns, &j);
 
 	if (!p)
 		return;	/* reported already (long writer) and forgotten */
-	p->writes += e->writes;
+	if (e->writes > p->files[j].taken)
+		p->writes += e->writes - p->files[j].taken;
 	drop_file(p, j);
 	p->last_ns = e->hdr.ts_ns;
 	/* the content as this writer left it: the next step (a rename over
@@ -665,12 +707,8 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		} else if (same_path(&pend[i], from_hash, from)) {
 			burst_take(&pend[i], true);
 			writes += pend[i].writes;
-			for (int k = 0; k < pend[i].n_open; k++) {
-				struct ct_wfile wf;
-
-				if (!bpf_map_lookup_elem(cfg.wfiles_fd, &pend[i].file_ids[k], &wf))
-					writes += wf.writes;
-			}
+			for (int k = 0; k < pend[i].n_open; k++)
+				writes += take_writes(&pend[i].files[k]);
 			stats.coalesced += pend[i].opens;
 			pend[i].used = false;
 		}
@@ -805,7 +843,8 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
  * ct_wfiles entries whose process is gone: a file closed at exit (or under
  * a dup2) never passes close(2), and the map is a plain hash. Every
  * SWEEP_NS, a pass over at most the map's size; keys first, deletes
- * after, since a deleted key restarts the kernel's iteration.
+ * after, since a deleted key restarts the kernel's iteration (and each is
+ * read again before its delete, see delete_if_dead).
  */
 #define SWEEP_NS   (30ull * 1000000000)
 #define SWEEP_KEYS 16384
@@ -813,7 +852,7 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
 static void sweep_wfiles(uint64_t now)
 {
 	static uint64_t last_sweep;
-	static uint64_t dead[SWEEP_KEYS];
+	static struct { uint64_t key, open_ns; } dead[SWEEP_KEYS];
 	uint64_t key, next;
 	size_t n = 0, seen = 0;
 	struct ct_wfile wf;
@@ -828,11 +867,13 @@ static void sweep_wfiles(uint64_t now)
 		key = next;
 		if (bpf_map_lookup_elem(cfg.wfiles_fd, &key, &wf))
 			continue;
-		if (kill((pid_t)wf.tgid, 0) < 0 && errno == ESRCH)
-			dead[n++] = key;
+		if (kill((pid_t)wf.tgid, 0) < 0 && errno == ESRCH) {
+			dead[n].key = key;
+			dead[n++].open_ns = wf.open_ns;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(cfg.wfiles_fd, &dead[i]))
+		if (delete_if_dead(dead[i].key, dead[i].open_ns))
 			stats.swept++;
 }
 
@@ -855,9 +896,10 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 		last = p->last_ns;
 		/* files still open: their last write, from the kernel */
 		for (int j = 0; j < p->n_open; j++) {
+			struct open_file *o = &p->files[j];
 			struct ct_wfile wf;
 
-			if (bpf_map_lookup_elem(cfg.wfiles_fd, &p->file_ids[j], &wf)) {
+			if (!open_entry(o, &wf)) {
 				/*
 				 * The probe deletes the entry right after it
 				 * submits the close record, which the next drain
@@ -865,19 +907,19 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 				 * row (a drain between) went without one (closed
 				 * at exit, or never tracked): it is closed.
 				 */
-				if (++p->file_missing[j] < 2)
+				if (++o->missing < 2)
 					continue;
 				drop_file(p, j--);
 				continue;
 			}
-			p->file_missing[j] = 0;
+			o->missing = 0;
 			if (wf.last_write_ns > last)
 				last = wf.last_write_ns;
 		}
 		if ((p->n_open || burst_open) && now > last + cfg.settle_ns && !still_open(p)) {
 			/* closed at exit or through another fd: done */
 			while (p->n_open)
-				harvest(p, --p->n_open);
+				harvest(p, p->n_open - 1);
 			burst_take(p, true);
 			burst_open = false;
 			snapshot(p->path, &p->task, p->ino, 0, &p->after);

@@ -77,12 +77,11 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   echo "file records: seen=$((seen - seen0)) folded opens=$folded shared closes=$shared (expected >= $((2 * cycles)) together) dropped=$dropped collector=$recs malformed=$(st file_malformed) probe runs skipped by the kernel=$misses"
   # a probe run the kernel skipped (another BPF program on that CPU) is
   # a record never made: counted in status as probe_recursion_misses.
-  # Known gap: 5-15 per million cycles are none of these (ct_wfiles is
-  # left empty, so each open's close was seen; cause not found). Bounded
-  # here at 1 in 10,000 and printed.
-  local short=$(( 2 * cycles - (made + misses) ))
-  echo "records the probes did not make: $(( short > 0 ? short : 0 ))"
-  assert_ge $(( (made + misses) * 10000 )) $(( 2 * cycles * 9999 )) "FILE records made by the probes (+ folded, + shared closes, + kernel-skipped runs)"
+  # Nothing else may be missing: until the collector told opens apart by
+  # their open record's time, it deleted a live open's ct_wfiles entry
+  # through a reused struct file address, and that close made no record
+  # (5-90 per million cycles, more the more records the ring dropped).
+  assert_eq "$(( made + misses ))" "$(( 2 * cycles ))" "FILE records made by the probes (+ folded, + shared closes, + kernel-skipped runs)"
   assert_eq "$((recs + dropped))" "$seen" "every record received or counted as dropped"
   assert_eq "$(st file_malformed)" 0 "malformed file records"
 
