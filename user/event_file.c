@@ -15,8 +15,12 @@
 #include "file_content.h"
 #include "util.h"
 
-#define PENDING_MAX 256
-#define OPEN_IDS    8
+/* Changes followed at once: a deploy rewriting a few thousand files keeps
+ * each in one change; past this, the oldest is reported early. */
+#define PENDING_MAX  4096
+#define OPEN_IDS     8
+#define PATH_BUCKETS 8192          /* power of 2 */
+#define OPEN_BUCKETS 8192          /* power of 2 */
 
 /*
  * An open for write whose close(2) the collector waits for. The kernel's
@@ -37,8 +41,8 @@ struct open_file {
 /* A change being coalesced: one path, one deploy (or drift). */
 struct pending {
 	bool used;
-	char path[PATH_MAX];
-	char ns_path[PATH_MAX];
+	char *path;                /* heap: most slots stay untouched */
+	char *ns_path;             /* "" when the same as path */
 	struct ct_task task;       /* the first writer */
 	uint64_t first_ns, last_ns;/* monotonic: first record, last activity */
 	struct open_file files[OPEN_IDS];
@@ -55,6 +59,19 @@ struct pending {
 	uint64_t path_hash;        /* of path: most lookups end on it */
 	bool burst;                /* owns an entry in ct_wbursts */
 	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
+	int32_t next;              /* slot + 1 of the next in its path bucket (or
+				    * in the free list); 0 = none */
+};
+
+/*
+ * Where an open file's close record finds its change: keyed by the open's
+ * address and time, holding the change's slot. One per open_file of a used
+ * pending, added and removed with it.
+ */
+struct open_ref {
+	uint64_t id, open_ns;
+	int32_t slot;              /* of the pending */
+	int32_t next;              /* ref + 1 in the bucket (or free list); 0 = none */
 };
 
 /* Closes of one file closer together than this are a burst (a tool
@@ -65,7 +82,19 @@ struct pending {
 
 static struct ct_file_cfg cfg;
 static struct ct_file_stats stats;
-static struct pending pend[PENDING_MAX];
+
+/*
+ * The pending changes, with two indexes so a record costs O(1) however
+ * many files are in flight: by path (chains of slots per bucket of the
+ * path's hash) and by open file (refs per bucket of address and time).
+ * Both arrays are calloc'd: pages of slots never used stay untouched.
+ */
+static struct pending *pend;
+static int32_t n_used, high_water, free_slots;   /* free_slots: slot + 1 */
+static int32_t path_head[PATH_BUCKETS];          /* slot + 1 */
+static struct open_ref *refs;
+static int32_t refs_high_water, free_refs;       /* ref + 1 */
+static int32_t open_head[OPEN_BUCKETS];          /* ref + 1 */
 
 static struct {
 	struct ct_event_buf eb;
@@ -80,16 +109,27 @@ void ct_file_init(const struct ct_file_cfg *c)
 	if (!cfg.proc_root)
 		cfg.proc_root = "/proc";
 	memset(&stats, 0, sizeof(stats));
-	memset(pend, 0, sizeof(pend));
+	for (int i = 0; pend && i < high_water; i++) {
+		free(pend[i].path);
+		free(pend[i].ns_path);
+	}
+	free(pend);
+	free(refs);
+	pend = calloc(PENDING_MAX, sizeof(*pend));
+	refs = calloc((size_t)PENDING_MAX * OPEN_IDS, sizeof(*refs));
+	if (!pend || !refs) {
+		ct_err("collector: out of memory for %d pending changes", PENDING_MAX);
+		abort();
+	}
+	n_used = high_water = free_slots = 0;
+	refs_high_water = free_refs = 0;
+	memset(path_head, 0, sizeof(path_head));
+	memset(open_head, 0, sizeof(open_head));
 }
 
 void ct_file_get_stats(struct ct_file_stats *st)
 {
-	size_t n = 0;
-
-	for (int i = 0; i < PENDING_MAX; i++)
-		n += pend[i].used;
-	stats.pending = n;
+	stats.pending = n_used;
 	*st = stats;
 }
 
@@ -399,6 +439,102 @@ static uint32_t take_writes(struct open_file *o)
 	return n;
 }
 
+/* ------------------------------------------------------------ indexes */
+
+static int32_t slot_of(const struct pending *p)
+{
+	return (int32_t)(p - pend);
+}
+
+/* FNV-1a: pending slots are matched by path on every record; comparing
+ * a number first keeps that a scan of integers. */
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
+static uint32_t path_bucket(uint64_t h)
+{
+	return (uint32_t)(h ^ (h >> 32)) & (PATH_BUCKETS - 1);
+}
+
+static bool same_path(const struct pending *p, uint64_t h, const char *path)
+{
+	return p->used && p->path_hash == h && !strcmp(p->path, path);
+}
+
+static uint32_t open_bucket(uint64_t id, uint64_t open_ns)
+{
+	uint64_t h = id ^ (open_ns * 0x9e3779b97f4a7c15ull);
+
+	return (uint32_t)(h ^ (h >> 29)) & (OPEN_BUCKETS - 1);
+}
+
+/* Index open file o as its pending's (slot). Live refs never outnumber
+ * the open_file slots of used pendings, so the pool cannot run out. */
+static void ref_add(int32_t slot, const struct open_file *o)
+{
+	uint32_t b = open_bucket(o->id, o->open_ns);
+	int32_t r;
+
+	if (free_refs) {
+		r = free_refs - 1;
+		free_refs = refs[r].next;
+	} else if (refs_high_water < PENDING_MAX * OPEN_IDS) {
+		r = refs_high_water++;
+	} else {
+		return;	/* unreachable; its close would be ignored, not misfiled */
+	}
+	refs[r] = (struct open_ref){ .id = o->id, .open_ns = o->open_ns, .slot = slot,
+				     .next = open_head[b] };
+	open_head[b] = r + 1;
+}
+
+static void ref_del(const struct open_file *o)
+{
+	int32_t *link = &open_head[open_bucket(o->id, o->open_ns)];
+
+	while (*link) {
+		struct open_ref *r = &refs[*link - 1];
+
+		if (r->id == o->id && r->open_ns == o->open_ns) {
+			int32_t dead = *link;
+
+			*link = r->next;
+			r->next = free_refs;
+			free_refs = dead;
+			return;
+		}
+		link = &r->next;
+	}
+}
+
+/* A slot leaves its path bucket, its open files' refs and its strings. */
+static void pending_release(struct pending *p)
+{
+	int32_t slot = slot_of(p);
+	int32_t *link = &path_head[path_bucket(p->path_hash)];
+
+	for (int j = 0; j < p->n_open; j++)
+		ref_del(&p->files[j]);
+	while (*link && *link != slot + 1)
+		link = &pend[*link - 1].next;
+	if (*link)
+		*link = p->next;
+	free(p->path);
+	free(p->ns_path);
+	p->path = p->ns_path = NULL;
+	p->used = false;
+	p->n_open = 0;
+	n_used--;
+	p->next = free_slots;
+	free_slots = slot + 1;
+}
+
 static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 {
 	struct ct_file_state after;
@@ -441,12 +577,13 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 		p->first_ns = p->last_ns;
 		return;
 	}
-	p->used = false;
+	pending_release(p);
 }
 
 /* Forget open file j (the last one takes its place). */
 static void drop_file(struct pending *p, int j)
 {
+	ref_del(&p->files[j]);
 	p->n_open--;
 	p->files[j] = p->files[p->n_open];
 }
@@ -510,85 +647,91 @@ static bool still_open(const struct pending *p)
 	return found;
 }
 
-/* FNV-1a: pending slots are matched by path on every record; comparing
- * a number first keeps that a scan of integers. */
-static uint64_t path_hash(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*p)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-	return h;
-}
-
-static bool same_path(const struct pending *p, uint64_t h, const char *path)
-{
-	return p->used && p->path_hash == h && !strcmp(p->path, path);
-}
-
 /* Coalescing is per path and per process (same deploy by construction):
  * two deploys, or two tools, writing one file are two changes. */
 static struct pending *pending_find(const char *path, const struct ct_task *t)
 {
 	uint64_t h = path_hash(path);
 
-	for (int i = 0; i < PENDING_MAX; i++)
-		if (same_path(&pend[i], h, path) && pend[i].task.pid == t->pid &&
-		    pend[i].task.start_ns == t->start_ns &&
-		    pend[i].task.attr.deploy_slot == t->attr.deploy_slot)
-			return &pend[i];
+	for (int32_t s = path_head[path_bucket(h)]; s; s = pend[s - 1].next) {
+		struct pending *p = &pend[s - 1];
+
+		if (same_path(p, h, path) && p->task.pid == t->pid &&
+		    p->task.start_ns == t->start_ns &&
+		    p->task.attr.deploy_slot == t->attr.deploy_slot)
+			return p;
+	}
 	return NULL;
 }
 
 static struct pending *pending_find_file(uint64_t file_id, uint64_t open_ns, int *idx)
 {
-	for (int i = 0; i < PENDING_MAX; i++) {
-		if (!pend[i].used)
+	for (int32_t r = open_head[open_bucket(file_id, open_ns)]; r; r = refs[r - 1].next) {
+		struct pending *p;
+
+		if (refs[r - 1].id != file_id || refs[r - 1].open_ns != open_ns)
 			continue;
-		for (int j = 0; j < pend[i].n_open; j++)
-			if (pend[i].files[j].id == file_id && pend[i].files[j].open_ns == open_ns) {
+		p = &pend[refs[r - 1].slot];
+		for (int j = 0; j < p->n_open; j++)
+			if (p->files[j].id == file_id && p->files[j].open_ns == open_ns) {
 				*idx = j;
-				return &pend[i];
+				return p;
 			}
 	}
 	return NULL;
 }
 
 /* Any pending change to this path (whatever deploy) is emitted now:
- * a rename/unlink must follow the writes it ends, never precede them. */
+ * a rename/unlink must follow the writes it ends, never precede them.
+ * (The next slot is read first: finalize releases the current one.) */
 static void flush_path(struct ct_collector *c, const char *path)
 {
 	uint64_t h = path_hash(path);
 
-	for (int i = 0; i < PENDING_MAX; i++)
-		if (same_path(&pend[i], h, path))
-			finalize(c, &pend[i], false);
+	for (int32_t s = path_head[path_bucket(h)]; s;) {
+		struct pending *p = &pend[s - 1];
+
+		s = p->next;
+		if (same_path(p, h, path))
+			finalize(c, p, false);
+	}
 }
 
 static struct pending *pending_new(struct ct_collector *c, const struct ct_file_event *e,
 				   const char *path, const char *ns)
 {
-	struct pending *p = NULL, *oldest = NULL;
+	struct pending *p, *oldest = NULL;
+	int32_t slot;
+	uint32_t b;
 
-	for (int i = 0; i < PENDING_MAX; i++) {
-		if (!pend[i].used) {
-			p = &pend[i];
-			break;
-		}
-		if (!oldest || pend[i].first_ns < oldest->first_ns)
-			oldest = &pend[i];
-	}
-	if (!p) {
+	if (!free_slots && high_water == PENDING_MAX) {
 		/* more files in flight than we coalesce: report the oldest now */
+		for (int i = 0; i < high_water; i++)
+			if (pend[i].used && (!oldest || pend[i].first_ns < oldest->first_ns))
+				oldest = &pend[i];
 		stats.pending_evicted++;
 		finalize(c, oldest, false);
-		p = oldest;
 	}
+	if (free_slots) {
+		slot = free_slots - 1;
+		free_slots = pend[slot].next;
+	} else {
+		slot = high_water++;
+	}
+	p = &pend[slot];
 	memset(p, 0, sizeof(*p));
+	p->path = strdup(path);
+	p->ns_path = strdup(ns);
+	if (!p->path || !p->ns_path) {
+		ct_err("collector: out of memory");
+		abort();
+	}
 	p->used = true;
-	ct_strlcpy(p->path, path, sizeof(p->path));
-	p->path_hash = path_hash(p->path);
-	ct_strlcpy(p->ns_path, ns, sizeof(p->ns_path));
+	n_used++;
+	p->path_hash = path_hash(path);
+	b = path_bucket(p->path_hash);
+	p->next = path_head[b];
+	path_head[b] = slot + 1;
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
 	p->sysctl = is_sysctl(path);
@@ -640,8 +783,9 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 			 * its count and follow the new one */
 			harvest(p, 0);
 		}
-		p->files[p->n_open++] = (struct open_file){ .id = e->file_id,
-							   .open_ns = e->file_open_ns };
+		p->files[p->n_open] = (struct open_file){ .id = e->file_id,
+							 .open_ns = e->file_open_ns };
+		ref_add(slot_of(p), &p->files[p->n_open++]);
 	}
 }
 
@@ -700,18 +844,23 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 	/* the temp file's writes belong to this change */
 	uint64_t from_hash = have_from ? path_hash(from) : 0;
 
-	for (int i = 0; have_from && i < PENDING_MAX; i++)
-		if (same_path(&pend[i], from_hash, from) &&
-		    e->hdr.ts_ns > pend[i].last_ns + cfg.settle_ns) {
-			finalize(c, &pend[i], false);	/* settled before: not a temp file */
-		} else if (same_path(&pend[i], from_hash, from)) {
-			burst_take(&pend[i], true);
-			writes += pend[i].writes;
-			for (int k = 0; k < pend[i].n_open; k++)
-				writes += take_writes(&pend[i].files[k]);
-			stats.coalesced += pend[i].opens;
-			pend[i].used = false;
+	for (int32_t s = have_from ? path_head[path_bucket(from_hash)] : 0; s;) {
+		struct pending *p = &pend[s - 1];
+
+		s = p->next;	/* before p is released */
+		if (!same_path(p, from_hash, from))
+			continue;
+		if (e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
+			finalize(c, p, false);	/* settled before: not a temp file */
+			continue;
 		}
+		burst_take(p, true);
+		writes += p->writes;
+		for (int k = 0; k < p->n_open; k++)
+			writes += take_writes(&p->files[k]);
+		stats.coalesced += p->opens;
+		pending_release(p);
+	}
 	if (have_to)
 		flush_path(c, to);
 	b = ct_content_lookup(to, &before) ? &before : NULL;
@@ -787,15 +936,18 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		 * owner and mode of their temp file): part of that change */
 		uint64_t h = path_hash(path);
 
-		for (int i = 0; e->op != CT_FOP_MKDIR && i < PENDING_MAX; i++) {
-			if (!same_path(&pend[i], h, path))
+		for (int32_t s = e->op != CT_FOP_MKDIR ? path_head[path_bucket(h)] : 0; s;) {
+			struct pending *p = &pend[s - 1];
+
+			s = p->next;	/* before p is released */
+			if (!same_path(p, h, path))
 				continue;
-			if (e->hdr.ts_ns <= pend[i].last_ns + cfg.settle_ns) {
-				pend[i].last_ns = e->hdr.ts_ns;
+			if (e->hdr.ts_ns <= p->last_ns + cfg.settle_ns) {
+				p->last_ns = e->hdr.ts_ns;
 				stats.coalesced++;
 				return;
 			}
-			finalize(c, &pend[i], false);	/* its own, earlier change */
+			finalize(c, p, false);	/* its own, earlier change */
 		}
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		after = before;
@@ -884,7 +1036,7 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 	if (!all)
 		sweep_wfiles(now);
 
-	for (int i = 0; i < PENDING_MAX; i++) {
+	for (int i = 0; i < high_water; i++) {
 		struct pending *p = &pend[i];
 		bool burst_open = false;
 		uint64_t last;
