@@ -749,13 +749,16 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 	if (!host_path(e, 0, host, ns))
 		return;
 	p = pending_find(host, &e->task);
-	if (p)
-		burst_take(p, false);
 	/* coalescing goes by the kernel's clock, not by when the collector
-	 * got to the record: a change that had settled is its own event */
+	 * got to the record: a change that had settled is its own event.
+	 * Opens folded in the kernel only move last_ns later, so they are
+	 * read (a syscall) only when the change looks settled without them. */
 	if (p && !p->n_open && e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
-		finalize(c, p, false);
-		p = NULL;
+		burst_take(p, false);
+		if (e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
+			finalize(c, p, false);
+			p = NULL;
+		}
 	}
 	if (!p) {
 		/* another process's change to this file ends here */
@@ -1043,6 +1046,13 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 
 		if (!p->used)
 			continue;
+		/* a record within the settle time: nothing can end the change
+		 * yet, and the kernel's view (a syscall per file and burst)
+		 * matters only once its records went quiet */
+		if (!all && now <= p->last_ns + cfg.settle_ns && now <= p->first_ns + cfg.max_age_ns) {
+			left++;
+			continue;
+		}
 		if (p->burst)
 			burst_open = burst_take(p, false).open_now > 0;
 		last = p->last_ns;
