@@ -138,8 +138,14 @@ $(BUILD)/bench/ct_hooks: tools/bench/ct_hooks.c $(BUILD)/bench/ct_hooks.bpf.o $(
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
 
+# the unwatched path finely interleaved: none, empty hooks, the agent's programs
+$(BUILD)/bench/ct_hookcost: tools/bench/ct_hookcost.c $(BUILD)/bench/ct_hooks.bpf.o $(BUILD)/changetrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(LDFLAGS) $< $(LDLIBS) -o $@
+
 # overhead side by side (tools/bench/bench.sh), then the store's figures
-bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/tests/ct_store_bench
+bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct_hookcost $(BUILD)/tests/ct_store_bench
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
 
