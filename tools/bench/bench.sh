@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Overhead side by side (issue 9): the same workloads under no tracer, the
-# changetrace agent (default configuration + --watch of the bench's dir),
+# Overhead side by side (issue 9): the same workloads under no tracer, empty
+# programs at the agent's hooks (ct_hooks: the kernel's cost of the hooks),
+# the changetrace agent (default configuration + --watch of the bench's dir),
 # auditd (equivalent rules) and libbpf-tools opensnoop+execsnoop, in one
 # invocation, interleaved: ROUNDS rounds, each running every configuration
 # (in a rotated order) and, under it, every workload REPEAT times back to
 # back. A round's time for a workload is the best of its repeats (noise
 # from a shared VM only ever adds time); the table reports the median of
-# those over the rounds, and its ratio to no tracer.
+# those over the rounds, and its ratio to no tracer. Then the unwatched loop
+# finely interleaved (ct_hookcost), far less skewed by this VM's drift.
 #
 #   tools/bench/bench.sh            (make bench runs it, then store_bench.sh)
 #   BENCH_ROUNDS=5 BENCH_REPEAT=7 BENCH_WRITES=50000 BENCH_EXECS=1000 BENCH_NFT=300 BENCH_CPU=1
+#   BENCH_HOOKCOST_ROUNDS=100
 #
 # Needs root. Mounts a tmpfs (watched and unwatched dirs), creates a netns,
 # starts and stops every tracer it uses (by pid), restores the audit rules
