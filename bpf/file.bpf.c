@@ -323,6 +323,10 @@ static __always_inline void resolve_path(struct ct_file_scratch *s, struct dentr
 __u32 ct_walk_gen;
 /* Set by the agent once every probe that moves the generation is attached. */
 __u32 ct_walk_cache_on;
+/* Watches that are files, not directories (set by the agent before it fills
+ * ct_watch): while there are none, a file in an unwatched directory is
+ * unwatched without looking itself up (the default list is directories). */
+__u32 ct_watch_files;
 
 struct dir_key {
 	__u64 mnt;
@@ -394,7 +398,7 @@ static __always_inline bool known_unwatched(struct dentry *d, struct dir_key *k,
 		return false;
 	wk.ino = d->d_inode->i_ino;
 	wk.dev = d->d_sb->s_dev;
-	if (bpf_map_lookup_elem(&ct_watch, &wk))
+	if (*(volatile __u32 *)&ct_watch_files && bpf_map_lookup_elem(&ct_watch, &wk))
 		return false;	/* a watched file in an unwatched directory */
 	return v->dev == wk.dev && v->ino == parent->d_inode->i_ino;
 }

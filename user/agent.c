@@ -482,7 +482,7 @@ static void reload_policy(struct ct_agent *a)
 		if (build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),
 				       bpf_map__fd(a->skel->maps.ct_watch_prefix),
-				       &a->skel->bss->ct_walk_gen) < 0)
+				       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0)
 			ct_err("agent: watch list not updated: %s", err);
 		else
 			a->watches = w;
@@ -507,7 +507,7 @@ static int setup_file_watch(struct ct_agent *a)
 
 	if (ct_watches_install(&a->watches, bpf_map__fd(a->skel->maps.ct_watch),
 			       bpf_map__fd(a->skel->maps.ct_watch_prefix),
-			       &a->skel->bss->ct_walk_gen) < 0) {
+			       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0) {
 		ct_err("agent: cannot install the watch list: %s", strerror(errno));
 		return -1;
 	}

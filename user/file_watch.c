@@ -129,11 +129,17 @@ static void put_prefix(int fd, uint32_t *slot, const char *p)
 }
 
 int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd,
-		       volatile uint32_t *walk_gen)
+		       volatile uint32_t *walk_gen, volatile uint32_t *watch_files)
 {
 	struct ct_watch_key k, next;
 	struct ct_watch_prefix empty = {};
-	uint32_t slot = 0;
+	uint32_t slot = 0, files = 0;
+
+	for (int i = 0; i < w->n; i++)
+		files += !w->w[i].is_dir;
+	/* before the fill: a file watched from now on is looked up at once */
+	if (files)
+		__atomic_store_n(watch_files, files, __ATOMIC_SEQ_CST);
 
 	/* clear, then fill: a reload may drop paths */
 	while (!bpf_map_get_next_key(watch_fd, NULL, &next))
@@ -155,6 +161,7 @@ int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd,
 	}
 	/* verdicts cached under the old list are stale from here on */
 	__atomic_fetch_add(walk_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(watch_files, files, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

@@ -36,9 +36,10 @@ int ct_watches_build(struct ct_watches *w, bool only_extra, char *const *extra, 
 		     const char *list_file, char *err, size_t errlen);
 /* Fill the kernel maps (replacing what was there). */
 /* Replaces the kernel's watch list; bumps *walk_gen so that the kernel's
- * cached "unwatched" verdicts are not trusted across the change. */
+ * cached "unwatched" verdicts are not trusted across the change, and sets
+ * *watch_files to the number of watches that are not directories. */
 int ct_watches_install(const struct ct_watches *w, int watch_fd, int prefix_fd,
-		       volatile uint32_t *walk_gen);
+		       volatile uint32_t *walk_gen, volatile uint32_t *watch_files);
 /* The watch containing host path p (lexically), or NULL. */
 const struct ct_watch *ct_watches_find(const struct ct_watches *w, const char *p);
 /* Lexically normalise an absolute path in place: "//", "/./", "/x/../". */

@@ -159,6 +159,32 @@ test_unwatched_dir_verdicts_follow_watch_list_reload() {
   ct_agent_stop
 }
 
+# A file watched on its own, in a directory whose files are known
+# unwatched (the kernel skips looking files up while no watch is a file):
+# added by a reload, its write is seen even once the directory's verdict is
+# cached again; its siblings stay unwatched.
+test_a_file_watched_on_its_own_in_an_unwatched_dir() {
+  W=$T/fw-$RANDOM
+  mkdir -p "$W" "$T/single"
+  echo 0 > "$T/single/one.conf"
+  printf '%s\n' "$W" > "$T/single.list"
+  ct_agent_start --watch-only --watch-list "$T/single.list"
+  for i in 1 2 3; do echo "$i" > "$T/single/sibling.conf"; echo "$i" > "$T/single/one.conf"; done
+  printf '%s\n%s\n' "$W" "$T/single/one.conf" > "$T/single.list"
+  kill -HUP "$AGENT_PID"
+  for _ in $(seq 50); do "$CT" status | grep -q 'file_watch_paths=2 ' && break; sleep 0.1; done
+  "$CT" status | grep -q 'file_watch_paths=2 ' || fail "reload did not take the new list"
+  # the directory's verdict again, under the new list: unwatched
+  for i in 1 2 3; do echo "after-reload $i" > "$T/single/sibling.conf"; done
+  echo after-reload > "$T/single/one.conf"
+  wait_events "$(on_path "$T/single/one.conf")" 1
+  assert_eq "$(events "$(on_path "$T/single/one.conf")" | jq -r .file.sha256_after)" "$(sha "$T/single/one.conf")"
+  echo marker > "$W/after.conf"
+  wait_events "$(on_path "$W/after.conf")" 1
+  assert_eq "$(count_events "$(on_path "$T/single/sibling.conf")")" 0
+  ct_agent_stop
+}
+
 test_unwatched_writes_produce_nothing() {
   files_setup
   mkdir -p "$T/unwatched"
