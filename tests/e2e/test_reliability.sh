@@ -123,3 +123,27 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   fi
   umount "$T/fs"; trap - EXIT
 }
+
+# More files in flight than the collector follows (4096, user/event_file.c
+# PENDING_MAX): the oldest changes are reported early to make room, and
+# still every file has its event with every write (the ring is large
+# enough here that nothing is dropped, so nothing may be missing).
+test_more_files_in_flight_than_followed_are_reported_early() {
+  need_root
+  mkdir -p "$T/fs"
+  mount -t tmpfs -o size=64m ctrel "$T/fs" || skip "cannot mount tmpfs"
+  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
+  mkdir "$T/fs/many"
+  ct_agent_start --quiet --change-buffer 16384 --watch "$T/fs/many"
+  "$BUILD/tests/ct_writeloop" "$T/fs/many" 5000 1
+  wait_drained || fail "collector did not drain"
+  assert_eq "$(st dropped_file)" 0 "FILE records dropped (16 MiB change ring)"
+  assert_ge "$(st file_pending_evicted)" 1 "changes reported early to make room"
+  ct_agent_stop
+  local files writes
+  files=$("$CT" query --store "$T/store" --kind file --path "$T/fs/many/*" --json | jq -r '.file.path' | sort -u | wc -l)
+  writes=$("$CT" query --store "$T/store" --kind file --path "$T/fs/many/*" --json | jq -s 'map(.file.writes // 0) | add // 0')
+  assert_eq "$files" 5000 "files with a FILE event"
+  assert_eq "$writes" 5000 "writes carried by the FILE events"
+  umount "$T/fs"; trap - EXIT
+}
