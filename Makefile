@@ -178,7 +178,7 @@ valgrind: deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/ct_store_bench
 run: deps all
 	$(BUILD)/changetrace agent
 
-test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers
+test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct_hookcost
 	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
 
 clean:

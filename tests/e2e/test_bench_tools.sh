@@ -1,0 +1,36 @@
+# The bench's own instruments (tools/bench), checked briefly on the real
+# kernel so `make bench` cannot rot unnoticed: ct_hooks attaches an empty
+# program at every hook of the agent's object, ct_hookcost runs its
+# interleaved loop and reports the three configurations.
+
+test_ct_hooks_attaches_at_every_hook_of_the_agent() {
+  need_root
+  local out pid line
+  coproc HK { exec "$BUILD/bench/ct_hooks" "$BUILD/changetrace.bpf.o"; }
+  pid=$HK_PID
+  read -r -t 60 -u "${HK[0]}" line || { kill "$pid"; fail "ct_hooks did not start"; }
+  kill -TERM "$pid"; wait "$pid" || true
+  echo "$line"
+  [[ $line =~ ^ready\ ([0-9]+)\ of\ ([0-9]+)$ ]] || fail "unexpected: $line"
+  assert_ge "${BASH_REMATCH[2]}" 40 "hooks in the agent's object"
+  assert_eq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "hooks attached"
+  local rc=0
+  out=$("$BUILD/bench/ct_hooks" 2>&1) || rc=$?
+  assert_eq "$rc" 2 "usage exit code"
+  echo "$out" | grep -q usage || fail "no usage message"
+}
+
+test_ct_hookcost_reports_none_hooks_and_changetrace() {
+  need_root
+  local d=$T/hc out
+  mkdir -p "$d"
+  out=$("$BUILD/bench/ct_hookcost" "$d" 10 200) || fail "ct_hookcost failed: $out"
+  echo "$out"
+  for c in none hooks changetrace; do
+    echo "$out" | grep -Eq "^$c p10_ns=[0-9]+ median_ns=[0-9]+ ratio=[0-9.]+$" || fail "no line for $c"
+  done
+  echo "$out" | grep -q '^none .* ratio=1.000$' || fail "none's ratio is not 1"
+  local rc=0
+  "$BUILD/bench/ct_hookcost" "$d" 1 1 >/dev/null 2>&1 || rc=$?
+  assert_eq "$rc" 2 "usage exit code for too few rounds"
+}
