@@ -147,6 +147,7 @@ void ct_agent_drain_for(struct ct_agent *a, uint64_t max_ns)
 	for (;;) {
 		if (ring_buffer__consume(a->rb_change) == BULK_SLICE_DONE)
 			break;	/* out of time; the ring fd stays readable */
+		a->col.change_ring_emptied++;
 		a->bulk_budget = BULK_SLICE;
 		if (ring_buffer__consume(a->rb_bulk) != BULK_SLICE_DONE)
 			break;

@@ -31,6 +31,10 @@ struct ct_collector {
 	 * change-path record can overtake the exec that named the slot). */
 	void (*slot_unknown)(void *owner, uint32_t slot);
 	void *owner;
+	/* Times the agent took the change ring to empty (a drain that did not
+	 * stop on its deadline): a record known to be in the ring then has
+	 * been decoded once this has moved. */
+	uint64_t change_ring_emptied;
 };
 
 struct ct_event_buf {

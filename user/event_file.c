@@ -1,5 +1,4 @@
 /* Config-change records -> FILE events, with coalescing. See event_file.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -13,6 +12,7 @@
 
 #include "event_file.h"
 #include "file_content.h"
+#include "proc_fds.h"
 #include "util.h"
 
 /* Changes followed at once: a deploy rewriting a few thousand files keeps
@@ -35,7 +35,8 @@ struct open_file {
 	uint64_t id;               /* struct file address */
 	uint64_t open_ns;          /* ct_wfile.open_ns */
 	uint32_t taken;            /* of its ct_wfile.writes, already counted */
-	uint8_t missing;           /* ticks its entry was not found */
+	uint64_t missing_at;       /* entry not found: change_ring_emptied + 1
+				    * then (0 while found) */
 };
 
 /* A change being coalesced: one path, one deploy (or drift). */
@@ -620,31 +621,20 @@ static void harvest(struct pending *p, int j)
  * replaced by dup2 or closed at exit never passes close(2). */
 static bool still_open(const struct pending *p)
 {
-	char dir[64], link[PATH_MAX], target[PATH_MAX];
-	struct dirent *d;
-	DIR *fds;
-	bool found = false;
-	int n = 0;
+	return ct_proc_fds_holds(cfg.proc_root, (pid_t)p->task.pid, p->path, p->ns_path);
+}
 
-	snprintf(dir, sizeof(dir), "%s/%u/fd", cfg.proc_root, p->task.pid);
-	fds = opendir(dir);
-	if (!fds)
-		return false;	/* the process is gone */
-	while (!found && (d = readdir(fds)) && n++ < 4096) {
-		ssize_t len;
+/* Was one of its files closed by close(2) since the tick looked (its entry
+ * gone, its close record not yet drained)? That record carries the
+ * file's writes: the change waits for it. */
+static bool closed_since(const struct pending *p)
+{
+	struct ct_wfile wf;
 
-		if (d->d_name[0] == '.')
-			continue;
-		if (snprintf(link, sizeof(link), "%s/%s", dir, d->d_name) >= (int)sizeof(link))
-			continue;
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = '\0';
-		found = !strcmp(target, p->path) || (p->ns_path[0] && !strcmp(target, p->ns_path));
-	}
-	closedir(fds);
-	return found;
+	for (int j = 0; j < p->n_open; j++)
+		if (!open_entry(&p->files[j], &wf))
+			return true;
+	return false;
 }
 
 /* Coalescing is per path and per process (same deploy by construction):
@@ -1038,6 +1028,7 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 
 	if (!all)
 		sweep_wfiles(now);
+	ct_proc_fds_forget();
 
 	for (int i = 0; i < high_water; i++) {
 		struct pending *p = &pend[i];
@@ -1065,20 +1056,24 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 				/*
 				 * The probe deletes the entry right after it
 				 * submits the close record, which the next drain
-				 * brings: only a file missing at two ticks in a
-				 * row (a drain between) went without one (closed
-				 * at exit, or never tracked): it is closed.
+				 * to the ring's end brings (a drain can stop on
+				 * its deadline under load): a file still here
+				 * after such a drain went without one (closed at
+				 * exit, or never tracked): it is closed.
 				 */
-				if (++o->missing < 2)
+				if (!o->missing_at)
+					o->missing_at = c->change_ring_emptied + 1;
+				if (c->change_ring_emptied < o->missing_at)
 					continue;
 				drop_file(p, j--);
 				continue;
 			}
-			o->missing = 0;
+			o->missing_at = 0;
 			if (wf.last_write_ns > last)
 				last = wf.last_write_ns;
 		}
-		if ((p->n_open || burst_open) && now > last + cfg.settle_ns && !still_open(p)) {
+		if ((p->n_open || burst_open) && now > last + cfg.settle_ns &&
+		    !still_open(p) && !closed_since(p)) {
 			/* closed at exit or through another fd: done */
 			while (p->n_open)
 				harvest(p, p->n_open - 1);

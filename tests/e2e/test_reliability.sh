@@ -124,6 +124,50 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   umount "$T/fs"; trap - EXIT
 }
 
+# Thousands of files held open together by one process, then closed: every
+# change carries its writes, and the agent answers while they are held.
+# (The tick asked /proc/PID/fd about each quiet change with a file open, a
+# full readlink pass each time: O(files^2) per tick, seconds with 2,000
+# files, and a file closed meanwhile was taken as closed at exit, before
+# its close record came: reported with 0 writes, 66-89 of 300.)
+test_files_held_open_together_keep_their_writes() {
+  need_root
+  mkdir -p "$T/fs"
+  mount -t tmpfs -o size=64m ctrel "$T/fs" || skip "cannot mount tmpfs"
+  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
+  mkdir "$T/fs/held"
+  ct_agent_start --quiet --change-buffer 16384 --watch "$T/fs/held"
+  python3 -c "
+import os, resource, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+fds = []
+for i in range(2000):
+    fds.append(os.open('$T/fs/held/f%d' % i, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    os.write(fds[-1], b'a')
+    os.write(fds[-1], b'b')
+open('$T/held', 'w').close()
+time.sleep(3)
+for fd in fds: os.close(fd)" & local holder=$!
+  for _ in $(seq 100); do [ -e "$T/held" ] && break; sleep 0.1; done
+  status_poller & local poller=$!
+  wait "$holder" || fail "the holder failed"
+  touch "$T/stop"; wait "$poller"
+  wait_drained || fail "collector did not drain"
+  assert_eq "$(st dropped_file)" 0 "FILE records dropped"
+  local slow
+  slow=$(awk '$1 != 0 || $2 > 1' "$T/status_calls.txt" | wc -l)
+  echo "status calls while held: $(wc -l < "$T/status_calls.txt"), max $(sort -k2 -n "$T/status_calls.txt" | tail -n1 | cut -d' ' -f2) s"
+  assert_eq "$slow" 0 "status calls failed or slower than 1 s while 2,000 files were held"
+  ct_agent_stop
+  local events
+  events=$("$CT" query --store "$T/store" --kind file --path "$T/fs/held/*" --json |
+    jq -rs '[length, (map(.file.writes // 0) | add // 0), (map(select((.file.writes // 0) == 0)) | length)] | @tsv')
+  echo "events, writes, events with 0 writes: $events"
+  assert_eq "$(echo "$events" | cut -f1)" 2000 "one FILE event per file"
+  assert_eq "$(echo "$events" | cut -f2)" 4000 "writes carried by the FILE events"
+  umount "$T/fs"; trap - EXIT
+}
+
 # More files in flight than the collector follows (4096, user/event_file.c
 # PENDING_MAX): the oldest changes are reported early to make room (with
 # their files still open: their writes so far), and still every file has
