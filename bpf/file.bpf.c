@@ -85,14 +85,41 @@ struct {
 	__type(value, struct ct_wburst);
 } ct_wbursts SEC(".maps");
 
-/* Processes that opened a watched file for write: the only ones whose
- * write() and close() are looked at. */
+/*
+ * Processes that opened a watched file for write: the only ones whose
+ * write() and close() are looked at. Task storage on the thread-group
+ * leader: every write and close on the host asks, and for a process that
+ * never wrote a watched file the answer is a pointer test (a hash lookup
+ * by tgid cost ~40 ns there); the mark goes with the process, never
+ * evicted while it lives (an LRU of tgids lost writers past its size).
+ */
+struct ct_writer {
+	/*
+	 * A reopen folded into a burst (a tool rewriting a file in a loop)
+	 * is followed here, not in ct_wfiles: its write() and close() find
+	 * it without a hash lookup, and it costs no map update and delete
+	 * per loop. One per process at a time (claimed by compare-and-swap;
+	 * a second one goes to ct_wfiles). An address left here by a file
+	 * closed without close(2) is taken back by the next open there.
+	 */
+	__u64 burst_file;        /* struct file address, 0 = free */
+	__u32 burst_writes;
+	__u32 burst_slot;        /* deploy slot at open: names its burst */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} ct_wtgids SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ct_writer);
+} ct_writers SEC(".maps");
+
+static __always_inline struct ct_writer *writer_of_current(__u64 flags)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return bpf_task_storage_get(&ct_writers, t->group_leader, 0, flags);
+}
 
 struct resolved {
 	__u32 len;               /* bytes written at start */
@@ -883,17 +910,47 @@ static __always_inline int path_change(__u16 op, long ret, int dfd0, const char 
 /* ------------------------------------------------------------- bursts */
 
 /* Follow an open file's writes and close; its process joins the writers
- * whose write() and close() are looked at (an LRU: a long burst keeps its
- * writer in by this lookup). */
+ * whose write() and close() are looked at. */
 static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf)
 {
-	__u32 one = 1;
+	struct ct_writer *w = writer_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
+	if (!w) {
+		ct_count(CT_CNT_FILE_TRACK_FULL);	/* no memory: its writes go uncounted */
+		return;
+	}
+	/* a folded open's address left behind (closed at exit or by dup2) */
+	if (w->burst_file == key)
+		__sync_val_compare_and_swap(&w->burst_file, key, 0);
 	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY))
 		ct_count(CT_CNT_FILE_TRACK_FULL);
-	/* a lookup is cheaper than an LRU update; writers reopen often */
-	if (!bpf_map_lookup_elem(&ct_wtgids, &wf->tgid))
-		bpf_map_update_elem(&ct_wtgids, &wf->tgid, &one, BPF_ANY);
+}
+
+/* A folded open: in the process's slot if free (or left behind at this
+ * address), else in ct_wfiles. */
+static __always_inline void track_burst_open(__u64 key, struct ct_wfile *wf)
+{
+	struct ct_writer *w = writer_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u64 was;
+
+	if (w) {
+		was = __sync_val_compare_and_swap(&w->burst_file, 0, key);
+		if (was == 0 || was == key) {
+			w->burst_writes = 0;
+			w->burst_slot = wf->deploy_slot;
+			return;
+		}
+	}
+	track_wfile(key, wf);
+}
+
+/* The slot's file as a ct_wfile (what the burst helpers take). */
+static __always_inline void slot_wfile(const struct ct_writer *w, struct ct_wfile *wf)
+{
+	wf->tgid = bpf_get_current_pid_tgid() >> 32;
+	wf->deploy_slot = w->burst_slot;
+	wf->writes = w->burst_writes;
+	wf->in_burst = 1;
 }
 
 static __always_inline struct ct_wburst *burst_of(struct file *f, const struct ct_wfile *wf)
@@ -972,16 +1029,17 @@ static __always_inline void leave_burst(struct file *f, const struct ct_wfile *w
  * a burst whose file stays open but is no longer held as done, once it is
  * quiet); it stays open in the burst's count.
  */
-static __always_inline void burst_writes_so_far(struct file *f, struct ct_wfile *wf)
+static __always_inline void burst_writes_so_far(struct file *f, const struct ct_wfile *wf,
+						__u32 *writes)
 {
 	struct ct_wburst *b = burst_of(f, wf);
 	__u32 n;
 
 	if (!b)
 		return;
-	n = wf->writes;
+	n = *writes;
 	/* moved, not copied: writes through another thread meanwhile stay */
-	__sync_fetch_and_add(&wf->writes, -n);
+	__sync_fetch_and_add(writes, -n);
 	__sync_fetch_and_add(&b->writes, n);
 	b->last_ns = bpf_ktime_get_ns();
 }
@@ -1047,9 +1105,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		wf.tgid = tgid;
 		wf.deploy_slot = attr ? attr->deploy_slot : 0;
 		if (join_burst(f, &wf, attr)) {
-			__u64 key = (__u64)f;
-
-			track_wfile(key, &wf);
+			track_burst_open((__u64)f, &wf);
 			return 0;
 		}
 	}
@@ -1123,15 +1179,19 @@ int ct_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 
 static __always_inline int count_write(int fd)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ct_writer *w = writer_of_current(0);
 	struct ct_wfile *wf;
 	struct file *f;
 	__u64 key, now;
 
-	if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
+	if (!w)
 		return 0;
 	f = file_of_fd(fd);
 	key = (__u64)f;
+	if (f && w->burst_file == key) {
+		__sync_fetch_and_add(&w->burst_writes, 1);
+		return 0;
+	}
 	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
 	if (!wf)
 		return 0;
@@ -1181,16 +1241,27 @@ static __always_inline bool last_ref(struct file *f)
 SEC("tracepoint/syscalls/sys_enter_close")
 int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ct_writer *w = writer_of_current(0);
 	struct ct_file_scratch *s;
-	struct ct_wfile *wf;
+	struct ct_wfile *wf, slot = {};
 	struct file *f;
 	__u64 key;
 
-	if (!bpf_map_lookup_elem(&ct_wtgids, &tgid))
+	if (!w)
 		return 0;
 	f = file_of_fd(ctx->args[0]);
 	key = (__u64)f;
+	if (f && w->burst_file == key) {
+		slot_wfile(w, &slot);
+		if (!last_ref(f)) {
+			ct_count(CT_CNT_FILE_CLOSE_SHARED);
+			burst_writes_so_far(f, &slot, &w->burst_writes);
+			return 0;
+		}
+		leave_burst(f, &slot);
+		__sync_val_compare_and_swap(&w->burst_file, key, 0);
+		return 0;
+	}
 	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
 	if (!wf)
 		return 0;
@@ -1200,7 +1271,7 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 		 * the collector finds it closed once it is quiet */
 		ct_count(CT_CNT_FILE_CLOSE_SHARED);
 		if (wf->in_burst)
-			burst_writes_so_far(f, wf);
+			burst_writes_so_far(f, wf, &wf->writes);
 		return 0;
 	}
 	if (wf->in_burst) {

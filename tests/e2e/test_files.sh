@@ -272,6 +272,39 @@ os.close(fd)"
   ct_agent_stop
 }
 
+# A folded reopen is followed in its process's slot (task storage), not in
+# ct_wfiles. A file in the slot closed without close(2) (dup2 over its fd)
+# leaves its address there; the next open, here of another file and most
+# likely at that same address, is its own change with its own writes.
+test_a_folded_file_closed_by_dup2_leaves_later_writes_counted() {
+  files_setup
+  python3 -c "
+import os
+null = os.open('/dev/null', os.O_WRONLY)
+for i in range(20000):
+    fd = os.open('$W/loop.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b'%d\\n' % i)
+    if i == 19999:
+        os.dup2(null, fd)   # the file's last reference goes, no close(2) on it
+    os.close(fd)
+fd = os.open('$W/other.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b'a\\n')
+os.write(fd, b'b\\n')
+os.close(fd)"
+  wait_events "$(on_path "$W/other.conf")" 1
+  settle
+  events ".kind==\"FILE\"" | jq -c "{path: .file.path, op: .file.op, writes: .file.writes}" >&2
+  "$CT" status | grep -q 'file_burst_opens=[1-9]' || fail "no reopen was folded: the slot was not exercised"
+  assert_eq "$(events "$(on_path "$W/other.conf")" | jq -r .file.writes)" 2
+  assert_eq "$(events "$(on_path "$W/other.conf")" | jq -r .file.sha256_after)" "$(sha "$W/other.conf")"
+  # the dup2'd open's own write may go uncounted (no close(2) carries it)
+  local total
+  total=$(events "$(on_path "$W/loop.conf")" | jq -s 'map(.file.writes) | add')
+  [ "$total" -ge 19999 ] && [ "$total" -le 20000 ] || fail "loop writes counted: $total of 20000"
+  "$CT" status | grep -q 'file_burst_late=0' || fail "a close was taken for a burst's"
+  ct_agent_stop
+}
+
 test_private_mount_namespace_bind_mount() {
   command -v unshare >/dev/null || skip "no unshare"
   files_setup
