@@ -490,6 +490,8 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "file_coalesced", fs.coalesced);
 		add_counter(other, otherp, &no, "file_pending", fs.pending);
 		add_counter(other, otherp, &no, "file_pending_evicted", fs.pending_evicted);
+		add_counter(other, otherp, &no, "file_pending_peak", fs.pending_peak);
+		add_counter(other, otherp, &no, "file_writes_unreported", fs.writes_unreported);
 		add_counter(other, otherp, &no, "file_not_watched", fs.not_watched);
 		add_counter(other, otherp, &no, "file_unresolved", fs.unresolved);
 		add_counter(other, otherp, &no, "file_malformed", fs.malformed);

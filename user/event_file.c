@@ -16,8 +16,13 @@
 #include "util.h"
 
 /* Changes followed at once: a deploy rewriting a few thousand files keeps
- * each in one change; past this, the oldest is reported early. */
-#define PENDING_MAX  4096
+ * each in one change; past PENDING_SOFT one is reported early to make room
+ * (see make_room). Up to PENDING_MAX (ct_wfiles' size) are kept rather than
+ * report a change whose close record, with its writes, is still in the
+ * ring. The arrays are calloc'd: slots never used cost no memory. */
+#define PENDING_SOFT 4096
+#define PENDING_MAX  16384
+#define TOMBSTONES   4096          /* power of 2 */
 #define OPEN_IDS     8
 #define PATH_BUCKETS 8192          /* power of 2 */
 #define OPEN_BUCKETS 8192          /* power of 2 */
@@ -97,6 +102,15 @@ static struct open_ref *refs;
 static int32_t refs_high_water, free_refs;       /* ref + 1 */
 static int32_t open_head[OPEN_BUCKETS];          /* ref + 1 */
 
+/*
+ * Opens forgotten while their file may still be open (the change reported
+ * early, or harvested): what was taken of their writes, so a close record
+ * that comes later counts the writes no event carries
+ * (writes_unreported). Direct-mapped; an entry overwritten by another is
+ * simply not counted.
+ */
+static struct open_file tombstones[TOMBSTONES];
+
 static struct {
 	struct ct_event_buf eb;
 	PbFileChange fc;
@@ -122,6 +136,7 @@ void ct_file_init(const struct ct_file_cfg *c)
 		ct_err("collector: out of memory for %d pending changes", PENDING_MAX);
 		abort();
 	}
+	memset(tombstones, 0, sizeof(tombstones));
 	n_used = high_water = free_slots = 0;
 	refs_high_water = free_refs = 0;
 	memset(path_head, 0, sizeof(path_head));
@@ -475,6 +490,17 @@ static uint32_t open_bucket(uint64_t id, uint64_t open_ns)
 	return (uint32_t)(h ^ (h >> 29)) & (OPEN_BUCKETS - 1);
 }
 
+static struct open_file *tombstone_of(uint64_t id, uint64_t open_ns)
+{
+	return &tombstones[open_bucket(id, open_ns) & (TOMBSTONES - 1)];
+}
+
+/* Open o is forgotten, its file perhaps still open: remember what was taken. */
+static void tombstone_add(const struct open_file *o)
+{
+	*tombstone_of(o->id, o->open_ns) = *o;
+}
+
 /* Index open file o as its pending's (slot). Live refs never outnumber
  * the open_file slots of used pendings, so the pool cannot run out. */
 static void ref_add(int32_t slot, const struct open_file *o)
@@ -520,8 +546,10 @@ static void pending_release(struct pending *p)
 	int32_t slot = slot_of(p);
 	int32_t *link = &path_head[path_bucket(p->path_hash)];
 
-	for (int j = 0; j < p->n_open; j++)
+	for (int j = 0; j < p->n_open; j++) {
 		ref_del(&p->files[j]);
+		tombstone_add(&p->files[j]);
+	}
 	while (*link && *link != slot + 1)
 		link = &pend[*link - 1].next;
 	if (*link)
@@ -613,7 +641,8 @@ static bool delete_if_dead(uint64_t key, uint64_t open_ns)
 static void harvest(struct pending *p, int j)
 {
 	p->writes += take_writes(&p->files[j]);
-	delete_if_dead(p->files[j].id, p->files[j].open_ns);
+	if (!delete_if_dead(p->files[j].id, p->files[j].open_ns))
+		tombstone_add(&p->files[j]);
 	drop_file(p, j);
 }
 
@@ -687,21 +716,77 @@ static void flush_path(struct ct_collector *c, const char *path)
 	}
 }
 
+/*
+ * More files in flight than PENDING_SOFT: report one change now. The
+ * oldest with no file open (and no reopen folded in the kernel) has all
+ * its writes in (only a later reopen is
+ * no longer coalesced with it). Else the oldest whose open files the
+ * kernel still follows: its writes so far go in its event, later ones are
+ * counted (writes_unreported). A change whose close record is still in the
+ * ring would lose that record's writes: it is passed over while there is
+ * room up to PENDING_MAX (the records come in the same drain).
+ */
+#define ROOM_TRIES 8
+
+static void make_room(struct ct_collector *c)
+{
+	struct pending *idle = NULL, *open = NULL;
+	int32_t tried[ROOM_TRIES];
+	int n_tried = 0;
+
+	for (int i = 0; i < high_water; i++) {
+		struct pending *p = &pend[i];
+
+		if (!p->used)
+			continue;
+		if (!p->n_open && !p->burst && (!idle || p->first_ns < idle->first_ns))
+			idle = p;
+	}
+	if (idle) {
+		stats.pending_evicted++;
+		finalize(c, idle, false);
+		return;
+	}
+	/* every change has a file open: the oldest few, oldest first */
+	while (n_tried < ROOM_TRIES) {
+		open = NULL;
+		for (int i = 0; i < high_water; i++) {
+			struct pending *p = &pend[i];
+			bool seen = false;
+
+			if (!p->used || (open && p->first_ns >= open->first_ns))
+				continue;
+			for (int t = 0; t < n_tried && !seen; t++)
+				seen = tried[t] == i;
+			if (!seen)
+				open = p;
+		}
+		if (!open || !closed_since(open))
+			break;
+		tried[n_tried++] = slot_of(open);
+		open = NULL;
+	}
+	if (!open && n_used < PENDING_MAX)
+		return;	/* all close soon: keep them, past the soft limit */
+	if (!open) {
+		/* full: the oldest goes, its close record's writes counted then */
+		for (int i = 0; i < high_water; i++)
+			if (pend[i].used && (!open || pend[i].first_ns < open->first_ns))
+				open = &pend[i];
+	}
+	stats.pending_evicted++;
+	finalize(c, open, false);
+}
+
 static struct pending *pending_new(struct ct_collector *c, const struct ct_file_event *e,
 				   const char *path, const char *ns)
 {
-	struct pending *p, *oldest = NULL;
+	struct pending *p;
 	int32_t slot;
 	uint32_t b;
 
-	if (!free_slots && high_water == PENDING_MAX) {
-		/* more files in flight than we coalesce: report the oldest now */
-		for (int i = 0; i < high_water; i++)
-			if (pend[i].used && (!oldest || pend[i].first_ns < oldest->first_ns))
-				oldest = &pend[i];
-		stats.pending_evicted++;
-		finalize(c, oldest, false);
-	}
+	if (n_used >= PENDING_SOFT)
+		make_room(c);
 	if (free_slots) {
 		slot = free_slots - 1;
 		free_slots = pend[slot].next;
@@ -717,7 +802,8 @@ static struct pending *pending_new(struct ct_collector *c, const struct ct_file_
 		abort();
 	}
 	p->used = true;
-	n_used++;
+	if ((uint64_t)++n_used > stats.pending_peak)
+		stats.pending_peak = (uint64_t)n_used;
 	p->path_hash = path_hash(path);
 	b = path_bucket(p->path_hash);
 	p->next = path_head[b];
@@ -787,8 +873,18 @@ static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 	int j;
 	struct pending *p = pending_find_file(e->file_id, e->file_open_ns, &j);
 
-	if (!p)
-		return;	/* reported already (long writer) and forgotten */
+	if (!p) {
+		/* reported already (quiet too long, or early to make room) and
+		 * forgotten: writes since then are in no event; counted */
+		struct open_file *t = tombstone_of(e->file_id, e->file_open_ns);
+
+		if (t->id == e->file_id && t->open_ns == e->file_open_ns) {
+			if (e->writes > t->taken)
+				stats.writes_unreported += e->writes - t->taken;
+			t->id = 0;
+		}
+		return;
+	}
 	if (e->writes > p->files[j].taken)
 		p->writes += e->writes - p->files[j].taken;
 	drop_file(p, j);
@@ -1032,7 +1128,7 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 
 	for (int i = 0; i < high_water; i++) {
 		struct pending *p = &pend[i];
-		bool burst_open = false;
+		bool burst_open = false, close_coming = false;
 		uint64_t last;
 
 		if (!p->used)
@@ -1063,8 +1159,10 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 				 */
 				if (!o->missing_at)
 					o->missing_at = c->change_ring_emptied + 1;
-				if (c->change_ring_emptied < o->missing_at)
+				if (c->change_ring_emptied < o->missing_at) {
+					close_coming = true;
 					continue;
+				}
 				drop_file(p, j--);
 				continue;
 			}
@@ -1082,8 +1180,10 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 			snapshot(p->path, &p->task, p->ino, 0, &p->after);
 			p->have_after = true;
 		}
+		/* quiet too long, unless a close record with its writes is
+		 * still in the ring (the collector is behind, not the file) */
 		if (all || (!p->n_open && !burst_open && now > last + cfg.settle_ns) ||
-		    now > last + cfg.max_quiet_ns) {
+		    (now > last + cfg.max_quiet_ns && !close_coming)) {
 			finalize(c, p, false);
 		} else if (now > p->first_ns + cfg.max_age_ns) {
 			p->last_ns = last;

@@ -28,6 +28,9 @@ struct ct_file_cfg {
 
 struct ct_file_stats {
 	uint64_t records, changes, coalesced, pending, pending_evicted;
+	uint64_t pending_peak;     /* most changes followed at once */
+	uint64_t writes_unreported;/* writes to a file after its change was
+				    * reported and forgotten (closed later) */
 	uint64_t not_watched, unresolved, malformed;
 	uint64_t raced;            /* the file was replaced before it was read */
 	uint64_t swept;            /* ct_wfiles entries of exited processes removed */

@@ -305,6 +305,24 @@ os.close(fd)"
   ct_agent_stop
 }
 
+# A file held open and quiet for 2 s is reported then and forgotten: writes
+# after that are in no event, but counted when its close comes.
+test_writes_after_a_quiet_report_are_counted() {
+  files_setup
+  python3 -c "
+import os, time
+fd = os.open('$W/held.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b'a\\n')
+time.sleep(3)
+os.write(fd, b'b\\n')
+os.write(fd, b'c\\n')
+os.close(fd)"
+  settle
+  assert_eq "$(events "$(on_path "$W/held.conf")" | jq -s 'map(.file.writes) | add')" 1 "writes in the event reported while quiet"
+  "$CT" status | grep -q 'file_writes_unreported=2' || fail "later writes not counted: $("$CT" status | grep -o 'file_writes_unreported=[0-9]*')"
+  ct_agent_stop
+}
+
 test_private_mount_namespace_bind_mount() {
   command -v unshare >/dev/null || skip "no unshare"
   files_setup
