@@ -1,7 +1,7 @@
 # The bench's own instruments (tools/bench), checked briefly on the real
 # kernel so `make bench` cannot rot unnoticed: ct_hooks attaches an empty
 # program at every hook of the agent's object, ct_hookcost runs its
-# interleaved loop and reports the three configurations.
+# interleaved loops and reports the four configurations under each.
 
 test_ct_hooks_attaches_at_every_hook_of_the_agent() {
   need_root
@@ -20,16 +20,18 @@ test_ct_hooks_attaches_at_every_hook_of_the_agent() {
   echo "$out" | grep -q usage || fail "no usage message"
 }
 
-test_ct_hookcost_reports_none_hooks_and_changetrace() {
+test_ct_hookcost_reports_none_hooks_changetrace_and_all() {
   need_root
   local d=$T/hc out
   mkdir -p "$d"
   out=$("$BUILD/bench/ct_hookcost" "$d" 10 200) || fail "ct_hookcost failed: $out"
   echo "$out"
-  for c in none hooks changetrace; do
-    echo "$out" | grep -Eq "^$c p10_ns=[0-9]+ median_ns=[0-9]+ ratio=[0-9.]+$" || fail "no line for $c"
+  for c in none hooks changetrace all other_none other_hooks other_changetrace other_all; do
+    echo "$out" | grep -Eq "^$c p10_ns=[0-9]+ median_ns=[0-9]+ ratio=[0-9.]+ rounds=[0-9]+$" || fail "no line for $c"
   done
-  echo "$out" | grep -q '^none .* ratio=1.000$' || fail "none's ratio is not 1"
+  echo "$out" | grep -q '^none .* ratio=1.000 rounds=10$' || fail "none's ratio is not 1"
+  echo "$out" | grep -q '^other_none .* ratio=1.000 rounds=10$' || fail "other_none's ratio is not 1"
+  echo "$out" | grep -q '^all .* rounds=2$' || fail "the whole probe set is not timed every 5th round"
   local rc=0
   "$BUILD/bench/ct_hookcost" "$d" 1 1 >/dev/null 2>&1 || rc=$?
   assert_eq "$rc" 2 "usage exit code for too few rounds"

@@ -401,9 +401,10 @@ if command -v bpftool >/dev/null; then
 fi
 
 # ------------------------------------------------------------ fine interleaving
-# The unwatched path again, with no tracer process: none, empty hooks and the
-# agent's programs on openat/write/close alternate every 5,000 loops
-# (tools/bench/ct_hookcost.c), so this VM's drift falls on all three alike.
+# The unwatched path again, with no tracer process: none, empty hooks, the
+# agent's programs on openat/write/close and its whole probe set alternate
+# every 5,000 loops (tools/bench/ct_hookcost.c), so this VM's drift falls on
+# all alike; under each, a pread(2) loop times what unrelated syscalls pay.
 rm -f "$UNWATCHED"/*
 taskset -c "$CPU" "$HOOKCOST" "$UNWATCHED" "$HOOKCOST_ROUNDS" 5000 > "$W/hookcost.txt" 2> "$W/hookcost.err" ||
   note "ct_hookcost failed: $(head -n1 "$W/hookcost.err")"
@@ -500,10 +501,18 @@ if hc:
     res["unwatched_interleaved"] = {"rounds": int(hookcost_rounds), "loops_per_round": 5000, "configs": hc}
     print("\nunwatched open+write+close, finely interleaved (tools/bench/ct_hookcost, %s rounds of 5,000 loops;"
           " 10th percentile, ratio to none):" % hookcost_rounds)
-    for name in ("none", "hooks", "changetrace"):
+    for name in ("none", "hooks", "changetrace", "all"):
         if name in hc:
             print("  %-12s %6.0f ns/loop (median %6.0f)  %.3f" % (name, hc[name]["p10_ns"], hc[name]["median_ns"],
                                                            hc[name]["ratio"]))
+    if "other_none" in hc:
+        print("a syscall no program is on (3 pread(2) per loop), same rounds: what every other syscall on the host pays")
+        for name in ("none", "hooks", "changetrace", "all"):
+            if "other_" + name in hc:
+                o = hc["other_" + name]
+                print("  %-12s %6.0f ns/loop (median %6.0f)  %.3f" % (name, o["p10_ns"], o["median_ns"], o["ratio"]))
+    print("  (hooks: empty programs on openat exit, write and close entry; changetrace: the agent's programs"
+          " there; all: its whole probe set, every %dth round)" % 5)
 def p10(v):
     v = sorted(v)
     return v[len(v) // 10] if v else None

@@ -8,11 +8,19 @@
  *                sys_enter_close (what any tracer of these calls pays)
  *   changetrace  the agent's own programs on those hooks (its object, its
  *                directory-verdict cache on, nothing watched)
+ *   all          every one of the agent's programs (its whole probe set,
+ *                on syscall entry and exit both); in every ALL_EVERY-th
+ *                round only, since attaching and detaching some 50
+ *                programs takes seconds
  *
  * attaching and detaching in between (a few ms), so the VM's drift, which
  * moves a whole run by tens of percent, falls on every configuration
- * alike. Prints per configuration the 10th percentile and the median of
- * ns per cycle, and the ratio of the percentiles to none's.
+ * alike. Under each, a second loop times 3 pread(2) of a file per cycle:
+ * a syscall no program is on, which still pays for the hooks (an enabled
+ * syscall tracepoint sends every syscall of every task through the slow
+ * path, once per direction traced). Prints per configuration and loop
+ * the 10th percentile and the median of ns per cycle, and the ratio of
+ * the percentiles to none's ("other_" lines: the pread loop).
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -24,8 +32,11 @@
 #include <bpf/libbpf.h>
 #include "changetrace.skel.h"
 
-enum { NONE, HOOKS, CHANGETRACE, N_CONFIGS };
-static const char *const config_names[N_CONFIGS] = { "none", "hooks", "changetrace" };
+enum { NONE, HOOKS, CHANGETRACE, ALL, N_CONFIGS };
+static const char *const config_names[N_CONFIGS] = { "none", "hooks", "changetrace", "all" };
+enum { LOOP_WRITE, LOOP_OTHER, N_LOOPS };
+#define MAX_PROGS 128
+#define ALL_EVERY 5
 
 static unsigned long long now_ns(void)
 {
@@ -67,6 +78,47 @@ static double run_loops(const char *dir, int loops)
 		close(fd);
 	}
 	return (double)(now_ns() - t0) / loops;
+}
+
+/* ns per cycle of `loops` cycles of 3 pread(2) of dir/f0 (written above) */
+static double run_reads(const char *dir, int loops)
+{
+	char path[4096], buf[64];
+	unsigned long long t0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/f0", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		perror(path);
+		exit(1);
+	}
+	t0 = now_ns();
+	for (int i = 0; i < loops * 3; i++)
+		if (pread(fd, buf, sizeof(buf), 0) < 0) {
+			perror(path);
+			exit(1);
+		}
+	t0 = now_ns() - t0;
+	close(fd);
+	return (double)t0 / loops;
+}
+
+/* The agent's whole probe set, as the agent attaches it (each on its own;
+ * one that cannot attach here is left out, as the agent does). */
+static int attach_all(struct changetrace_bpf *ct, struct bpf_link **links)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, ct->obj) {
+		if (n == MAX_PROGS)
+			break;
+		links[n] = bpf_program__attach(prog);
+		if (links[n])
+			n++;
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -114,35 +166,50 @@ int main(int argc, char **argv)
 	for (int h = 0; h < 3; h++)
 		progs[HOOKS][h] = bpf_object__find_program_by_name(empty, "empty_tp");
 
-	ns = calloc((size_t)rounds * N_CONFIGS, sizeof(*ns));
+	ns = calloc((size_t)rounds * N_CONFIGS * N_LOOPS, sizeof(*ns));
 	if (!ns)
 		return 1;
 	run_loops(argv[1], loops);	/* warm the dentries */
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < N_CONFIGS; k++) {
 			int c = (k + r) % N_CONFIGS;	/* rotate who goes first */
-			struct bpf_link *links[3] = {};
+			struct bpf_link *links[MAX_PROGS] = {};
+			int n_links = 0;
 
-			for (int h = 0; c != NONE && h < 3; h++) {
+			if (c == ALL && r % ALL_EVERY)
+				continue;
+			if (c == ALL && (n_links = attach_all(ct, links)) == 0)
+				return fprintf(stderr, "ct_hookcost: none of the agent's programs "
+					       "attached\n"), 1;
+			for (int h = 0; (c == HOOKS || c == CHANGETRACE) && h < 3; h++) {
 				links[h] = bpf_program__attach_tracepoint(progs[c][h], "syscalls",
 									 hooks[h]);
 				if (!links[h])
 					return fprintf(stderr, "ct_hookcost: cannot attach to %s "
 						       "(is tracefs mounted?)\n", hooks[h]), 1;
+				n_links++;
 			}
-			ns[c * rounds + r] = run_loops(argv[1], loops);
-			for (int h = 0; h < 3; h++)
+			int at = c == ALL ? r / ALL_EVERY : r;
+
+			ns[(LOOP_WRITE * N_CONFIGS + c) * rounds + at] = run_loops(argv[1], loops);
+			ns[(LOOP_OTHER * N_CONFIGS + c) * rounds + at] = run_reads(argv[1], loops);
+			for (int h = 0; h < n_links; h++)
 				bpf_link__destroy(links[h]);
 		}
 
-	for (int c = 0; c < N_CONFIGS; c++)
-		qsort(ns + c * rounds, rounds, sizeof(*ns), cmp_double);
-	for (int c = 0; c < N_CONFIGS; c++) {
-		double p10 = ns[c * rounds + rounds / 10], med = ns[c * rounds + rounds / 2];
+	for (int c = 0; c < N_CONFIGS * N_LOOPS; c++)
+		qsort(ns + c * rounds, c % N_CONFIGS == ALL ? (rounds + ALL_EVERY - 1) / ALL_EVERY : rounds,
+		      sizeof(*ns), cmp_double);
+	for (int l = 0; l < N_LOOPS; l++)
+		for (int c = 0; c < N_CONFIGS; c++) {
+			const double *v = ns + (l * N_CONFIGS + c) * rounds;
+			const double *none = ns + (l * N_CONFIGS + NONE) * rounds;
+			int n = c == ALL ? (rounds + ALL_EVERY - 1) / ALL_EVERY : rounds;
 
-		printf("%s p10_ns=%.0f median_ns=%.0f ratio=%.3f\n", config_names[c], p10, med,
-		       p10 / ns[NONE * rounds + rounds / 10]);
-	}
+			printf("%s%s p10_ns=%.0f median_ns=%.0f ratio=%.3f rounds=%d\n",
+			       l == LOOP_OTHER ? "other_" : "", config_names[c], v[n / 10],
+			       v[n / 2], v[n / 10] / none[rounds / 10], n);
+		}
 	free(ns);
 	changetrace_bpf__destroy(ct);
 	bpf_object__close(empty);
