@@ -719,63 +719,49 @@ static void flush_path(struct ct_collector *c, const char *path)
 /*
  * More files in flight than PENDING_SOFT: report one change now. The
  * oldest with no file open (and no reopen folded in the kernel) has all
- * its writes in (only a later reopen is
- * no longer coalesced with it). Else the oldest whose open files the
- * kernel still follows: its writes so far go in its event, later ones are
- * counted (writes_unreported). A change whose close record is still in the
- * ring would lose that record's writes: it is passed over while there is
- * room up to PENDING_MAX (the records come in the same drain).
+ * its writes in (only a later reopen is no longer coalesced with it).
+ * Else the oldest whose open files the kernel still follows: its writes
+ * so far go in its event, later ones are counted (writes_unreported). A
+ * change whose close record is still in the ring would lose that record's
+ * writes: it is passed over while there is room up to PENDING_MAX (the
+ * records come in the same drain). O(changes) per call, as before.
  */
 #define ROOM_TRIES 8
 
 static void make_room(struct ct_collector *c)
 {
-	struct pending *idle = NULL, *open = NULL;
-	int32_t tried[ROOM_TRIES];
-	int n_tried = 0;
+	struct pending *idle = NULL, *oldest[ROOM_TRIES], *out = NULL;
+	int n = 0;
 
+	/* one pass: the oldest idle change, and the oldest few others */
 	for (int i = 0; i < high_water; i++) {
 		struct pending *p = &pend[i];
+		int k;
 
 		if (!p->used)
 			continue;
-		if (!p->n_open && !p->burst && (!idle || p->first_ns < idle->first_ns))
-			idle = p;
-	}
-	if (idle) {
-		stats.pending_evicted++;
-		finalize(c, idle, false);
-		return;
-	}
-	/* every change has a file open: the oldest few, oldest first */
-	while (n_tried < ROOM_TRIES) {
-		open = NULL;
-		for (int i = 0; i < high_water; i++) {
-			struct pending *p = &pend[i];
-			bool seen = false;
-
-			if (!p->used || (open && p->first_ns >= open->first_ns))
-				continue;
-			for (int t = 0; t < n_tried && !seen; t++)
-				seen = tried[t] == i;
-			if (!seen)
-				open = p;
+		if (!p->n_open && !p->burst) {
+			if (!idle || p->first_ns < idle->first_ns)
+				idle = p;
+			continue;
 		}
-		if (!open || !closed_since(open))
-			break;
-		tried[n_tried++] = slot_of(open);
-		open = NULL;
+		if (n == ROOM_TRIES && p->first_ns >= oldest[n - 1]->first_ns)
+			continue;
+		k = n < ROOM_TRIES ? n++ : n - 1;
+		for (; k > 0 && oldest[k - 1]->first_ns > p->first_ns; k--)
+			oldest[k] = oldest[k - 1];
+		oldest[k] = p;
 	}
-	if (!open && n_used < PENDING_MAX)
-		return;	/* all close soon: keep them, past the soft limit */
-	if (!open) {
-		/* full: the oldest goes, its close record's writes counted then */
-		for (int i = 0; i < high_water; i++)
-			if (pend[i].used && (!open || pend[i].first_ns < open->first_ns))
-				open = &pend[i];
-	}
+	out = idle;
+	for (int k = 0; !out && k < n; k++)
+		if (!closed_since(oldest[k]))
+			out = oldest[k];
+	if (!out && n_used < PENDING_MAX)
+		return;	/* they all close soon: kept, past the soft limit */
+	if (!out)
+		out = oldest[0];	/* full: its close record's writes are counted */
 	stats.pending_evicted++;
-	finalize(c, open, false);
+	finalize(c, out, false);
 }
 
 static struct pending *pending_new(struct ct_collector *c, const struct ct_file_event *e,
