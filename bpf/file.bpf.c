@@ -121,6 +121,23 @@ static __always_inline struct ct_writer *writer_of_current(__u64 flags)
 	return bpf_task_storage_get(&ct_writers, t->group_leader, 0, flags);
 }
 
+/*
+ * An exec from a thread other than the leader makes that thread the
+ * leader (it takes the process's pid) and the old leader's task, with the
+ * writer mark, goes. Files it opened for write stay open across the exec
+ * (without O_CLOEXEC): the new leader is marked, or their later writes
+ * and close would go unseen. Rare; the mark costs that process a lookup
+ * per write and close.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ct_writer_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (old_pid == t->pid)
+		return 0;
+	bpf_task_storage_get(&ct_writers, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
+}
+
 struct resolved {
 	__u32 len;               /* bytes written at start */
 	__u32 watch_id;          /* +1; 0 = none */

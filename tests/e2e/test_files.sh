@@ -305,6 +305,28 @@ os.close(fd)"
   ct_agent_stop
 }
 
+# A thread other than the leader execs while the process holds a watched
+# file open for write: the new image's writes to it are the change's too
+# (the thread becomes the leader; the writer mark was on the old one).
+test_writes_after_an_exec_from_a_thread_are_counted() {
+  files_setup
+  python3 -c "
+import os, threading
+fd = os.open('$W/thr.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.set_inheritable(fd, True)
+os.write(fd, b'a\\n')
+def run():
+    os.execv('/bin/sh', ['sh', '-c', 'echo b >&%d; echo c >&%d; sleep 0.2' % (fd, fd)])
+t = threading.Thread(target=run)
+t.start()
+t.join()   # never returns: the exec replaces the process"
+  settle
+  events "$(on_path "$W/thr.conf")" | jq -c "{op: .file.op, writes: .file.writes, comm: .process.comm}" >&2
+  assert_eq "$(events "$(on_path "$W/thr.conf")" | jq -s 'map(.file.writes) | add')" 3 "writes before and after the exec"
+  assert_eq "$(events "$(on_path "$W/thr.conf")" | jq -r .file.sha256_after | tail -n1)" "$(sha "$W/thr.conf")"
+  ct_agent_stop
+}
+
 # A file held open and quiet for 2 s is reported then and forgotten: writes
 # after that are in no event, but counted when its close comes.
 test_writes_after_a_quiet_report_are_counted() {
