@@ -22,6 +22,16 @@ st() {
      [$s.counters[]? | {key: .name, value: (.value // 0)}]) | from_entries | .[$n] // 0'
 }
 
+# agent_on_tmpfs DIR: a 64 MiB tmpfs at $T/fs (unmounted when the test
+# ends) with DIR in it watched, the agent on a 16 MiB change ring
+agent_on_tmpfs() {
+  mkdir -p "$T/fs"
+  mount -t tmpfs -o size=64m ctrel "$T/fs" || skip "cannot mount tmpfs"
+  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
+  mkdir "$T/fs/$1"
+  ct_agent_start --quiet --change-buffer 16384 --watch "$T/fs/$1"
+}
+
 # poll status every 0.2 s until $T/stop exists; one line per call: "rc seconds"
 status_poller() {
   while [ ! -e "$T/stop" ]; do
@@ -132,11 +142,7 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
 # its close record came: reported with 0 writes, 66-89 of 300.)
 test_files_held_open_together_keep_their_writes() {
   need_root
-  mkdir -p "$T/fs"
-  mount -t tmpfs -o size=64m ctrel "$T/fs" || skip "cannot mount tmpfs"
-  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
-  mkdir "$T/fs/held"
-  ct_agent_start --quiet --change-buffer 16384 --watch "$T/fs/held"
+  agent_on_tmpfs held
   python3 -c "
 import os, resource, time
 resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
@@ -174,11 +180,7 @@ for fd in fds: os.close(fd)" & local holder=$!
 # its event (the ring is large enough here that nothing is dropped).
 test_more_files_in_flight_than_followed_are_reported_early() {
   need_root
-  mkdir -p "$T/fs"
-  mount -t tmpfs -o size=64m ctrel "$T/fs" || skip "cannot mount tmpfs"
-  trap 'umount "$T/fs" 2>/dev/null || true' EXIT
-  mkdir "$T/fs/many"
-  ct_agent_start --quiet --change-buffer 16384 --watch "$T/fs/many"
+  agent_on_tmpfs many
   # all 5,000 open at once: none can settle (a change with its file open
   # waits for its close, up to 2 s), so past 4,096 one must be reported
   # early. Each is written before the next opens; the closes mostly come

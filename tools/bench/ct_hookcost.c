@@ -112,8 +112,11 @@ static int attach_all(struct changetrace_bpf *ct, struct bpf_link **links)
 	int n = 0;
 
 	bpf_object__for_each_program(prog, ct->obj) {
-		if (n == MAX_PROGS)
+		if (n == MAX_PROGS) {
+			fprintf(stderr, "ct_hookcost: more than %d programs; \"all\" is partial\n",
+				MAX_PROGS);
 			break;
+		}
 		links[n] = bpf_program__attach(prog);
 		if (links[n])
 			n++;
