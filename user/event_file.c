@@ -653,17 +653,31 @@ static bool still_open(const struct pending *p)
 	return ct_proc_fds_holds(cfg.proc_root, (pid_t)p->task.pid, p->path, p->ns_path);
 }
 
-/* Was one of its files closed by close(2) since the tick looked (its entry
- * gone, its close record not yet drained)? That record carries the
- * file's writes: the change waits for it. */
-static bool closed_since(const struct pending *p)
+/*
+ * Take the kernel's write counts of its open files now. False if one's
+ * entry is gone: closed by close(2) since the tick looked, its close
+ * record (carrying the file's writes) not yet drained; the change waits
+ * for it. (Checking first and taking later lost the writes of a file
+ * closed in between.) What is taken stays the change's either way.
+ */
+static bool take_open_writes(struct pending *p)
 {
-	struct ct_wfile wf;
+	bool all = true;
 
-	for (int j = 0; j < p->n_open; j++)
-		if (!open_entry(&p->files[j], &wf))
-			return true;
-	return false;
+	for (int j = 0; j < p->n_open; j++) {
+		struct open_file *o = &p->files[j];
+		struct ct_wfile wf;
+
+		if (!open_entry(o, &wf)) {
+			all = false;
+			continue;
+		}
+		if (wf.writes > o->taken) {
+			p->writes += wf.writes - o->taken;
+			o->taken = wf.writes;
+		}
+	}
+	return all;
 }
 
 /* Coalescing is per path and per process (same deploy by construction):
@@ -754,7 +768,7 @@ static void make_room(struct ct_collector *c)
 	}
 	out = idle;
 	for (int k = 0; !out && k < n; k++)
-		if (!closed_since(oldest[k]))
+		if (take_open_writes(oldest[k]))
 			out = oldest[k];
 	if (!out && n_used < PENDING_MAX)
 		return;	/* they all close soon: kept, past the soft limit */
@@ -1157,7 +1171,7 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 				last = wf.last_write_ns;
 		}
 		if ((p->n_open || burst_open) && now > last + cfg.settle_ns &&
-		    !still_open(p) && !closed_since(p)) {
+		    !still_open(p) && take_open_writes(p)) {
 			/* closed at exit or through another fd: done */
 			while (p->n_open)
 				harvest(p, p->n_open - 1);
