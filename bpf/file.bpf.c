@@ -22,7 +22,10 @@
  * (unchanged by the syscall), so no per-call state is kept between enter
  * and exit, and user strings are read when the kernel has just paged
  * them in. Writes are only counted (per open file, in ct_wfiles) for
- * processes that hold a watched file open for writing.
+ * processes that hold a watched file open for writing. write() and
+ * close() are seen at exit too (no program on any sys_enter_* tracepoint,
+ * see syscall_args.bpf.h); a closed fd no longer names its file there, so
+ * the open probe keeps which file each tracked fd holds (ct_wfds).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +33,7 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "task.bpf.h"
+#include "syscall_args.bpf.h"
 
 extern const volatile __u32 ct_agent_tgid __weak;
 
@@ -76,6 +80,15 @@ struct {
 	__type(value, struct ct_wfile);
 } ct_wfiles SEC(".maps");
 
+/* (process, fd) -> the ct_wfiles file it holds (struct ct_wfd). As large
+ * as ct_wfiles: one entry per tracked open. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ct_wfd_key);
+	__type(value, struct ct_wfd);
+} ct_wfds SEC(".maps");
+
 /* Bursts of one process rewriting one file (see struct ct_wburst): the
  * collector creates and deletes entries, probes only update them. */
 struct {
@@ -105,6 +118,9 @@ struct ct_writer {
 	__u64 burst_file;        /* struct file address, 0 = free */
 	__u32 burst_writes;
 	__u32 burst_slot;        /* deploy slot at open: names its burst */
+	__s32 burst_fd;          /* its fd: close(2) is seen after the fd is gone */
+	__u32 burst_dev;         /* its inode, for the burst at close (the */
+	__u64 burst_ino;         /*   struct file may be freed by then) */
 };
 
 struct {
@@ -178,20 +194,6 @@ static __always_inline struct ct_file_scratch *scratch(void)
 static __always_inline bool is_agent(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == ct_agent_tgid;
-}
-
-/* Syscall argument n (0-based) from the registers saved at entry. */
-static __always_inline unsigned long sc_arg(int n)
-{
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	switch (n) {
-	case 0: return PT_REGS_PARM1_CORE_SYSCALL(r);
-	case 1: return PT_REGS_PARM2_CORE_SYSCALL(r);
-	case 2: return PT_REGS_PARM3_CORE_SYSCALL(r);
-	case 3: return PT_REGS_PARM4_CORE_SYSCALL(r);
-	default: return PT_REGS_PARM5_CORE_SYSCALL(r);
-	}
 }
 
 /* Read-only view of a kernel object whose address was read as a number:
@@ -817,7 +819,7 @@ static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 wakeup
 
 /* Default wakeup (when the collector has consumed everything), forced
  * when the backlog crosses a quarter of the ring: a close record leaves
- * the collector behind without waking it (see ct_enter_close). */
+ * the collector behind without waking it (see ct_exit_close). */
 static __always_inline void submit(struct ct_file_scratch *s)
 {
 	submit_flags(s, 0);
@@ -928,37 +930,47 @@ static __always_inline int path_change(__u16 op, long ret, int dfd0, const char 
 
 /* Follow an open file's writes and close; its process joins the writers
  * whose write() and close() are looked at. */
-static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf)
+static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf,
+					const struct ct_wfd_key *fk, const struct ct_wfd *fd)
 {
 	struct ct_writer *w = writer_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u64 was;
 
 	if (!w) {
 		ct_count(CT_CNT_FILE_TRACK_FULL);	/* no memory: its writes go uncounted */
 		return;
 	}
-	/* a folded open's address left behind (closed at exit or by dup2) */
-	if (w->burst_file == key)
-		__sync_val_compare_and_swap(&w->burst_file, key, 0);
-	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY))
+	/* a folded open left behind (closed at exit or by dup2) at this
+	 * address, or at this fd: a close of the fd now is this file's */
+	was = w->burst_file;
+	if (was && (was == key || w->burst_fd == fk->fd))
+		__sync_val_compare_and_swap(&w->burst_file, was, 0);
+	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY) ||
+	    bpf_map_update_elem(&ct_wfds, fk, fd, BPF_ANY))
 		ct_count(CT_CNT_FILE_TRACK_FULL);
 }
 
 /* A folded open: in the process's slot if free (or left behind at this
- * address), else in ct_wfiles. */
-static __always_inline void track_burst_open(__u64 key, struct ct_wfile *wf)
+ * address or fd), else in ct_wfiles. */
+static __always_inline void track_burst_open(__u64 key, struct ct_wfile *wf,
+					     const struct ct_wfd_key *fk, const struct ct_wfd *fd)
 {
 	struct ct_writer *w = writer_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
 	__u64 was;
 
 	if (w) {
-		was = __sync_val_compare_and_swap(&w->burst_file, 0, key);
-		if (was == 0 || was == key) {
+		was = w->burst_file;
+		if ((was == 0 || was == key || w->burst_fd == fk->fd) &&
+		    __sync_val_compare_and_swap(&w->burst_file, was, key) == was) {
 			w->burst_writes = 0;
 			w->burst_slot = wf->deploy_slot;
+			w->burst_fd = fk->fd;
+			w->burst_ino = fd->ino;
+			w->burst_dev = fd->dev;
 			return;
 		}
 	}
-	track_wfile(key, wf);
+	track_wfile(key, wf, fk, fd);
 }
 
 /* The slot's file as a ct_wfile (what the burst helpers take). */
@@ -970,12 +982,13 @@ static __always_inline void slot_wfile(const struct ct_writer *w, struct ct_wfil
 	wf->in_burst = 1;
 }
 
-static __always_inline struct ct_wburst *burst_of(struct file *f, const struct ct_wfile *wf)
+static __always_inline struct ct_wburst *burst_of(__u64 ino, __u32 dev,
+						  const struct ct_wfile *wf)
 {
 	struct ct_wburst_key k = {};
 
-	k.ino = f->f_inode->i_ino;
-	k.dev = f->f_inode->i_sb->s_dev;
+	k.ino = ino;
+	k.dev = dev;
 	k.tgid = wf->tgid;
 	k.deploy_slot = wf->deploy_slot;
 	return bpf_map_lookup_elem(&ct_wbursts, &k);
@@ -990,7 +1003,7 @@ static __always_inline struct ct_wburst *burst_of(struct file *f, const struct c
 static __always_inline bool join_burst(struct file *f, struct ct_wfile *wf,
 				       const struct ct_task_attr *attr)
 {
-	struct ct_wburst *b = burst_of(f, wf);
+	struct ct_wburst *b = burst_of(f->f_inode->i_ino, f->f_inode->i_sb->s_dev, wf);
 	__u64 now;
 
 	if (!b)
@@ -1021,9 +1034,9 @@ static __always_inline bool join_burst(struct file *f, struct ct_wfile *wf,
 }
 
 /* A burst open's close: its writes go to the burst, and no record. */
-static __always_inline void leave_burst(struct file *f, const struct ct_wfile *wf)
+static __always_inline void leave_burst(const struct ct_wfd *of, const struct ct_wfile *wf)
 {
-	struct ct_wburst *b = burst_of(f, wf);
+	struct ct_wburst *b = burst_of(of->ino, of->dev, wf);
 	__u64 now = bpf_ktime_get_ns();
 
 	if (!b) {
@@ -1046,10 +1059,10 @@ static __always_inline void leave_burst(struct file *f, const struct ct_wfile *w
  * a burst whose file stays open but is no longer held as done, once it is
  * quiet); it stays open in the burst's count.
  */
-static __always_inline void burst_writes_so_far(struct file *f, const struct ct_wfile *wf,
-						__u32 *writes)
+static __always_inline void burst_writes_so_far(const struct ct_wfd *of,
+						const struct ct_wfile *wf, __u32 *writes)
 {
-	struct ct_wburst *b = burst_of(f, wf);
+	struct ct_wburst *b = burst_of(of->ino, of->dev, wf);
 	__u32 n;
 
 	if (!b)
@@ -1062,9 +1075,9 @@ static __always_inline void burst_writes_so_far(struct file *f, const struct ct_
 }
 
 /* A recorded open's close keeps a followed burst going. */
-static __always_inline void touch_burst(struct file *f, const struct ct_wfile *wf)
+static __always_inline void touch_burst(const struct ct_wfd *of, const struct ct_wfile *wf)
 {
-	struct ct_wburst *b = burst_of(f, wf);
+	struct ct_wburst *b = burst_of(of->ino, of->dev, wf);
 
 	if (b) {
 		__u64 now = bpf_ktime_get_ns();
@@ -1083,6 +1096,8 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 {
 	struct ct_file_scratch *s;
 	struct ct_wfile wf = {};
+	struct ct_wfd_key fk;
+	struct ct_wfd fd = {};
 	struct resolved r;
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry, *parent = NULL;
@@ -1096,7 +1111,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	if (ret < 0)
 		return 0;
 	if (flags_arg >= 0)
-		flags = sc_arg(flags_arg);
+		flags = ct_sc_arg(flags_arg);
 	/* read-only opens, by far the most common, stop here */
 	if ((flags & O_ACCMODE) == 0 && !(flags & (O_CREAT | O_TRUNC)))
 		return 0;
@@ -1121,8 +1136,13 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	if (fmode & FMODE_WRITE) {
 		wf.tgid = tgid;
 		wf.deploy_slot = attr ? attr->deploy_slot : 0;
+		fk.tgid = tgid;
+		fk.fd = ret;
+		fd.file = (__u64)f;
+		fd.ino = f->f_inode->i_ino;
+		fd.dev = f->f_inode->i_sb->s_dev;
 		if (join_burst(f, &wf, attr)) {
-			track_burst_open((__u64)f, &wf);
+			track_burst_open((__u64)f, &wf, &fk, &fd);
 			return 0;
 		}
 	}
@@ -1156,7 +1176,8 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 
 		wf.open_ns = s->ev.hdr.ts_ns;
 		s->ev.file_open_ns = wf.open_ns;
-		track_wfile(key, &wf);
+		fd.open_ns = wf.open_ns;
+		track_wfile(key, &wf, &fk, &fd);
 	}
 	submit(s);
 	return 0;
@@ -1187,23 +1208,28 @@ int ct_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret < 0)
 		return 0;
-	if (bpf_probe_read_user(&how, sizeof(how), (void *)sc_arg(2)))
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)ct_sc_arg(2)))
 		how.flags = O_ACCMODE;	/* unreadable: assume a write, let the walk decide */
 	return open_exit(ctx->ret, -1, how.flags);
 }
 
 /* -------------------------------------------------------- write, close */
 
-static __always_inline int count_write(int fd)
+#define EBADF 9
+
+/* At exit: the fd still names the file it wrote (only a close by another
+ * thread in between could change that). A write the kernel refused
+ * changed nothing and is not counted. */
+static __always_inline int count_write(long ret)
 {
 	struct ct_writer *w = writer_of_current(0);
 	struct ct_wfile *wf;
 	struct file *f;
 	__u64 key, now;
 
-	if (!w)
+	if (!w || ret < 0)
 		return 0;
-	f = file_of_fd(fd);
+	f = file_of_fd(ct_sc_arg(0));
 	key = (__u64)f;
 	if (f && w->burst_file == key) {
 		__sync_fetch_and_add(&w->burst_writes, 1);
@@ -1223,22 +1249,22 @@ static __always_inline int count_write(int fd)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int ct_enter_write(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_exit_write")
+int ct_exit_write(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->args[0]);
+	return count_write(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_enter_pwrite64")
-int ct_enter_pwrite64(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int ct_exit_pwrite64(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->args[0]);
+	return count_write(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_enter_writev")
-int ct_enter_writev(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_exit_writev")
+int ct_exit_writev(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->args[0]);
+	return count_write(ctx->ret);
 }
 
 /* Older kernels count struct file references in f_count. */
@@ -1246,57 +1272,147 @@ struct file___old {
 	atomic_long_t f_count;
 } __attribute__((preserve_access_index));
 
-/* Is this the last reference (no dup'd fd, no fork sharing it)? */
-static __always_inline bool last_ref(struct file *f)
+/*
+ * After close(2): did it drop the file's last reference (no dup'd fd, no
+ * fork sharing it)? close(2) frees the file before it returns (older
+ * kernels drop the count and free it on the way back to user space, after
+ * this tracepoint), so the count reads as released. The memory stays a
+ * struct file (its cache is type-safe by RCU): a file reallocated there
+ * meanwhile reads as referenced, and the collector finds it closed later
+ * from /proc, a late report, never a wrong one.
+ */
+static __always_inline bool released(__u64 key)
 {
+	struct file *f = bpf_rdonly_cast((void *)key, bpf_core_type_id_kernel(struct file));
+
 	if (bpf_core_field_exists(f->f_ref))
-		/* file_ref_t: 0 means one reference */
-		return f->f_ref.refcnt.counter <= 0;
-	return BPF_CORE_READ((struct file___old *)f, f_count.counter) <= 1;
+		/* file_ref_t: 0 is one reference; negative once released */
+		return f->f_ref.refcnt.counter < 0;
+	return BPF_CORE_READ((struct file___old *)f, f_count.counter) <= 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_close")
-int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
+/* ---- a close(2) that left the file open through another fd */
+
+#define FD_SCAN_MAX 1024
+
+struct fd_scan {
+	__u64 fds;               /* the fd table's array of struct file pointers */
+	__u64 file;
+	__u32 max;
+	__s32 found;
+};
+
+static long fd_scan_step(__u32 i, struct fd_scan *sc)
+{
+	__u64 f = 0;
+
+	if (i >= sc->max)
+		return 1;
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)(sc->fds + i * sizeof(f)));
+	if (f == sc->file) {
+		sc->found = i;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The lowest other fd of this process that holds the file (a dup: shell
+ * redirections, daemons that move their config fd), or -1. Its close is
+ * then this file's: the fd it was opened at is gone from the table. Only on
+ * a close(2) that was not the last reference, so the scan is rare; an fd
+ * held by another process (fork) is not followed, and that file is found
+ * closed by the collector.
+ */
+static __always_inline int other_fd_of(__u64 file)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	struct fd_scan sc = {
+		.fds = (__u64)fdt->fd, .file = file, .max = fdt->max_fds, .found = -1,
+	};
+
+	bpf_loop(FD_SCAN_MAX, fd_scan_step, &sc, 0);
+	return sc.found;
+}
+
+/* The slot's file, as a ct_wfd (what the burst helpers take). */
+static __always_inline void slot_wfd(const struct ct_writer *w, struct ct_wfd *fd)
+{
+	fd->file = w->burst_file;
+	fd->ino = w->burst_ino;
+	fd->dev = w->burst_dev;
+}
+
+/* close(2) of the folded reopen followed in the process's slot. */
+static __always_inline int close_slot_file(struct ct_writer *w)
+{
+	struct ct_wfile slot = {};
+	struct ct_wfd of = {};
+
+	slot_wfile(w, &slot);
+	slot_wfd(w, &of);
+	if (!released(of.file)) {
+		int other = other_fd_of(of.file);
+
+		ct_count(CT_CNT_FILE_CLOSE_SHARED);
+		burst_writes_so_far(&of, &slot, &w->burst_writes);
+		if (other >= 0)
+			w->burst_fd = other;
+		return 0;
+	}
+	leave_burst(&of, &slot);
+	__sync_val_compare_and_swap(&w->burst_file, of.file, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_close")
+int ct_exit_close(struct trace_event_raw_sys_exit *ctx)
 {
 	struct ct_writer *w = writer_of_current(0);
 	struct ct_file_scratch *s;
-	struct ct_wfile *wf, slot = {};
-	struct file *f;
+	struct ct_wfd_key fk;
+	struct ct_wfd of, *ofp;
+	struct ct_wfile *wf;
 	__u64 key;
 
-	if (!w)
+	/* EBADF: no fd was closed (any other error still closed it) */
+	if (!w || ctx->ret == -EBADF)
 		return 0;
-	f = file_of_fd(ctx->args[0]);
-	key = (__u64)f;
-	if (f && w->burst_file == key) {
-		slot_wfile(w, &slot);
-		if (!last_ref(f)) {
-			ct_count(CT_CNT_FILE_CLOSE_SHARED);
-			burst_writes_so_far(f, &slot, &w->burst_writes);
-			return 0;
-		}
-		leave_burst(f, &slot);
-		__sync_val_compare_and_swap(&w->burst_file, key, 0);
+	fk.tgid = bpf_get_current_pid_tgid() >> 32;
+	fk.fd = ct_sc_arg(0);
+	if (w->burst_file && w->burst_fd == fk.fd)
+		return close_slot_file(w);
+	ofp = bpf_map_lookup_elem(&ct_wfds, &fk);
+	if (!ofp)
 		return 0;
-	}
-	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
-	if (!wf)
+	of = *ofp;
+	bpf_map_delete_elem(&ct_wfds, &fk);
+	key = of.file;
+	wf = bpf_map_lookup_elem(&ct_wfiles, &key);
+	/* another open at that address since (this fd's file was closed
+	 * without close(2), its entry left): not this fd's file */
+	if (!wf || wf->tgid != fk.tgid || wf->open_ns != of.open_ns)
 		return 0;
-	if (!last_ref(f)) {
-		/* still open through another fd (shell redirections dup), or
-		 * someone holds a passing reference (a reader of /proc/PID/fd):
-		 * the collector finds it closed once it is quiet */
+	if (!released(key)) {
+		/* still open through another fd (shell redirections dup;
+		 * followed there), or someone holds a passing reference (a
+		 * reader of /proc/PID/fd, a forked child): the collector finds
+		 * it closed once it is quiet */
 		ct_count(CT_CNT_FILE_CLOSE_SHARED);
 		if (wf->in_burst)
-			burst_writes_so_far(f, wf, &wf->writes);
+			burst_writes_so_far(&of, wf, &wf->writes);
+		fk.fd = other_fd_of(key);
+		if (fk.fd >= 0)
+			bpf_map_update_elem(&ct_wfds, &fk, &of, BPF_ANY);
 		return 0;
 	}
 	if (wf->in_burst) {
-		leave_burst(f, wf);
+		leave_burst(&of, wf);
 		bpf_map_delete_elem(&ct_wfiles, &key);
 		return 0;
 	}
-	touch_burst(f, wf);
+	touch_burst(&of, wf);
 	s = begin_close(key, wf);
 	if (s) {
 		/*
@@ -1319,47 +1435,47 @@ int ct_enter_close(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_ftruncate")
 int ct_exit_ftruncate(struct trace_event_raw_sys_exit *ctx)
 {
-	return fd_change(CT_FOP_TRUNCATE, sc_arg(0), ctx->ret, 0, -1, -1, NULL);
+	return fd_change(CT_FOP_TRUNCATE, ct_sc_arg(0), ctx->ret, 0, -1, -1, NULL);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmod")
 int ct_exit_fchmod(struct trace_event_raw_sys_exit *ctx)
 {
-	return fd_change(CT_FOP_CHMOD, sc_arg(0), ctx->ret, sc_arg(1), -1, -1, NULL);
+	return fd_change(CT_FOP_CHMOD, ct_sc_arg(0), ctx->ret, ct_sc_arg(1), -1, -1, NULL);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchown")
 int ct_exit_fchown(struct trace_event_raw_sys_exit *ctx)
 {
-	return fd_change(CT_FOP_CHOWN, sc_arg(0), ctx->ret, 0, sc_arg(1), sc_arg(2), NULL);
+	return fd_change(CT_FOP_CHOWN, ct_sc_arg(0), ctx->ret, 0, ct_sc_arg(1), ct_sc_arg(2), NULL);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fsetxattr")
 int ct_exit_fsetxattr(struct trace_event_raw_sys_exit *ctx)
 {
-	return fd_change(CT_FOP_SETXATTR, sc_arg(0), ctx->ret, 0, -1, -1, (const char *)sc_arg(1));
+	return fd_change(CT_FOP_SETXATTR, ct_sc_arg(0), ctx->ret, 0, -1, -1, (const char *)ct_sc_arg(1));
 }
 
 SEC("tracepoint/syscalls/sys_exit_fremovexattr")
 int ct_exit_fremovexattr(struct trace_event_raw_sys_exit *ctx)
 {
-	return fd_change(CT_FOP_SETXATTR, sc_arg(0), ctx->ret, 0, -1, -1, (const char *)sc_arg(1));
+	return fd_change(CT_FOP_SETXATTR, ct_sc_arg(0), ctx->ret, 0, -1, -1, (const char *)ct_sc_arg(1));
 }
 
 /* ---------------------------------------------------- path-based ops */
 
-#define P(n) ((const char *)sc_arg(n))
+#define P(n) ((const char *)ct_sc_arg(n))
 
 SEC("tracepoint/syscalls/sys_exit_renameat2")
 int ct_exit_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
-	__u16 fl = (sc_arg(4) & RENAME_EXCHANGE) ? CT_FF_EXCHANGE : 0;
+	__u16 fl = (ct_sc_arg(4) & RENAME_EXCHANGE) ? CT_FF_EXCHANGE : 0;
 	long ret = ctx->ret;
 
 	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
 	if (ret == 0 && !is_agent())
 		bump_walk_gen();
-	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+	return path_change(CT_FOP_RENAME, ret, ct_sc_arg(2), P(3), ct_sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, fl);
 }
 
@@ -1371,7 +1487,7 @@ int ct_exit_renameat(struct trace_event_raw_sys_exit *ctx)
 	asm volatile("" : "+r"(ret));	/* one ctx read: the verifier refuses a moved ctx pointer */
 	if (ret == 0 && !is_agent())
 		bump_walk_gen();
-	return path_change(CT_FOP_RENAME, ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+	return path_change(CT_FOP_RENAME, ret, ct_sc_arg(2), P(3), ct_sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, 0);
 }
 
@@ -1390,9 +1506,9 @@ int ct_exit_rename(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int ct_exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
 {
-	__u16 op = (sc_arg(2) & AT_REMOVEDIR) ? CT_FOP_RMDIR : CT_FOP_UNLINK;
+	__u16 op = (ct_sc_arg(2) & AT_REMOVEDIR) ? CT_FOP_RMDIR : CT_FOP_UNLINK;
 
-	return path_change(op, ctx->ret, sc_arg(0), P(1), 0, NULL, false, 0, -1, -1, NULL, 0);
+	return path_change(op, ctx->ret, ct_sc_arg(0), P(1), 0, NULL, false, 0, -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlink")
@@ -1410,21 +1526,21 @@ int ct_exit_rmdir(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_mkdirat")
 int ct_exit_mkdirat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_MKDIR, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+	return path_change(CT_FOP_MKDIR, ctx->ret, ct_sc_arg(0), P(1), 0, NULL, false, ct_sc_arg(2),
 			   -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mkdir")
 int ct_exit_mkdir(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_MKDIR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, sc_arg(1),
+	return path_change(CT_FOP_MKDIR, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, ct_sc_arg(1),
 			   -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_linkat")
 int ct_exit_linkat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_LINK, ctx->ret, sc_arg(2), P(3), sc_arg(0), P(1), false,
+	return path_change(CT_FOP_LINK, ctx->ret, ct_sc_arg(2), P(3), ct_sc_arg(0), P(1), false,
 			   0, -1, -1, NULL, 0);
 }
 
@@ -1438,7 +1554,7 @@ int ct_exit_link(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_symlinkat")
 int ct_exit_symlinkat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_SYMLINK, ctx->ret, sc_arg(1), P(2), 0, P(0), true,
+	return path_change(CT_FOP_SYMLINK, ctx->ret, ct_sc_arg(1), P(2), 0, P(0), true,
 			   0, -1, -1, NULL, 0);
 }
 
@@ -1452,43 +1568,43 @@ int ct_exit_symlink(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchmodat")
 int ct_exit_fchmodat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_CHMOD, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+	return path_change(CT_FOP_CHMOD, ctx->ret, ct_sc_arg(0), P(1), 0, NULL, false, ct_sc_arg(2),
 			   -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmodat2")
 int ct_exit_fchmodat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_CHMOD, ctx->ret, sc_arg(0), P(1), 0, NULL, false, sc_arg(2),
+	return path_change(CT_FOP_CHMOD, ctx->ret, ct_sc_arg(0), P(1), 0, NULL, false, ct_sc_arg(2),
 			   -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_chmod")
 int ct_exit_chmod(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_CHMOD, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, sc_arg(1),
+	return path_change(CT_FOP_CHMOD, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, ct_sc_arg(1),
 			   -1, -1, NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchownat")
 int ct_exit_fchownat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_change(CT_FOP_CHOWN, ctx->ret, sc_arg(0), P(1), 0, NULL, false, 0,
-			   sc_arg(2), sc_arg(3), NULL, 0);
+	return path_change(CT_FOP_CHOWN, ctx->ret, ct_sc_arg(0), P(1), 0, NULL, false, 0,
+			   ct_sc_arg(2), ct_sc_arg(3), NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_chown")
 int ct_exit_chown(struct trace_event_raw_sys_exit *ctx)
 {
 	return path_change(CT_FOP_CHOWN, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
-			   sc_arg(1), sc_arg(2), NULL, 0);
+			   ct_sc_arg(1), ct_sc_arg(2), NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_lchown")
 int ct_exit_lchown(struct trace_event_raw_sys_exit *ctx)
 {
 	return path_change(CT_FOP_CHOWN, ctx->ret, AT_FDCWD, P(0), 0, NULL, false, 0,
-			   sc_arg(1), sc_arg(2), NULL, 0);
+			   ct_sc_arg(1), ct_sc_arg(2), NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_truncate")

@@ -2,11 +2,11 @@
 /*
  * Network-policy changes, on syscall tracepoints only.
  *
- *  - netlink requests (rtnetlink, nfnetlink, xfrm): sendmsg/sendto. The
- *    enter probe resolves fd -> socket from kernel objects and stashes the
- *    user pointers only for netlink sockets of those protocols; the exit
- *    probe copies the request (user memory is paged in by then: the kernel
- *    just read it) and keeps it only when its first message changes state.
+ *  - netlink requests (rtnetlink, nfnetlink, xfrm): sendmsg/sendto. At
+ *    exit the probe resolves fd -> socket from kernel objects, goes on only
+ *    for netlink sockets of those protocols, copies the request (user
+ *    memory is paged in by then: the kernel just read it) and keeps it only
+ *    when its first message changes state.
  *    Netlink input runs in the sender's context, so when sendmsg returns
  *    the kernel's answers (NLMSG_ERROR: ack or errno) are already queued
  *    on the socket: the exit probe reads them from the receive queue
@@ -14,6 +14,10 @@
  *  - iptables/ip6tables/arptables/ebtables-legacy: setsockopt replace,
  *    which is synchronous: return 0 means the new table is live.
  *  - bpf(BPF_PROG_ATTACH / BPF_LINK_CREATE) with a network attach type.
+ *
+ * Every probe is at sys_exit, its arguments read from the saved registers
+ * (syscall_args.bpf.h): no per-call state between enter and exit, and no
+ * sys_enter program, which every syscall on the host would pay for.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "task.bpf.h"
+#include "syscall_args.bpf.h"
 
 extern const volatile __u32 ct_agent_tgid __weak;
 
@@ -42,7 +47,7 @@ extern const volatile __u32 ct_agent_tgid __weak;
 
 #define ct_barrier_var(v) asm volatile("" : "+r"(v))
 
-enum { ARGS_MSGHDR = 1, ARGS_BUF, ARGS_SOCKOPT, ARGS_BPF };
+enum { ARGS_MSGHDR = 1, ARGS_BUF };
 
 struct ct_net_args {
 	__u64 sk;
@@ -54,15 +59,6 @@ struct ct_net_args {
 	__u32 optname;
 	__u32 _pad2;
 };
-
-/* Syscall args between enter and exit, per thread. Only syscalls that
- * may be a policy change are stashed, so this stays small. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ct_net_args);
-} ct_net_args_map SEC(".maps");
 
 /* The record is built here (twice the data size, so the verifier can
  * see that any offset < MAX plus any length <= MAX stays inside), then
@@ -115,26 +111,26 @@ static __always_inline struct sock *netlink_sock_of(int fd, __u16 *proto)
 	return sk;
 }
 
-static __always_inline int stash_netlink(int fd, __u64 ptr, __u64 len, __u32 kind)
+/* A send on a netlink socket of a protocol that changes policy: its
+ * arguments, else false. */
+static __always_inline bool netlink_args(int fd, __u64 ptr, __u64 len, __u32 kind,
+					 struct ct_net_args *a)
 {
-	struct ct_net_args a = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct sock *sk;
 	__u16 proto = 0xffff;
 
 	if (is_agent())
-		return 0;
+		return false;
 	sk = netlink_sock_of(fd, &proto);
 	if (!sk || (proto != NETLINK_ROUTE && proto != NETLINK_NETFILTER &&
 		    proto != NETLINK_XFRM))
-		return 0;
-	a.sk = (__u64)sk;
-	a.ptr = ptr;
-	a.len = len;
-	a.kind = kind;
-	a.proto = proto;
-	bpf_map_update_elem(&ct_net_args_map, &tid, &a, BPF_ANY);
-	return 0;
+		return false;
+	a->sk = (__u64)sk;
+	a->ptr = ptr;
+	a->len = len;
+	a->kind = kind;
+	a->proto = proto;
+	return true;
 }
 
 /* Does this first message change state? Read-only requests (GET, dumps)
@@ -299,11 +295,10 @@ static int iov_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline int netlink_exit(long ret)
+/* kind: ARGS_MSGHDR (sendmsg) or ARGS_BUF (sendto, with its length). */
+static __always_inline int netlink_exit(long ret, __u32 kind)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_net_args *a = bpf_map_lookup_elem(&ct_net_args_map, &tid);
-	struct ct_net_args args;
+	struct ct_net_args args = {};
 	struct ct_net_scratch *s;
 	struct nlmsghdr first;
 	struct iovec iov0;
@@ -311,11 +306,11 @@ static __always_inline int netlink_exit(long ret)
 	struct iov_walk w = {};
 	__u32 off = 0;
 
-	if (!a)
+	/* every send on the host comes here: the cheap test first */
+	if (ret < 0)
 		return 0;
-	args = *a;
-	bpf_map_delete_elem(&ct_net_args_map, &tid);
-	if (ret < 0 || (args.kind != ARGS_MSGHDR && args.kind != ARGS_BUF))
+	if (!netlink_args((int)ct_sc_arg(0), ct_sc_arg(1),
+			  kind == ARGS_BUF ? ct_sc_arg(2) : 0, kind, &args))
 		return 0;
 
 	if (args.kind == ARGS_MSGHDR) {
@@ -369,39 +364,33 @@ static __always_inline int netlink_exit(long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int ct_net_sendmsg_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return stash_netlink((int)ctx->args[0], ctx->args[1], 0, ARGS_MSGHDR);
-}
-
 SEC("tracepoint/syscalls/sys_exit_sendmsg")
 int ct_net_sendmsg_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return netlink_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int ct_net_sendto_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return stash_netlink((int)ctx->args[0], ctx->args[1], ctx->args[2], ARGS_BUF);
+	return netlink_exit(ctx->ret, ARGS_MSGHDR);
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int ct_net_sendto_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return netlink_exit(ctx->ret);
+	return netlink_exit(ctx->ret, ARGS_BUF);
 }
 
 /* ---- iptables-legacy family: setsockopt(..., *_SO_SET_REPLACE, ...) ---- */
 
-SEC("tracepoint/syscalls/sys_enter_setsockopt")
-int ct_net_setsockopt_enter(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_exit_setsockopt")
+int ct_net_setsockopt_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	int level = (int)ctx->args[1], optname = (int)ctx->args[2];
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_net_args a = {};
+	struct ct_net_scratch *s;
+	struct ct_net_args args = {};
+	int level, optname;
+	__u64 n;
 
+	/* only a replace that took is a change: return 0 means the new table is live */
+	if (ctx->ret != 0)
+		return 0;
+	level = (int)ct_sc_arg(1);
+	optname = (int)ct_sc_arg(2);
 	if (!((level == SOL_IP && (optname == IPT_SO_SET_REPLACE ||
 				   optname == ARPT_SO_SET_REPLACE ||
 				   optname == EBT_SO_SET_ENTRIES)) ||
@@ -409,30 +398,10 @@ int ct_net_setsockopt_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (is_agent())
 		return 0;
-	a.kind = ARGS_SOCKOPT;
-	a.ptr = ctx->args[3];
-	a.len = (__u32)ctx->args[4];
-	a.proto = level;
-	a.optname = optname;
-	bpf_map_update_elem(&ct_net_args_map, &tid, &a, BPF_ANY);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_setsockopt")
-int ct_net_setsockopt_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_net_args *a = bpf_map_lookup_elem(&ct_net_args_map, &tid);
-	struct ct_net_scratch *s;
-	struct ct_net_args args;
-	__u64 n;
-
-	if (!a)
-		return 0;
-	args = *a;
-	bpf_map_delete_elem(&ct_net_args_map, &tid);
-	if (args.kind != ARGS_SOCKOPT || ctx->ret != 0)
-		return 0;
+	args.ptr = ct_sc_arg(3);
+	args.len = (__u32)ct_sc_arg(4);
+	args.proto = level;
+	args.optname = optname;
 	s = scratch_begin(CT_NET_SRC_SETSOCKOPT);
 	if (!s)
 		return 0;
@@ -476,41 +445,25 @@ static __always_inline bool net_attach_type(__u32 t)
 	}
 }
 
-SEC("tracepoint/syscalls/sys_enter_bpf")
-int ct_net_bpf_enter(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_exit_bpf")
+int ct_net_bpf_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	int cmd = (int)ctx->args[0];
-	struct ct_net_args a = {};
+	struct ct_net_scratch *s;
+	struct ct_net_args args = {};
+	__u32 attr[8] = {};
+	int cmd;
+	__u64 n;
 
+	if (ctx->ret < 0)
+		return 0;
+	cmd = (int)ct_sc_arg(0);
 	if (cmd != CMD_PROG_ATTACH && cmd != CMD_LINK_CREATE)
 		return 0;
 	if (is_agent())
 		return 0;
-	a.kind = ARGS_BPF;
-	a.ptr = ctx->args[1];
-	a.len = (__u32)ctx->args[2];
-	a.proto = cmd;
-	bpf_map_update_elem(&ct_net_args_map, &tid, &a, BPF_ANY);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_bpf")
-int ct_net_bpf_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_net_args *a = bpf_map_lookup_elem(&ct_net_args_map, &tid);
-	struct ct_net_scratch *s;
-	struct ct_net_args args;
-	__u32 attr[8] = {};
-	__u64 n;
-
-	if (!a)
-		return 0;
-	args = *a;
-	bpf_map_delete_elem(&ct_net_args_map, &tid);
-	if (args.kind != ARGS_BPF || ctx->ret < 0)
-		return 0;
+	args.ptr = ct_sc_arg(1);
+	args.len = (__u32)ct_sc_arg(2);
+	args.proto = cmd;
 	n = args.len < sizeof(attr) ? args.len : sizeof(attr);
 	if (n < 12 || bpf_probe_read_user(attr, sizeof(attr), (void *)args.ptr))
 		return 0;

@@ -256,6 +256,27 @@ struct ct_wfile {
 };
 
 /*
+ * Which file a process's fd names, for the files in ct_wfiles. Probes run
+ * at syscall exit only, and after close(2) the fd table no longer has the
+ * file: the open probe puts it here, the close probe takes it. An entry
+ * left by a file closed another way (dup2 over it, exit, exec) is replaced
+ * by the fd's next watched open, or swept by the collector once its
+ * process is gone.
+ */
+struct ct_wfd_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct ct_wfd {
+	__u64 file;              /* struct file address: the ct_wfiles key */
+	__u64 open_ns;           /* ct_wfile.open_ns at open: names that open */
+	__u64 ino;               /* the file's inode, for its burst (the struct */
+	__u32 dev;               /*   file may be freed when the close is seen) */
+	__u32 _pad;
+};
+
+/*
  * Burst coalescing. A tool that rewrites one file in a loop (open, write,
  * close, again within milliseconds) made two ring records per round, most
  * of a watched write's cost, and the collector folded them into one

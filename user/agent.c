@@ -499,6 +499,7 @@ static int setup_file_watch(struct ct_agent *a)
 	struct ct_file_cfg fc = {
 		.watches = &a->watches,
 		.wfiles_fd = bpf_map__fd(a->skel->maps.ct_wfiles),
+		.wfds_fd = bpf_map__fd(a->skel->maps.ct_wfds),
 		.wbursts_fd = bpf_map__fd(a->skel->maps.ct_wbursts),
 		.settle_ns = 50ull * 1000000,
 		.max_quiet_ns = 2000ull * 1000000,

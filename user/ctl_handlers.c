@@ -503,6 +503,8 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "file_track_full", ct_agent_counter(a, CT_CNT_FILE_TRACK_FULL));
 		add_counter(other, otherp, &no, "file_close_shared", ct_agent_counter(a, CT_CNT_FILE_CLOSE_SHARED));
 		add_counter(other, otherp, &no, "file_track_swept", fs.swept);
+		add_counter(other, otherp, &no, "file_fds_swept", fs.fds_swept);
+		add_counter(other, otherp, &no, "file_closed_unseen", fs.closed_unseen);
 		add_counter(other, otherp, &no, "file_baseline_done", cs.baseline_done);
 		add_counter(other, otherp, &no, "file_baseline_files", cs.baseline_files);
 		add_counter(other, otherp, &no, "file_baseline_skipped", cs.baseline_skipped);

@@ -641,6 +641,7 @@ static bool delete_if_dead(uint64_t key, uint64_t open_ns)
 static void harvest(struct pending *p, int j)
 {
 	p->writes += take_writes(&p->files[j]);
+	stats.closed_unseen++;
 	if (!delete_if_dead(p->files[j].id, p->files[j].open_ns))
 		tombstone_add(&p->files[j]);
 	drop_file(p, j);
@@ -1080,6 +1081,44 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
 	return 1;
 }
 
+#define SWEEP_NS   (30ull * 1000000000)
+#define SWEEP_KEYS 16384
+
+/*
+ * ct_wfds entries whose process is gone (an fd closed at exit never passes
+ * close(2)). A live process's entry left by a dup2 over its fd is replaced
+ * by the fd's next watched open. Each is read again before its delete: the
+ * pid may have been reused by a process that opened a watched file since.
+ */
+static void sweep_wfds(void)
+{
+	static struct { struct ct_wfd_key key; uint64_t open_ns; } dead[SWEEP_KEYS];
+	struct ct_wfd_key key, next;
+	struct ct_wfd fd;
+	size_t n = 0, seen = 0;
+	bool first = true;
+
+	if (cfg.wfds_fd <= 0)
+		return;
+	while (seen++ < SWEEP_KEYS && n < SWEEP_KEYS &&
+	       !bpf_map_get_next_key(cfg.wfds_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(cfg.wfds_fd, &key, &fd))
+			continue;
+		if (kill((pid_t)key.tgid, 0) < 0 && errno == ESRCH) {
+			dead[n].key = key;
+			dead[n++].open_ns = fd.open_ns;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(cfg.wfds_fd, &dead[i].key, &fd) &&
+		    fd.open_ns == dead[i].open_ns &&
+		    kill((pid_t)dead[i].key.tgid, 0) < 0 && errno == ESRCH &&
+		    bpf_map_delete_elem(cfg.wfds_fd, &dead[i].key) == 0)
+			stats.fds_swept++;
+}
+
 /*
  * ct_wfiles entries whose process is gone: a file closed at exit (or under
  * a dup2) never passes close(2), and the map is a plain hash. Every
@@ -1087,9 +1126,6 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
  * after, since a deleted key restarts the kernel's iteration (and each is
  * read again before its delete, see delete_if_dead).
  */
-#define SWEEP_NS   (30ull * 1000000000)
-#define SWEEP_KEYS 16384
-
 static void sweep_wfiles(uint64_t now)
 {
 	static uint64_t last_sweep;
@@ -1102,6 +1138,7 @@ static void sweep_wfiles(uint64_t now)
 	if (cfg.wfiles_fd <= 0 || now - last_sweep < SWEEP_NS)
 		return;
 	last_sweep = now;
+	sweep_wfds();
 	while (seen++ < SWEEP_KEYS && n < SWEEP_KEYS &&
 	       !bpf_map_get_next_key(cfg.wfiles_fd, first ? NULL : &key, &next)) {
 		first = false;

@@ -18,6 +18,7 @@
 struct ct_file_cfg {
 	const struct ct_watches *watches;
 	int wfiles_fd;             /* ct_wfiles: write counts of open files */
+	int wfds_fd;               /* ct_wfds: the file each tracked fd holds; <= 0: none */
 	int wbursts_fd;            /* ct_wbursts: opens folded in the kernel; <= 0: none */
 	uint64_t settle_ns;        /* quiet time after the last close */
 	uint64_t max_quiet_ns;     /* an open file with no activity this long is reported */
@@ -34,6 +35,10 @@ struct ct_file_stats {
 	uint64_t not_watched, unresolved, malformed;
 	uint64_t raced;            /* the file was replaced before it was read */
 	uint64_t swept;            /* ct_wfiles entries of exited processes removed */
+	uint64_t fds_swept;        /* ct_wfds entries of exited processes removed */
+	uint64_t closed_unseen;    /* open files found closed in /proc, not by a
+				    * close(2) record (exit, dup2 over the fd,
+				    * an fd held by a forked child) */
 };
 
 void ct_file_init(const struct ct_file_cfg *cfg);

@@ -26,7 +26,7 @@ test_ct_hookcost_reports_none_hooks_changetrace_and_all() {
   mkdir -p "$d"
   out=$("$BUILD/bench/ct_hookcost" "$d" 10 200) || fail "ct_hookcost failed: $out"
   echo "$out"
-  for c in none hooks changetrace all other_none other_hooks other_changetrace other_all; do
+  for c in none hooks hooks_both changetrace all other_none other_hooks other_hooks_both other_changetrace other_all; do
     echo "$out" | grep -Eq "^$c p10_ns=[0-9]+ median_ns=[0-9]+ ratio=[0-9.]+ rounds=[0-9]+$" || fail "no line for $c"
   done
   echo "$out" | grep -q '^none .* ratio=1.000 rounds=10$' || fail "none's ratio is not 1"

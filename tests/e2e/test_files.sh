@@ -305,6 +305,54 @@ os.close(fd)"
   ct_agent_stop
 }
 
+# Probes see close(2) at exit, when the fd no longer names its file: the
+# open probe keeps which file each tracked fd holds. A file dup'd and then
+# closed through its first fd is followed to the other fd, whose close is
+# then the file's close record (not found closed later in /proc). The
+# process stays alive after it, so only the close record can end the
+# change before the check.
+test_a_dup_keeps_the_close_of_the_other_fd_seen() {
+  files_setup
+  python3 -c "
+import os, time
+fd = os.open('$W/dup.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b'a\n')
+fd2 = os.dup(fd)
+os.close(fd)        # not the last reference
+os.write(fd2, b'b\n')
+os.close(fd2)       # the last one, through the other fd
+try:
+    os.close(fd2)   # EBADF: closes nothing
+except OSError:
+    pass
+time.sleep(1.5)" &
+  local pid=$!
+  wait_events "$(on_path "$W/dup.conf")" 1
+  events "$(on_path "$W/dup.conf")" | jq -c "{op: .file.op, writes: .file.writes}" >&2
+  "$CT" status | tr ' ' '\n' | grep -E 'file_close_shared|file_closed_unseen' >&2
+  "$CT" status | grep -q 'file_close_shared=1\b' || fail "the first close was not seen as shared"
+  "$CT" status | grep -q 'file_closed_unseen=0\b' || fail "the other fd's close(2) was not seen"
+  assert_eq "$(events "$(on_path "$W/dup.conf")" | jq -r .file.writes)" 2
+  assert_eq "$(events "$(on_path "$W/dup.conf")" | jq -r .file.sha256_after)" "$(sha "$W/dup.conf")"
+  wait "$pid"
+  ct_agent_stop
+}
+
+# No program on any sys_enter_* tracepoint: with that direction off, no
+# syscall on the host pays for it (README "Performance").
+test_agent_traces_syscalls_at_exit_only() {
+  need_root
+  files_setup
+  local tps
+  tps=$(bpftool perf show --json | jq -r ".[] | select(.pid==$AGENT_PID and .fd_type==\"tracepoint\") | .tracepoint")
+  echo "$tps" | tr '\n' ' ' >&2
+  echo "$tps" | grep -qx sys_exit_write || fail "no probe at write exit"
+  echo "$tps" | grep -qx sys_exit_close || fail "no probe at close exit"
+  echo "$tps" | grep -qx sys_exit_sendmsg || fail "no probe at sendmsg exit"
+  assert_eq "$(echo "$tps" | grep -c '^sys_enter')" 0 "probes at syscall entry"
+  ct_agent_stop
+}
+
 # A thread other than the leader execs while the process holds a watched
 # file open for write: the new image's writes to it are the change's too
 # (the thread becomes the leader; the writer mark was on the old one).

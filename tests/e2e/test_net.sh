@@ -34,7 +34,7 @@ assert_all_in_ns() {
 
 test_net_probes_attached() {
   local s; s=$("$CT" status --json)
-  for p in ct_net_sendmsg_enter ct_net_sendmsg_exit ct_net_sendto_exit ct_net_setsockopt_exit ct_net_bpf_exit; do
+  for p in ct_net_sendmsg_exit ct_net_sendto_exit ct_net_setsockopt_exit ct_net_bpf_exit; do
     assert_eq "$(jq -r ".status.probes[] | select(.name==\"$p\") | .attached" <<<"$s")" true "$p attached"
   done
 }

@@ -501,17 +501,18 @@ if hc:
     res["unwatched_interleaved"] = {"rounds": int(hookcost_rounds), "loops_per_round": 5000, "configs": hc}
     print("\nunwatched open+write+close, finely interleaved (tools/bench/ct_hookcost, %s rounds of 5,000 loops;"
           " 10th percentile, ratio to none):" % hookcost_rounds)
-    for name in ("none", "hooks", "changetrace", "all"):
+    for name in ("none", "hooks", "hooks_both", "changetrace", "all"):
         if name in hc:
             print("  %-12s %6.0f ns/loop (median %6.0f)  %.3f" % (name, hc[name]["p10_ns"], hc[name]["median_ns"],
                                                            hc[name]["ratio"]))
     if "other_none" in hc:
         print("a syscall no program is on (3 pread(2) per loop), same rounds: what every other syscall on the host pays")
-        for name in ("none", "hooks", "changetrace", "all"):
+        for name in ("none", "hooks", "hooks_both", "changetrace", "all"):
             if "other_" + name in hc:
                 o = hc["other_" + name]
                 print("  %-12s %6.0f ns/loop (median %6.0f)  %.3f" % (name, o["p10_ns"], o["median_ns"], o["ratio"]))
-    print("  (hooks: empty programs on openat exit, write and close entry; changetrace: the agent's programs"
+    print("  (hooks: empty programs on openat, write and close exit, the agent's hooks; hooks_both: on openat"
+          " exit, write and close entry, both directions traced; changetrace: the agent's programs"
           " there; all: its whole probe set, every %dth round)" % 5)
 def p10(v):
     v = sorted(v)

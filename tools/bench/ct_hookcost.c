@@ -4,12 +4,16 @@
  * write + close cycles on DIR (not watched) under each of:
  *
  *   none         no program
- *   hooks        empty programs on sys_exit_openat, sys_enter_write and
- *                sys_enter_close (what any tracer of these calls pays)
+ *   hooks        empty programs on sys_exit_openat, sys_exit_write and
+ *                sys_exit_close, the agent's hooks (what any tracer of
+ *                these calls pays, tracing one direction)
+ *   hooks_both   empty programs on sys_exit_openat, sys_enter_write and
+ *                sys_enter_close (both directions traced: the agent's
+ *                hooks until its probes all moved to exit)
  *   changetrace  the agent's own programs on those hooks (its object, its
  *                directory-verdict cache on, nothing watched)
- *   all          every one of the agent's programs (its whole probe set,
- *                on syscall entry and exit both); in every ALL_EVERY-th
+ *   all          every one of the agent's programs (its whole probe set);
+ *                in every ALL_EVERY-th
  *                round only, since attaching and detaching some 50
  *                programs takes seconds
  *
@@ -29,11 +33,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "changetrace.skel.h"
 
-enum { NONE, HOOKS, CHANGETRACE, ALL, N_CONFIGS };
-static const char *const config_names[N_CONFIGS] = { "none", "hooks", "changetrace", "all" };
+enum { NONE, HOOKS, HOOKS_BOTH, CHANGETRACE, ALL, N_CONFIGS };
+static const char *const config_names[N_CONFIGS] = { "none", "hooks", "hooks_both",
+						     "changetrace", "all" };
 enum { LOOP_WRITE, LOOP_OTHER, N_LOOPS };
 #define MAX_PROGS 128
 #define ALL_EVERY 5
@@ -127,14 +134,18 @@ static int attach_all(struct changetrace_bpf *ct, struct bpf_link **links)
 int main(int argc, char **argv)
 {
 	struct bpf_program *progs[N_CONFIGS][3] = {};
-	static const char *const hooks[3] = { "sys_exit_openat", "sys_enter_write",
-					      "sys_enter_close" };
+	static const char *const hooks[N_CONFIGS][3] = {
+		[HOOKS] = { "sys_exit_openat", "sys_exit_write", "sys_exit_close" },
+		[HOOKS_BOTH] = { "sys_exit_openat", "sys_enter_write", "sys_enter_close" },
+		[CHANGETRACE] = { "sys_exit_openat", "sys_exit_write", "sys_exit_close" },
+	};
 	struct changetrace_bpf *ct;
 	struct bpf_object *empty;
 	char empty_path[4096], *slash;
 	double *ns;
 	int rounds, loops;
 	cpu_set_t cpu;
+	struct stat st;
 
 	if (argc != 4 || (rounds = atoi(argv[2])) < 10 || (loops = atoi(argv[3])) < 100) {
 		fprintf(stderr, "usage: ct_hookcost DIR ROUNDS(>=10) LOOPS(>=100)\n");
@@ -157,6 +168,11 @@ int main(int argc, char **argv)
 	if (bpf_object__load(empty))
 		return fprintf(stderr, "ct_hookcost: cannot load %s\n", empty_path), 1;
 
+	/* syscalls:* tracepoints attach by id, read from tracefs (as the agent
+	 * does; on a fresh boot nothing has mounted it) */
+	if (stat("/sys/kernel/tracing/events", &st) && stat("/sys/kernel/debug/tracing/events", &st))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+
 	ct = changetrace_bpf__open();
 	if (!ct)
 		return fprintf(stderr, "ct_hookcost: cannot open the agent's object\n"), 1;
@@ -164,10 +180,11 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "ct_hookcost: cannot load the agent's object\n"), 1;
 	ct->bss->ct_walk_cache_on = 1;	/* as the agent sets it */
 	progs[CHANGETRACE][0] = ct->progs.ct_exit_openat;
-	progs[CHANGETRACE][1] = ct->progs.ct_enter_write;
-	progs[CHANGETRACE][2] = ct->progs.ct_enter_close;
+	progs[CHANGETRACE][1] = ct->progs.ct_exit_write;
+	progs[CHANGETRACE][2] = ct->progs.ct_exit_close;
 	for (int h = 0; h < 3; h++)
-		progs[HOOKS][h] = bpf_object__find_program_by_name(empty, "empty_tp");
+		progs[HOOKS][h] = progs[HOOKS_BOTH][h] =
+			bpf_object__find_program_by_name(empty, "empty_tp");
 
 	ns = calloc((size_t)rounds * N_CONFIGS * N_LOOPS, sizeof(*ns));
 	if (!ns)
@@ -184,12 +201,12 @@ int main(int argc, char **argv)
 			if (c == ALL && (n_links = attach_all(ct, links)) == 0)
 				return fprintf(stderr, "ct_hookcost: none of the agent's programs "
 					       "attached\n"), 1;
-			for (int h = 0; (c == HOOKS || c == CHANGETRACE) && h < 3; h++) {
+			for (int h = 0; h < 3 && hooks[c][h]; h++) {
 				links[h] = bpf_program__attach_tracepoint(progs[c][h], "syscalls",
-									 hooks[h]);
+									 hooks[c][h]);
 				if (!links[h])
 					return fprintf(stderr, "ct_hookcost: cannot attach to %s "
-						       "(is tracefs mounted?)\n", hooks[h]), 1;
+						       "(is tracefs mounted?)\n", hooks[c][h]), 1;
 				n_links++;
 			}
 			int at = c == ALL ? r / ALL_EVERY : r;
