@@ -1212,6 +1212,8 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 			/* closed at exit or through another fd: done */
 			while (p->n_open)
 				harvest(p, p->n_open - 1);
+			if (burst_open)
+				stats.closed_unseen++;	/* a folded open with no close(2) seen */
 			burst_take(p, true);
 			burst_open = false;
 			snapshot(p->path, &p->task, p->ino, 0, &p->after);

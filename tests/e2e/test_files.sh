@@ -338,6 +338,36 @@ time.sleep(1.5)" &
   ct_agent_stop
 }
 
+# The same for a reopen folded into a burst (followed in its process's
+# slot): its dup's close is the burst's close.
+test_a_dup_of_a_folded_reopen_keeps_its_close_seen() {
+  files_setup
+  python3 -c "
+import os, time
+for i in range(2000):
+    fd = os.open('$W/fdup.conf', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b'%d\\n' % i)
+    if i == 1999:
+        fd2 = os.dup(fd)
+        os.close(fd)
+        os.write(fd2, b'last\\n')
+        fd = fd2
+    os.close(fd)
+time.sleep(1.5)" &
+  local pid=$!
+  wait_events "$(on_path "$W/fdup.conf")" 1
+  settle
+  events "$(on_path "$W/fdup.conf")" | jq -c "{op: .file.op, writes: .file.writes}" >&2
+  "$CT" status | tr ' ' '\n' | grep -E 'file_burst_opens|file_close_shared|file_closed_unseen|file_burst_late' >&2
+  "$CT" status | grep -q 'file_burst_opens=[1-9]' || fail "no reopen was folded: the slot was not exercised"
+  "$CT" status | grep -q 'file_closed_unseen=0\b' || fail "the dup's close(2) was not seen"
+  "$CT" status | grep -q 'file_burst_late=0\b' || fail "a close was taken for a burst's"
+  assert_eq "$(events "$(on_path "$W/fdup.conf")" | jq -s 'map(.file.writes) | add')" 2001
+  assert_eq "$(events "$(on_path "$W/fdup.conf")" | jq -r .file.sha256_after | tail -n1)" "$(sha "$W/fdup.conf")"
+  wait "$pid"
+  ct_agent_stop
+}
+
 # No program on any sys_enter_* tracepoint: with that direction off, no
 # syscall on the host pays for it (README "Performance").
 test_agent_traces_syscalls_at_exit_only() {
