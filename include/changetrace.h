@@ -243,6 +243,14 @@ struct ct_watch_prefix {
 	char  path[CT_WATCH_PREFIX_LEN];
 };
 
+/*
+ * Files open for write on a watched path that the kernel follows at once
+ * (ct_wfiles; ct_wfds holds one entry per such open). The collector keeps
+ * as many changes pending rather than report one whose close record, with
+ * its writes, is still in the ring.
+ */
+#define CT_WFILES_MAX      16384
+
 /* A file opened for write on a watched path, keyed by struct file address. */
 struct ct_wfile {
 	__u64 first_write_ns;
