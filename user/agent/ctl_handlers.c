@@ -397,7 +397,7 @@ static void status(struct ct_agent *a, int fd)
 		struct ct_file_stats fs;
 		struct ct_content_stats cs;
 
-		ct_file_get_stats(&fs);
+		ct_file_get_stats(a->files, &fs);
 		ct_content_get_stats(&cs);
 		add_counter(other, otherp, &no, "file_watch_paths", a->watches.n);
 		/* 1: unwatched directories are remembered in the kernel (see file.bpf.c) */

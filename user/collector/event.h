@@ -35,6 +35,8 @@ struct ct_collector {
 	 * stop on its deadline): a record known to be in the ring then has
 	 * been decoded once this has moved. */
 	uint64_t change_ring_emptied;
+	/* Config-change records go here (event_file.h); set by the agent. */
+	struct ct_file_collector *files;
 };
 
 struct ct_event_buf {
