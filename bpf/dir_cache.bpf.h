@@ -127,14 +127,18 @@ static __always_inline void remember_unwatched(struct dir_key *k, struct dentry 
  * (an editor, a deploy loop, a config agent). The directory's path is kept
  * under the same generation rule as the unwatched verdicts, so a watched
  * open builds its path from the cached directory and the file's own name
- * instead of walking to the root.
+ * instead of walking to the root. Directories with paths longer than
+ * DIR_PATH_MAX are walked every time: rare, and they would make every
+ * entry larger.
  */
+#define DIR_PATH_MAX 1024
+
 struct dir_path {
 	struct dir_verdict id;   /* as for unwatched directories */
 	__u32 watch_id;
 	__u16 suffix_off;
 	__u16 len;               /* bytes of path, no trailing '/' ("" for "/") */
-	char path[CT_FILE_PATH_MAX];
+	char path[DIR_PATH_MAX];
 };
 
 struct {
@@ -171,10 +175,10 @@ static __always_inline bool cached_watched_path(struct ct_file_scratch *s, struc
 	if (bpf_map_lookup_elem(&ct_watch, &wk))
 		return false;	/* the file is watched itself: the walk says so */
 	len = v->len;
-	if (len > CT_FILE_PATH_MAX - 1 - NAME_READ)
+	if (len > DIR_PATH_MAX - 1)
 		return false;
 	if (len)
-		bpf_probe_read_kernel(s->ev.paths, masked(len, CT_FILE_PATH_MAX - 1), v->path);
+		bpf_probe_read_kernel(s->ev.paths, masked(len, DIR_PATH_MAX - 1), v->path);
 	s->ev.paths[masked(len, PATHS_MASK)] = '/';
 	n = bpf_probe_read_kernel_str(&s->ev.paths[masked(len + 1, PATHS_MASK)], NAME_READ,
 				      d->d_name.name);
@@ -204,7 +208,7 @@ static __always_inline void remember_watched(struct ct_file_scratch *s, struct d
 	if (name_len + 1 > r->len)
 		return;
 	len = r->len - 1 - name_len;
-	if (len > CT_FILE_PATH_MAX - 1 - NAME_READ || r->suffix_off > len)
+	if (len > DIR_PATH_MAX - 1 || r->suffix_off > len)
 		return;
 	v = bpf_map_lookup_elem(&ct_dir_path_scratch, &zero);
 	if (!v)
@@ -216,7 +220,7 @@ static __always_inline void remember_watched(struct ct_file_scratch *s, struct d
 	v->suffix_off = r->suffix_off;
 	v->len = len;
 	if (len)
-		bpf_probe_read_kernel(v->path, masked(len, CT_FILE_PATH_MAX - 1), s->ev.paths);
+		bpf_probe_read_kernel(v->path, masked(len, DIR_PATH_MAX - 1), s->ev.paths);
 	bpf_map_update_elem(&ct_watched_dirs, k, v, BPF_ANY);
 }
 

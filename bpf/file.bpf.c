@@ -132,9 +132,10 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	gen = walk_gen();
 	if (!cacheable || !cached_watched_path(s, dentry, &k, parent, &r)) {
 		/* the walk keeps its pointers as plain numbers (bpf_loop state) */
-		resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
+		resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0,
+			     PATH_ROOM, &r);
 		if (!r.watched) {
-			if (cacheable)
+			if (cacheable && !r.unknown)
 				remember_unwatched(&k, parent, gen);
 			return 0;
 		}
@@ -144,6 +145,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	begin_in_attr(s, CT_FOP_WRITE, 0, attr);
 	set_path0(s, &r);
 	s->ev.flags |= CT_FF_FD;
+	s->ev.fd = ret;
 	if (flags & O_CREAT)
 		s->ev.flags |= CT_FF_CREAT;
 	if (flags & O_TRUNC)

@@ -36,6 +36,8 @@ static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, lo
 	s->ev.suffix_off1 = 0;
 	s->ev.path0_len = 0;
 	s->ev.path1_len = 0;
+	s->ev.fd = -1;
+	s->ev.fd1 = -1;
 	s->ev.xattr[0] = '\0';
 }
 
@@ -105,7 +107,7 @@ static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 wakeup
 		size = sizeof(struct ct_file_event);
 	s->ev.hdr.size = size;
 	ct_count(CT_CNT_SEEN_FILE);
-	if (s->ev.flags & CT_FF_TRUNCATED)
+	if (s->ev.flags & (CT_FF_TRUNCATED | CT_FF_TRUNCATED1))
 		ct_count(CT_CNT_FILE_PATH_TRUNC);
 	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, ct_change_submit_flags(size, wakeup)))
 		ct_count(CT_CNT_DROP_FILE);
@@ -125,7 +127,7 @@ static __always_inline void submit(struct ct_file_scratch *s)
 
 static __always_inline void set_path0(struct ct_file_scratch *s, struct resolved *r)
 {
-	s->ev.path0_len = r->len > CT_FILE_PATH_MAX ? CT_FILE_PATH_MAX : r->len;
+	s->ev.path0_len = r->len > PATH_ROOM ? PATH_ROOM : r->len;
 	s->ev.watch_id = r->watch_id;
 	s->ev.suffix_off = r->suffix_off;
 	if (r->truncated)
@@ -179,7 +181,8 @@ static __always_inline int fd_change(const struct ct_change *c)
 	s = scratch();
 	if (!s)
 		return 0;
-	resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, &r);
+	resolve_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), 0, PATH_ROOM,
+		     &r);
 	if (!r.watched)
 		return 0;
 	if (c->ret) {
@@ -189,6 +192,7 @@ static __always_inline int fd_change(const struct ct_change *c)
 	begin_in(s, c->op, c->ret);
 	set_path0(s, &r);
 	s->ev.flags |= CT_FF_FD;
+	s->ev.fd = c->fd;
 	s->ev.file_id = (__u64)f;
 	s->ev.ino = BPF_CORE_READ(f, f_inode, i_ino);
 	s->ev.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
@@ -213,8 +217,8 @@ static __always_inline int path_change(const struct ct_change *c)
 	r0 = s->res[0];
 	if (c->path1 && !r0.watched)
 		raw_string(s, c->path, 0, &r0);	/* the other end of a move out */
-	if (r0.len > CT_FILE_PATH_MAX)
-		r0.len = CT_FILE_PATH_MAX;
+	if (r0.len > PATH_ROOM)
+		r0.len = PATH_ROOM;
 	if (c->path1) {
 		if (c->path1_as_given) {
 			raw_string(s, c->path1, r0.len, &r1);
@@ -233,11 +237,14 @@ static __always_inline int path_change(const struct ct_change *c)
 	}
 	begin_in(s, c->op, c->ret);
 	set_path0(s, &r0);
-	s->ev.path1_len = r1.len > CT_FILE_PATH_MAX ? CT_FILE_PATH_MAX : r1.len;
+	s->ev.fd = c->dfd;
+	s->ev.path1_len = r1.len > PATH_ROOM ? PATH_ROOM : r1.len;
 	s->ev.watch_id1 = r1.watch_id;
 	s->ev.suffix_off1 = r1.suffix_off;
 	if (r1.truncated)
-		s->ev.flags |= CT_FF_TRUNCATED;
+		s->ev.flags |= CT_FF_TRUNCATED1;
+	if (c->path1 && !c->path1_as_given)
+		s->ev.fd1 = c->dfd1;
 	set_args(s, c);
 	submit(s);
 	return 0;

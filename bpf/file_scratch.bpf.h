@@ -12,7 +12,8 @@
 #define PATHS_MASK      (2 * CT_FILE_PATH_MAX - 1)
 #define NAME_READ       256     /* NAME_MAX + NUL */
 #define STR_MAX         CT_FILE_PATH_MAX
-#define NAMES_SLOTS     64
+#define PATH_ROOM       (CT_FILE_PATH_MAX - 1)  /* longest path in a record (no NUL) */
+#define NAMES_SLOTS     CT_FILE_DEPTH
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -31,17 +32,55 @@ struct {
 struct resolved {
 	__u32 len;               /* bytes written at start */
 	__u32 watch_id;          /* +1; 0 = none */
-	__u32 suffix_off;
+	__u32 suffix_off;        /* CT_SUFFIX_UNKNOWN: the watch is above what was written */
 	bool watched;
-	bool truncated;
+	bool truncated;          /* only the lower part of the path was written */
+	bool unknown;            /* too deep to tell whether it is watched */
+};
+
+/*
+ * State of the path walk's loops (path_walk.bpf.h). It lives in the
+ * scratch map, not on the stack: the verifier follows stack values one
+ * by one, and counters that run to CT_FILE_DEPTH would make it verify
+ * every iteration apart; map memory it takes as any value.
+ */
+struct walk_ctx {
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct dentry *mnt_root;
+	__u32 n;                 /* names recorded in names[] */
+	__u32 depth;             /* names passed (recorded or not) */
+	__s32 match_n;           /* depth when the watch matched, -1 = none */
+	__u32 watch_id;
+	__u8 truncated;          /* more names than names[] holds */
+	__u8 done;               /* reached the root of the mount namespace */
+};
+
+struct build_ctx {
+	__u32 n;                 /* names to write: names[n-1] first */
+	__s32 match_n;
+	__u32 start, off;
+	__u32 cap;               /* bytes the path may take at start */
+	__u32 suffix_off;
+	__u8 truncated;          /* a name did not fit */
+};
+
+struct fit_ctx {
+	__u32 n;                 /* names recorded */
+	__u32 cap;
+	__u32 len;               /* of the lowest `fit` names as a path */
+	__u32 fit;
 };
 
 struct ct_file_scratch {
 	struct ct_file_event ev;
 	char spill[CT_FILE_PATH_MAX + 8]; /* masked writes near the end land here */
-	struct dentry *names[NAMES_SLOTS];  /* power of 2 >= CT_FILE_DEPTH, for masking */
+	struct dentry *names[NAMES_SLOTS];  /* power of 2, for masking */
 	char str[STR_MAX];               /* a user path string */
 	struct resolved res[2];          /* results of resolve_string_global */
+	struct walk_ctx walk;
+	struct build_ctx build;
+	struct fit_ctx fit;
 };
 
 struct {

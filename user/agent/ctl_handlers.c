@@ -433,6 +433,8 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "file_track_swept", fs.swept);
 		add_counter(other, otherp, &no, "file_fds_swept", fs.fds_swept);
 		add_counter(other, otherp, &no, "file_closed_unseen", fs.closed_unseen);
+		add_counter(other, otherp, &no, "file_paths_truncated", fs.paths_truncated);
+		add_counter(other, otherp, &no, "file_paths_completed", fs.paths_completed);
 		add_counter(other, otherp, &no, "file_baseline_done", cs.baseline_done);
 		add_counter(other, otherp, &no, "file_baseline_files", cs.baseline_files);
 		add_counter(other, otherp, &no, "file_baseline_skipped", cs.baseline_skipped);

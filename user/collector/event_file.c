@@ -88,9 +88,9 @@ static bool is_sysctl(const char *p)
 /* The host path of path0/path1 (see file_host_path); false, counted, when
  * it is not watched after all or cannot be resolved. */
 static bool host_path(struct ct_file_collector *f, const struct ct_file_event *e, int which,
-		      char *host, char *ns)
+		      char *host, char *ns, struct file_path_note *note)
 {
-	switch (file_host_path(&f->paths, e, which, host, ns)) {
+	switch (file_host_path(&f->paths, e, which, host, ns, note)) {
 	case FILE_PATH_OK:
 		return true;
 	case FILE_PATH_NOT_WATCHED:
@@ -120,6 +120,8 @@ struct file_emit {
 	uint32_t writes;
 	const char *xattr;
 	bool with_owner;             /* the file's mode and owner now */
+	bool path_truncated, old_path_truncated;
+	enum file_path_source path_source;
 };
 
 static void emit(struct ct_file_collector *fc, struct ct_collector *c, const struct file_emit *x)
@@ -169,6 +171,13 @@ static void emit(struct ct_file_collector *fc, struct ct_collector *c, const str
 	f->content_kept = (x->after && x->after->kept) &&
 			  (!x->before || !x->before->exists || x->before->kept);
 	f->writes = x->writes;
+	f->path_truncated = x->path_truncated;
+	f->old_path_truncated = x->old && x->old_path_truncated;
+	f->path_source = (Changetrace__V1__FilePathSource)x->path_source;
+	if (f->path_truncated || f->old_path_truncated)
+		fc->stats.paths_truncated++;
+	if (x->path_source == FILE_PATH_PROC_FD)
+		fc->stats.paths_completed++;
 	if (x->xattr && *x->xattr) {
 		ct_strlcpy(out->xattr, x->xattr, sizeof(out->xattr));
 		f->xattr_name = out->xattr;
@@ -326,6 +335,7 @@ static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct
 		.task = &p->task, .ts = p->first_ns, .op = op, .path = p->path, .ns = p->ns_path,
 		.ino = p->ino, .dev = p->dev, .before = before, .after = &after,
 		.writes = p->writes, .with_owner = op == CT_FOP_CREATE,
+		.path_truncated = p->path_truncated, .path_source = p->path_source,
 	});
 	/* the next change's "before" (sysctl values included); an unknown
 	 * digest is not a state to compare against */
@@ -477,9 +487,10 @@ static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
 			  const struct ct_file_event *e)
 {
 	char host[PATH_MAX], ns[PATH_MAX];
+	struct file_path_note note;
 	struct pending *p;
 
-	if (!host_path(f, e, 0, host, ns))
+	if (!host_path(f, e, 0, host, ns, &note))
 		return;
 	p = pending_find(&f->table, host, &e->task);
 	/* coalescing goes by the kernel's clock, not by when the collector
@@ -497,6 +508,8 @@ static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
 		/* another process's change to this file ends here */
 		flush_path(f, c, host);
 		p = pending_new(f, c, e, host, ns);
+		p->path_truncated = note.truncated;
+		p->path_source = note.source;
 	}
 	p->have_after = false;
 	p->opens += e->op == CT_FOP_WRITE;
@@ -572,8 +585,9 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 		      const struct ct_file_event *e)
 {
 	char to[PATH_MAX], to_ns[PATH_MAX], from[PATH_MAX], from_ns[PATH_MAX];
-	bool have_to = host_path(f, e, 0, to, to_ns);
-	bool have_from = host_path(f, e, 1, from, from_ns);
+	struct file_path_note to_note = {}, from_note = {};
+	bool have_to = host_path(f, e, 0, to, to_ns, &to_note);
+	bool have_from = host_path(f, e, 1, from, from_ns, &from_note);
 	struct ct_file_state after, other;
 	const struct ct_file_state *b;
 	struct ct_file_state before = {};
@@ -617,6 +631,8 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 		emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to,
 			.old = from, .ns = to_ns, .writes = writes,
+			.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
+			.path_source = to_note.source,
 		});
 		return;
 	}
@@ -625,6 +641,8 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 	emit(f, c, &(struct file_emit){
 		.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to, .old = from,
 		.ns = to_ns, .before = b ? &before : NULL, .after = &after, .writes = writes,
+		.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
+		.path_source = to_note.source,
 	});
 	if (e->flags & CT_FF_EXCHANGE) {
 		snapshot(f, from, &e->task, 0, 0, &other);
@@ -642,13 +660,14 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 		       const struct ct_file_event *e)
 {
 	char path[PATH_MAX], ns[PATH_MAX], other[PATH_MAX], other_ns[PATH_MAX];
+	struct file_path_note note = {}, other_note = {};
 	const struct ct_file_state *b;
 	struct ct_file_state before, after;
 	const char *old = NULL;
 
 	if (e->op == CT_FOP_LINK) {
-		bool to = host_path(f, e, 0, path, ns);
-		bool from = host_path(f, e, 1, other, other_ns);
+		bool to = host_path(f, e, 0, path, ns, &note);
+		bool from = host_path(f, e, 1, other, other_ns, &other_note);
 
 		if (!to && !from)
 			return;
@@ -658,11 +677,12 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 			ct_strlcpy(other, "?", sizeof(other));
 		emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = other,
-			.ns = to ? ns : NULL,
+			.ns = to ? ns : NULL, .path_truncated = note.truncated,
+			.old_path_truncated = other_note.truncated, .path_source = note.source,
 		});
 		return;
 	}
-	if (!host_path(f, e, 0, path, ns))
+	if (!host_path(f, e, 0, path, ns, &note))
 		return;
 	switch (e->op) {
 	case CT_FOP_UNLINK:
@@ -671,7 +691,7 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
-			.before = b,
+			.before = b, .path_truncated = note.truncated, .path_source = note.source,
 		});
 		if (e->op == CT_FOP_UNLINK)
 			ct_content_forget(path);
@@ -682,7 +702,8 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 			old = other;
 		emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = old,
-			.ns = ns, .with_owner = true,
+			.ns = ns, .with_owner = true, .path_truncated = note.truncated,
+			.path_source = note.source,
 		});
 		return;
 	case CT_FOP_TRUNCATE:
@@ -710,6 +731,7 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
 			.ino = e->ino, .dev = e->dev, .before = b ? &before : NULL,
 			.after = b ? &after : NULL, .xattr = e->xattr, .with_owner = true,
+			.path_truncated = note.truncated, .path_source = note.source,
 		});
 		return;
 	}

@@ -46,6 +46,9 @@ struct ct_file_stats {
 	uint64_t closed_unseen;    /* open files found closed in /proc, not by a
 				    * close(2) record (exit, dup2 over the fd,
 				    * an fd held by a forked child) */
+	uint64_t paths_truncated;  /* events naming a file by part of its name
+				    * (longer or deeper than PATH_MAX) */
+	uint64_t paths_completed;  /* cut by the kernel, completed from /proc */
 };
 
 /* The file collector's state, owned by the agent (or a test). */

@@ -62,6 +62,8 @@ struct pending {
 	bool have_after;           /* taken when the last writer closed */
 	uint64_t close_ns;         /* kernel time of the last close seen */
 	uint64_t path_hash;        /* of path: most lookups end on it */
+	bool path_truncated;       /* path is not the whole name (see file_paths.h) */
+	uint8_t path_source;       /* enum file_path_source */
 	bool burst;                /* owns an entry in ct_wbursts */
 	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
 	int32_t next;              /* slot + 1 of the next in its path bucket (or

@@ -89,9 +89,13 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
 		ct_json_str(out, f->path);
+		if (f->path_truncated)
+			fputs(" path_truncated", out);
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
 			ct_json_str(out, f->old_path);
+			if (f->old_path_truncated)
+				fputs(" from_truncated", out);
 		}
 		if (f->sha256_before && *f->sha256_before)
 			fprintf(out, " before=%.12s", f->sha256_before);

@@ -193,6 +193,13 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_str(r, "file.path", f->path);
 		add_enum(r, "changetrace.file.op", &changetrace__v1__file_op__descriptor, f->op);
 		add_str(r, "changetrace.file.old_path", f->old_path);
+		if (f->path_truncated)
+			add_bool(r, "changetrace.file.path_truncated", true);
+		if (f->old_path_truncated)
+			add_bool(r, "changetrace.file.old_path_truncated", true);
+		if (f->path_source)
+			add_enum(r, "changetrace.file.path_source",
+				 &changetrace__v1__file_path_source__descriptor, f->path_source);
 		if (f->inode)
 			add_int(r, "file.inode", (int64_t)f->inode);
 		if (f->size_after)
