@@ -1,4 +1,4 @@
-# The live feed and OTLP export (issue 7), against a real agent.
+# The live feed and OTLP export, against a real agent.
 # OTLP tests run the agent and a test receiver (tests/progs/otlp_receiver.py,
 # which decodes the protobuf by field number) inside a network namespace
 # this file creates, so their HTTP stays on that namespace's loopback.

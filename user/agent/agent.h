@@ -141,6 +141,17 @@ int ct_agent_setup_file_watch(struct ct_agent *a);
 /* SIGHUP: policy and watch list again. */
 void ct_agent_reload(struct ct_agent *a);
 
+/* status.c: the StatusResponse, built in b (kept until it is sent) */
+#define CT_STATUS_COUNTERS_MAX 192
+struct ct_status_buf {
+	PbProbeStatus probes[CT_MAX_PROBES], *probep[CT_MAX_PROBES];
+	PbCounter seen[CT_STATUS_COUNTERS_MAX], *seenp[CT_STATUS_COUNTERS_MAX];
+	PbCounter dropped[CT_STATUS_COUNTERS_MAX], *droppedp[CT_STATUS_COUNTERS_MAX];
+	PbCounter other[CT_STATUS_COUNTERS_MAX], *otherp[CT_STATUS_COUNTERS_MAX];
+	PbPathStatus paths[CT_PATH_MAX], *pathp[CT_PATH_MAX];
+};
+void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusResponse *s);
+
 /* agent.c */
 int ct_cmd_agent(int argc, char **argv);
 

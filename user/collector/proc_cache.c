@@ -212,3 +212,10 @@ void ct_proc_get_stats(struct ct_proc_stats *s)
 {
 	*s = stats;
 }
+
+static const struct ct_counter_def ct_proc_counters_defs[] = {
+	CT_COUNTER("proc_cache_entries", struct ct_proc_stats, entries),
+	CT_COUNTER("proc_cache_seeded", struct ct_proc_stats, seeded),
+	CT_COUNTER("proc_cache_overflow", struct ct_proc_stats, overflow),
+};
+const struct ct_counter_table ct_proc_counters = CT_COUNTER_TABLE(ct_proc_counters_defs);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/counters.h"
 
 struct ct_proc {
 	struct ct_proc *next;    /* hash chain */
@@ -41,5 +42,8 @@ void ct_proc_get_stats(struct ct_proc_stats *s);
 /* Start times from /proc (clock ticks) and from the kernel (ns) differ in
  * precision; this says whether they name the same process. */
 int ct_proc_same_start(uint64_t a_ns, uint64_t b_ns);
+
+/* Its status counters, read from a struct ct_proc_stats. */
+extern const struct ct_counter_table ct_proc_counters;
 
 #endif

@@ -549,3 +549,18 @@ void ct_otlp_stop(struct ct_otlp *o, uint64_t agent_seq)
 	pthread_cond_destroy(&o->cv);
 	free(o);
 }
+
+static const struct ct_counter_def ct_otlp_counters_defs[] = {
+	CT_COUNTER("otlp_exported", struct ct_otlp_stats, exported),
+	CT_COUNTER("otlp_failed", struct ct_otlp_stats, failed),
+	CT_COUNTER("otlp_rejected", struct ct_otlp_stats, rejected),
+	CT_COUNTER("otlp_retries", struct ct_otlp_stats, retries),
+	CT_COUNTER("otlp_requests", struct ct_otlp_stats, requests),
+	CT_COUNTER("otlp_position", struct ct_otlp_stats, position),
+	CT_COUNTER("otlp_lag_events", struct ct_otlp_stats, lag_events),
+	CT_COUNTER("otlp_lag_ms", struct ct_otlp_stats, lag_ms),
+	CT_COUNTER("otlp_last_http_status", struct ct_otlp_stats, last_http_status),
+	CT_COUNTER("otlp_seq_skipped", struct ct_otlp_stats, seq_skipped),
+	CT_COUNTER("otlp_position_errors", struct ct_otlp_stats, position_errors),
+};
+const struct ct_counter_table ct_otlp_counters = CT_COUNTER_TABLE(ct_otlp_counters_defs);

@@ -1,5 +1,5 @@
 /*
- * OTLP/HTTP log export (issue 7). A thread of its own reads events from
+ * OTLP/HTTP log export. A thread of its own reads events from
  * the store (never from the agent loop), maps them to OTLP log records
  * (otlp_map.h), and POSTs them gzip'd to URL/v1/logs with libcurl.
  *
@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/counters.h"
 
 #define CT_OTLP_POSITION_FILE "otlp.position"
 #define CT_OTLP_BATCH_MAX 512            /* log records per request */
@@ -48,5 +49,8 @@ void ct_otlp_notify(struct ct_otlp *o, uint64_t agent_seq);
 void ct_otlp_get_stats(struct ct_otlp *o, struct ct_otlp_stats *st);
 /* One last export attempt of what is stored (bounded), then stop. */
 void ct_otlp_stop(struct ct_otlp *o, uint64_t agent_seq);
+
+/* Its status counters, read from a struct ct_otlp_stats. */
+extern const struct ct_counter_table ct_otlp_counters;
 
 #endif

@@ -303,3 +303,11 @@ int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
 	ct_sink_emit(&g->sink, &db.ev);
 	return n;
 }
+
+static const struct ct_counter_def ct_guard_counters_defs[] = {
+	CT_COUNTER("guard_verdicts", struct ct_guard, verdicts),
+	CT_COUNTER("guard_halts", struct ct_guard, halts),
+	CT_COUNTER("guard_kills", struct ct_guard, kills),
+	CT_COUNTER("guard_enforce_failures", struct ct_guard, enforce_failures),
+};
+const struct ct_counter_table ct_guard_counters = CT_COUNTER_TABLE(ct_guard_counters_defs);

@@ -18,6 +18,7 @@
 #include "lib/pb.h"
 #include "lib/sink.h"
 #include "policy.h"
+#include "lib/counters.h"
 
 struct ct_collector;
 
@@ -57,5 +58,8 @@ int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
 int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
 		    Changetrace__V1__DeployAction action, uint32_t *pids, size_t max_pids,
 		    char *err, size_t errlen);
+
+/* Its status counters, read from a struct ct_guard. */
+extern const struct ct_counter_table ct_guard_counters;
 
 #endif
