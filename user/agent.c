@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "agent_config.h"
 #include "agent_deploys.h"
+#include "agent_service.h"
 #include "changetrace.skel.h"
 #include "control.h"
 #include "event_net.h"
@@ -431,8 +432,6 @@ static void store_tick(struct ct_agent *a)
 	ct_otlp_notify(a->otlp, a->col.seq);   /* new blocks are on disk */
 }
 
-/* SIGHUP: re-read the policy. Events keep flowing: the rings are drained
- * before and after, and a bad policy leaves the old one in force. */
 /*
  * The watch list: --watch, --watch-list, the default list, and every
  * protected path of the policy (a protected path nobody watches would
@@ -469,26 +468,82 @@ static int build_watches(struct ct_agent *a, struct ct_watches *w, char *err, si
 	return ct_watches_build(w, a->opts.watch_only, extra, n, a->opts.watch_list, err, errlen);
 }
 
+/* The command line as given, and the options last read from it and its
+ * --config files: a reload reads the files again. The parsed options point
+ * into these strings, so they are held, not leaked. */
+static int cmdline_argc;
+static char **cmdline_argv;
+static char **volatile config_argv, **volatile reload_argv;
+static int reload_argc;
+
+/* The config files again: the watch list (--watch, --watch-only,
+ * --watch-list) and the policy (--policy, --protect) take their new
+ * values; the other options keep theirs until a restart. A file that does
+ * not parse changes nothing. */
+static int reread_config(struct ct_agent *a, char *err, size_t errlen)
+{
+	struct ct_agent_opts fresh = { 0 };
+	char **v;
+	int n;
+
+	if (ct_agent_config_expand(cmdline_argc, cmdline_argv, agent_lopts, &n, &v, err, errlen) < 0)
+		return -1;
+	if (parse_opts(&fresh, n, v) < 0) {
+		ct_agent_config_free(cmdline_argc, cmdline_argv, v, n);
+		snprintf(err, errlen, "invalid options (reported above)");
+		return -1;
+	}
+	memcpy(a->opts.watch, fresh.watch, sizeof(fresh.watch));
+	a->opts.n_watch = fresh.n_watch;
+	a->opts.watch_only = fresh.watch_only;
+	a->opts.watch_list = fresh.watch_list;
+	memcpy(a->opts.protect, fresh.protect, sizeof(fresh.protect));
+	a->opts.n_protect = fresh.n_protect;
+	a->opts.policy_path = fresh.policy_path;
+	a->guard.policy_path = fresh.policy_path;
+	/* nothing points into the previous reload's strings any more */
+	if (reload_argv)
+		ct_agent_config_free(cmdline_argc, cmdline_argv, reload_argv, reload_argc);
+	reload_argv = v;
+	reload_argc = n;
+	return 0;
+}
+
+/* SIGHUP: re-read the config files, the policy and the watch list. Events
+ * keep flowing: the rings are drained before and after, and a bad file
+ * leaves the previous settings in force. */
 static void reload_policy(struct ct_agent *a)
 {
 	static struct ct_watches w;
 	char err[512];
 
+	ct_service_reloading(&a->service);
 	ct_agent_drain(a);
+	a->reloads++;
+	if (reread_config(a, err, sizeof(err)) < 0) {
+		ct_err("agent: config reload failed, keeping the previous options: %s", err);
+		a->reload_failures++;
+	}
 	if (ct_guard_reload(&a->guard, a->opts.protect, a->opts.n_protect, err, sizeof(err)) < 0) {
 		ct_err("agent: policy reload failed, keeping the previous policy: %s", err);
+		a->reload_failures++;
 	} else {
 		fprintf(stderr, "changetrace: policy reloaded: %d rules\n", a->guard.policy.n_rules);
 		/* newly protected paths are watched from now on */
 		if (build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),
 				       bpf_map__fd(a->skel->maps.ct_watch_prefix),
-				       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0)
+				       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0) {
 			ct_err("agent: watch list not updated: %s", err);
-		else
+			a->reload_failures++;
+		} else {
 			a->watches = w;
+			fprintf(stderr, "changetrace: watching %d paths (%d configured paths absent)\n",
+				a->watches.n, a->watches.missing);
+		}
 	}
 	ct_agent_drain(a);
+	ct_service_ready(&a->service, "tracing (reloaded)");
 }
 
 /* Watch list into the kernel, then the baseline: the last known content
@@ -544,10 +599,6 @@ static int add_fd(int epfd, int fd, int tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The options after --config files are expanded: the parsed options point
- * into its strings for the agent's lifetime (held here, not leaked). */
-static char **volatile config_argv;
-
 int ct_cmd_agent(int argc, char **argv)
 {
 	static struct ct_agent agent;
@@ -560,6 +611,8 @@ int ct_cmd_agent(int argc, char **argv)
 	size_t file_pending = 0;
 	bool was_polling = false;
 
+	cmdline_argc = argc;
+	cmdline_argv = argv;
 	if (ct_agent_config_expand(argc, argv, agent_lopts, &argc, &argv, err, sizeof(err)) < 0) {
 		ct_err("agent: config: %s", err);
 		return 2;
@@ -593,6 +646,7 @@ int ct_cmd_agent(int argc, char **argv)
 	}
 	a->out = stdout;
 	a->start_mono_ns = ct_now_mono_ns();
+	ct_service_init(&a->service);
 	ct_collector_init(&a->col);
 	a->col.emit = emit_cb;
 	a->col.emit_ctx = a;
@@ -694,14 +748,26 @@ int ct_cmd_agent(int argc, char **argv)
 			a->probes[i].attach_type, a->probes[i].attached ? "attached" : "FAILED: ",
 			a->probes[i].error);
 	emit_agent_event(a, "started");
+	{
+		char st[256];
+		int attached = 0;
+
+		for (int i = 0; i < a->n_probes; i++)
+			attached += a->probes[i].attached;
+		snprintf(st, sizeof(st), "tracing: %d of %d probes attached, watching %d paths",
+			 attached, a->n_probes, a->watches.n);
+		/* only now: the probes are attached and the loop is about to run */
+		ct_service_ready(&a->service, st);
+	}
 
 	while (running) {
 		struct epoll_event evs[16];
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(epfd, evs, 16,
-				   file_pending || was_polling ? CT_POLL_INTERVAL_MS
-							       : CT_DRAIN_INTERVAL_MS);
+				   ct_service_max_sleep_ms(&a->service,
+							   file_pending || was_polling ? CT_POLL_INTERVAL_MS
+										       : CT_DRAIN_INTERVAL_MS));
 
 		/* n == 0: bulk records below the wakeup batch size; polling:
 		 * change records submitted without a wakeup */
@@ -756,7 +822,10 @@ int ct_cmd_agent(int argc, char **argv)
 		ct_feed_flush(a->feed, epfd);
 		ct_feed_file_flush(a->feed_file);
 		fflush(a->out);
+		/* alive means this loop came round again */
+		ct_service_tick(&a->service, ct_now_mono_ns());
 	}
+	ct_service_stopping(&a->service);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
 	ct_file_tick(&a->col, ct_now_mono_ns(), 1);

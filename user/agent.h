@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "changetrace.h"
+#include "agent_service.h"
 #include "event.h"
 #include "event_paths.h"
 #include "file_watch.h"
@@ -90,6 +91,9 @@ struct ct_agent {
 	uint64_t registry_save_failures, registry_load_failures;
 	uint64_t deploy_adopt_failures; /* env ids whose slot could not be named */
 	uint64_t deploys_evicted;       /* ended deploys forgotten to free a slot */
+	/* under a service manager; SIGHUP reloads */
+	struct ct_service service;
+	uint64_t reloads, reload_failures;
 };
 
 /* agent_bpf.c */

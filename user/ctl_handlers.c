@@ -465,6 +465,11 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "control_bad_frames", a->ctl_bad_frames);
 	add_counter(other, otherp, &no, "gap_events", a->paths.gap_events);
 	add_counter(other, otherp, &no, "probe_recursion_misses", ct_agent_probe_misses(a));
+	add_counter(other, otherp, &no, "reloads", a->reloads);
+	add_counter(other, otherp, &no, "reload_failures", a->reload_failures);
+	add_counter(other, otherp, &no, "service_watchdog_usec", a->service.watchdog_ns / 1000);
+	add_counter(other, otherp, &no, "service_watchdog_pings", a->service.pings);
+	add_counter(other, otherp, &no, "service_notify_failures", a->service.notify_failures);
 	{
 		struct ct_file_stats fs;
 		struct ct_content_stats cs;
