@@ -73,6 +73,47 @@ static void report_corruption(struct ct_store_reader *r)
 		       (unsigned long long)bad);
 }
 
+#define QUERY_OUTPUT_USAGE \
+"  --store DIR         read this store (default " CT_DEFAULT_STORE ")\n" \
+"  --json              one JSON object per event\n" \
+"  --proto             length-delimited changetrace.v1.Event protobuf\n" \
+"  --limit N           stop after N events\n"
+
+static const char query_usage[] =
+"usage: changetrace query [filters] [--store DIR] [--json|--proto] [--limit N]\n"
+"\n"
+"Stored events, oldest first, that match every filter given.\n"
+"\n"
+CT_FILTER_USAGE
+QUERY_OUTPUT_USAGE;
+
+static const char timeline_usage[] =
+"usage: changetrace timeline [filters] [--store DIR] [--json|--proto] [--limit N]\n"
+"\n"
+"Every change in order (process exits left out unless --kind asks),\n"
+"drift and AI-assisted deploys marked.\n"
+"\n"
+CT_FILTER_USAGE
+QUERY_OUTPUT_USAGE;
+
+static const char blame_usage[] =
+"usage: changetrace blame PATH [--at TIME] [--store DIR] [--json]\n"
+"\n"
+"The history of one file, newest first, each change with its deploy's\n"
+"provenance (AI or not, tool, model, author, approvers, ticket, commit).\n"
+"\n"
+"  --at TIME           as of TIME (RFC 3339 or relative: 30s, 15m, 2h, 7d)\n"
+"  --store DIR         read this store (default " CT_DEFAULT_STORE ")\n"
+"  --json              one JSON object per change\n";
+
+static const char verify_usage[] =
+"usage: changetrace verify [--store DIR]\n"
+"\n"
+"Check the store's hash chain block by block. Exit 0 when intact; 1 with\n"
+"the first bad block named.\n"
+"\n"
+"  --store DIR         the store (default " CT_DEFAULT_STORE ")\n";
+
 static int query_like(int argc, char **argv, bool timeline)
 {
 	static const struct option lopts[] = {
@@ -113,10 +154,10 @@ static int query_like(int argc, char **argv, bool timeline)
 			break;
 		}
 		case 'h':
-			printf("usage: changetrace %s [filters] [--store DIR] [--json|--proto] [--limit N]\n%s",
-			       timeline ? "timeline" : "query", CT_FILTER_USAGE);
+			fputs(timeline ? timeline_usage : query_usage, stdout);
 			return 0;
 		default:
+			fputs(timeline ? timeline_usage : query_usage, stderr);
 			return 2;
 		}
 	}
@@ -246,6 +287,7 @@ int ct_cmd_blame(int argc, char **argv)
 		{ "store", required_argument, NULL, 'S' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct ct_store_filter f = CT_STORE_FILTER_INIT;
@@ -266,8 +308,9 @@ int ct_cmd_blame(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'h': fputs(blame_usage, stdout); return 0;
 		default:
-			fputs("usage: changetrace blame PATH [--at TIME] [--store DIR] [--json]\n", stderr);
+			fputs(blame_usage, stderr);
 			return 2;
 		}
 	}
@@ -312,10 +355,16 @@ int ct_cmd_verify(int argc, char **argv)
 	uint64_t blocks, events;
 	char err[512];
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(verify_usage, stdout);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--store"))
 		dir = argv[2];
+	else if (argc == 2 && !strncmp(argv[1], "--store=", 8))
+		dir = argv[1] + 8;
 	else if (argc != 1) {
-		fputs("usage: changetrace verify [--store DIR]\n", stderr);
+		fputs(verify_usage, stderr);
 		return 2;
 	}
 	if (access(dir, R_OK) != 0) {
