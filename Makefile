@@ -207,6 +207,8 @@ systemdunitdir ?= $(prefix)/lib/systemd/system
 tmpfilesdir    ?= $(prefix)/lib/tmpfiles.d
 bashcompdir    ?= $(datarootdir)/bash-completion/completions
 INSTALL        ?= install
+# create the system group the config names (not when staging into DESTDIR)
+INSTALL_GROUP  ?= $(if $(DESTDIR),no,yes)
 CT_VERSION_STR := $(shell sed -n 's/^\#define CT_VERSION "\(.*\)"/\1/p' $(shell find user -name util.h))
 CONF_DIR       := $(DESTDIR)$(sysconfdir)/changetrace
 
@@ -237,7 +239,7 @@ install: all man
 	$(INSTALL) -m 0644 $(BUILD)/man/*.8 $(DESTDIR)$(mandir)/man8/
 	$(INSTALL) -m 0644 dist/changetrace.bash-completion $(DESTDIR)$(bashcompdir)/changetrace
 	@# the config's `group changetrace`: on the live system only (a package makes its own)
-	@if [ -z "$(DESTDIR)" ] && ! getent group changetrace >/dev/null; then \
+	@if [ "$(INSTALL_GROUP)" = yes ] && ! getent group changetrace >/dev/null; then \
 		echo "install: creating the system group changetrace"; groupadd --system changetrace; \
 	fi
 
