@@ -3,8 +3,8 @@
  * repository's top directory (tests/run.sh does). */
 #include <stdlib.h>
 #include "unit.h"
-#include "file_watch.h"
-#include "policy.h"
+#include "collector/file_watch.h"
+#include "guard/policy.h"
 
 TEST(dist_conf_watch_list_is_the_builtin_default)
 {
