@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "changetrace.h"
+#include "agent/agent_service.h"
 #include "collector/event.h"
 #include "lib/sink.h"
 #include "event_paths.h"
@@ -93,6 +94,11 @@ struct ct_agent {
 	uint64_t registry_save_failures, registry_load_failures;
 	uint64_t deploy_adopt_failures; /* env ids whose slot could not be named */
 	uint64_t deploys_evicted;       /* ended deploys forgotten to free a slot */
+	/* under a service manager; SIGHUP reloads */
+	struct ct_service service;
+	uint64_t reloads, reload_failures;
+	int argc;                 /* the command line as given: a reload */
+	char **argv;              /* reads its --config files again */
 };
 
 /* agent_opts.c */

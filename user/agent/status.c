@@ -65,6 +65,10 @@ static const struct ct_counter_def agent_defs[] = {
 	CT_COUNTER("control_refused", struct ct_agent, ctl_refused),
 	CT_COUNTER("control_bad_frames", struct ct_agent, ctl_bad_frames),
 	CT_COUNTER("gap_events", struct ct_agent, paths.gap_events),
+	CT_COUNTER("reloads", struct ct_agent, reloads),
+	CT_COUNTER("reload_failures", struct ct_agent, reload_failures),
+	CT_COUNTER("service_watchdog_pings", struct ct_agent, service.pings),
+	CT_COUNTER("service_notify_failures", struct ct_agent, service.notify_failures),
 };
 static const struct ct_counter_table agent_counters = CT_COUNTER_TABLE(agent_defs);
 
@@ -86,6 +90,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	ct_counters_add_table(l, &agent_counters, a);
 	ct_counters_add(l, "deploys", ct_deploys_count());
 	ct_counters_add(l, "probe_recursion_misses", ct_agent_probe_misses(a));
+	ct_counters_add(l, "service_watchdog_usec", a->service.watchdog_ns / 1000);
 	ct_proc_get_stats(&pst);
 	ct_counters_add_table(l, &ct_proc_counters, &pst);
 

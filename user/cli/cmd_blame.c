@@ -14,6 +14,16 @@
 #include "export/pb_json.h"
 #include "lib/util.h"
 
+static const char blame_usage[] =
+"usage: changetrace blame PATH [--at TIME] [--store DIR] [--json]\n"
+"\n"
+"The history of one file, newest first, each change with its deploy's\n"
+"provenance (AI or not, tool, model, author, approvers, ticket, commit).\n"
+"\n"
+"  --at TIME           as of TIME (RFC 3339 or relative: 30s, 15m, 2h, 7d)\n"
+"  --store DIR         read this store (default " CT_DEFAULT_STORE ")\n"
+"  --json              one JSON object per change\n";
+
 /* blame: collect the file's changes, print newest first */
 struct blame_ctx {
 	PbEvent **ev;
@@ -118,6 +128,7 @@ int ct_cmd_blame(int argc, char **argv)
 		{ "store", required_argument, NULL, 'S' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct ct_store_filter f = CT_STORE_FILTER_INIT;
@@ -138,8 +149,9 @@ int ct_cmd_blame(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'h': fputs(blame_usage, stdout); return 0;
 		default:
-			fputs("usage: changetrace blame PATH [--at TIME] [--store DIR] [--json]\n", stderr);
+			fputs(blame_usage, stderr);
 			return 2;
 		}
 	}

@@ -52,9 +52,11 @@ struct feed_ctx {
 static const char feed_usage[] =
 "usage: changetrace feed [--json|--proto] [--since TIME] [filters] [--store DIR]\n"
 "                        [--feed-socket PATH] [--limit N]\n"
-"  Follow events live. With --since, first replay them from the store, then\n"
-"  continue live with no gap and no duplicate. A subscriber too slow for the\n"
-"  agent misses events and gets a GAP event (path FEED) saying which.\n"
+"\n"
+"Follow events live. With --since, first replay them from the store, then\n"
+"continue live with no gap and no duplicate. A subscriber too slow for the\n"
+"agent misses events and gets a GAP event (path FEED) saying which.\n"
+"\n"
 CT_FILTER_USAGE
 "  --store DIR         store to replay from (default " CT_DEFAULT_STORE ")\n"
 "  --feed-socket PATH  default: the agent's, from $CHANGETRACE_SOCKET or the default socket\n"

@@ -12,6 +12,29 @@
 #include "store_output.h"
 #include "lib/util.h"
 
+#define QUERY_OUTPUT_USAGE \
+"  --store DIR         read this store (default " CT_DEFAULT_STORE ")\n" \
+"  --json              one JSON object per event\n" \
+"  --proto             length-delimited changetrace.v1.Event protobuf\n" \
+"  --limit N           stop after N events\n"
+
+static const char query_usage[] =
+"usage: changetrace query [filters] [--store DIR] [--json|--proto] [--limit N]\n"
+"\n"
+"Stored events, oldest first, that match every filter given.\n"
+"\n"
+CT_FILTER_USAGE
+QUERY_OUTPUT_USAGE;
+
+static const char timeline_usage[] =
+"usage: changetrace timeline [filters] [--store DIR] [--json|--proto] [--limit N]\n"
+"\n"
+"Every change in order (process exits left out unless --kind asks),\n"
+"drift and AI-assisted deploys marked.\n"
+"\n"
+CT_FILTER_USAGE
+QUERY_OUTPUT_USAGE;
+
 static int query_like(int argc, char **argv, bool timeline)
 {
 	static const struct option lopts[] = {
@@ -52,10 +75,10 @@ static int query_like(int argc, char **argv, bool timeline)
 			break;
 		}
 		case 'h':
-			printf("usage: changetrace %s [filters] [--store DIR] [--json|--proto] [--limit N]\n%s",
-			       timeline ? "timeline" : "query", CT_FILTER_USAGE);
+			fputs(timeline ? timeline_usage : query_usage, stdout);
 			return 0;
 		default:
+			fputs(timeline ? timeline_usage : query_usage, stderr);
 			return 2;
 		}
 	}

@@ -6,16 +6,30 @@
 #include "store/store.h"
 #include "lib/util.h"
 
+static const char verify_usage[] =
+"usage: changetrace verify [--store DIR]\n"
+"\n"
+"Check the store's hash chain block by block. Exit 0 when intact; 1 with\n"
+"the first bad block named.\n"
+"\n"
+"  --store DIR         the store (default " CT_DEFAULT_STORE ")\n";
+
 int ct_cmd_verify(int argc, char **argv)
 {
 	const char *dir = CT_DEFAULT_STORE;
 	uint64_t blocks, events;
 	char err[512];
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(verify_usage, stdout);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--store"))
 		dir = argv[2];
+	else if (argc == 2 && !strncmp(argv[1], "--store=", 8))
+		dir = argv[1] + 8;
 	else if (argc != 1) {
-		fputs("usage: changetrace verify [--store DIR]\n", stderr);
+		fputs(verify_usage, stderr);
 		return 2;
 	}
 	if (access(dir, R_OK) != 0) {
