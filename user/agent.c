@@ -24,6 +24,7 @@
 #include "control.h"
 #include "event_net.h"
 #include "event_file.h"
+#include "event_utf8.h"
 #include "file_content.h"
 #include "feed.h"
 #include "feed_file.h"
@@ -74,8 +75,17 @@ static const char agent_usage[] =
 
 static struct ct_event_buf evbuf;
 
-void ct_agent_emit(struct ct_agent *a, const PbEvent *ev)
+void ct_agent_emit(struct ct_agent *a, const PbEvent *orig)
 {
+	/* valid UTF-8 in every sink (event_utf8.h); a copy only when repaired */
+	PbEvent *ev = ct_event_utf8(orig);
+
+	if (!ev) {
+		a->utf8_repair_failures++;	/* out of memory: the event still goes out */
+		ev = (PbEvent *)orig;
+	} else if (ev != orig) {
+		a->utf8_repaired++;
+	}
 	if ((unsigned)ev->kind < ARRAY_SIZE(a->emitted))
 		a->emitted[ev->kind]++;
 	if (a->store)
@@ -94,6 +104,7 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *ev)
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
 	    ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET)
 		ct_guard_on_event(a, ev);
+	ct_event_utf8_release(orig, ev);
 }
 
 static int on_record(void *ctx, void *data, size_t len)

@@ -81,6 +81,8 @@ struct ct_agent {
 	/* user-side counters */
 	uint64_t emitted[16];     /* by changetrace.v1.EventKind */
 	uint64_t malformed_records;
+	uint64_t utf8_repaired;         /* events whose strings needed U+FFFD (raw_strings) */
+	uint64_t utf8_repair_failures;  /* ...and could not be repaired (out of memory) */
 	uint64_t ctl_requests, ctl_refused, ctl_bad_frames;
 	/* deploys (agent_deploys.c) */
 	int deploy_ids_fd;        /* ct_deploy_ids: env id -> slot */

@@ -16,6 +16,7 @@
 #include "event_net.h"
 #include "feed.h"
 #include "otlp.h"
+#include "utf8.h"
 #include "deploys.h"
 #include "proc_cache.h"
 #include "store.h"
@@ -69,11 +70,21 @@ static const char *check_str(const char *s, const char *what)
 		snprintf(why, sizeof(why), "%s is longer than %d characters", what, CT_MAX_VALUE_LEN);
 		return why;
 	}
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
+	/* stored and shown as text: UTF-8, nothing a terminal acts on */
+	for (size_t i = 0, n = strlen(s); i < n;) {
+		uint32_t cp;
+		size_t k = ct_utf8_char((const unsigned char *)s + i, n - i, &cp);
+
+		if (!k) {
+			snprintf(why, sizeof(why), "%s is not valid UTF-8", what);
+			return why;
+		}
+		if (ct_cp_is_control(cp)) {
 			snprintf(why, sizeof(why), "%s contains control characters", what);
 			return why;
 		}
+		i += k;
+	}
 	return NULL;
 }
 
@@ -444,6 +455,8 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "events_emitted_exec", a->emitted[CT_KIND_EXEC]);
 	add_counter(other, otherp, &no, "events_emitted_exit", a->emitted[CT_KIND_EXIT]);
 	add_counter(other, otherp, &no, "malformed_records", a->malformed_records);
+	add_counter(other, otherp, &no, "events_utf8_repaired", a->utf8_repaired);
+	add_counter(other, otherp, &no, "events_utf8_repair_failures", a->utf8_repair_failures);
 	add_counter(other, otherp, &no, "task_map_full", ct_agent_counter(a, CT_CNT_TASK_MAP_FULL));
 	add_counter(other, otherp, &no, "argv_unreadable", ct_agent_counter(a, CT_CNT_ARGV_FAULT));
 	add_counter(other, otherp, &no, "proc_cache_entries", pst.entries);
