@@ -569,6 +569,8 @@ static void status(struct ct_agent *a, int fd)
 		ct_otlp_get_stats(a->otlp, &os);
 		add_counter(other, otherp, &no, "otlp_exported", os.exported);
 		add_counter(other, otherp, &no, "otlp_failed", os.failed);
+		add_counter(other, otherp, &no, "otlp_refused", os.refused);
+		add_counter(other, otherp, &no, "otlp_last_refused_seq", os.last_refused_seq);
 		add_counter(other, otherp, &no, "otlp_rejected", os.rejected);
 		add_counter(other, otherp, &no, "otlp_retries", os.retries);
 		add_counter(other, otherp, &no, "otlp_requests", os.requests);

@@ -131,15 +131,50 @@ static void attribution(FILE *out, const PbAttribution *a)
 		fputs(" AI", out);
 }
 
-static void process(FILE *out, const PbProcess *p)
+/* The bytes a field had before the agent repaired it (Event.raw_strings),
+ * so a person sees \xff where JSON has U+FFFD; s when it was not. */
+static const char *shown(const PbEvent *ev, const char *field, const char *s)
 {
+	static char buf[8192];
+
+	for (size_t i = 0; i < ev->n_raw_strings; i++) {
+		const Changetrace__V1__RawString *r = ev->raw_strings[i];
+		size_t n;
+
+		if (!r || !r->field || strcmp(r->field, field))
+			continue;
+		n = r->value.len < sizeof(buf) - 1 ? r->value.len : sizeof(buf) - 1;
+		memcpy(buf, r->value.data, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return s;
+}
+
+static void process(FILE *out, const PbEvent *ev)
+{
+	const PbProcess *p = ev->process;
+
 	if (!p)
 		return;
 	fprintf(out, " pid=%u ppid=%u uid=%u comm=", p->pid, p->ppid, p->uid);
-	ct_text_quoted(out, p->comm);
+	ct_text_quoted(out, shown(ev, "process.comm", p->comm));
 	if (p->exe && *p->exe) {
 		fputs(" exe=", out);
-		ct_text_word(out, p->exe);
+		ct_text_word(out, shown(ev, "process.exe", p->exe));
+	}
+}
+
+static void argv_shown(FILE *out, const PbEvent *ev)
+{
+	const PbProcess *p = ev->process;
+	char field[40];
+
+	for (size_t i = 0; i < p->n_argv; i++) {
+		if (i)
+			fputc(' ', out);
+		snprintf(field, sizeof(field), "process.argv[%zu]", i);
+		ct_text_word(out, ev->n_raw_strings ? shown(ev, field, p->argv[i]) : p->argv[i]);
 	}
 }
 
@@ -150,11 +185,11 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 	fprintf(out, "%s %-5s", ct_fmt_time(ev->time_unix_nano, ts, sizeof(ts)),
 		ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->kind));
-	process(out, p);
+	process(out, ev);
 	switch (ev->detail_case) {
 	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
 		fputs(" argv=[", out);
-		ct_format_argv(out, p->argv, p->n_argv);
+		argv_shown(out, ev);
 		fputc(']', out);
 		if (ev->exec->argv_truncated)
 			fputs("...", out);
@@ -181,10 +216,10 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		const PbFileChange *f = ev->file;
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
-		ct_text_quoted(out, f->path);
+		ct_text_quoted(out, shown(ev, "file.path", f->path));
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
-			ct_text_quoted(out, f->old_path);
+			ct_text_quoted(out, shown(ev, "file.old_path", f->old_path));
 		}
 		if (f->sha256_before && *f->sha256_before)
 			fprintf(out, " before=%.12s", f->sha256_before);
