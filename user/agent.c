@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,43 @@ static int on_bulk_record(void *ctx, void *data, size_t len)
 	struct ct_agent *a = ctx;
 
 	on_record(ctx, data, len);
+	if (a->catch_up_task)	/* catch_up(): until the image is known */
+		return ct_proc_image(a->catch_up_task->pid, a->catch_up_task->start_ns,
+				     a->catch_up_task->image_seq) ? BULK_SLICE_DONE : 0;
 	return --a->bulk_budget > 0 ? 0 : BULK_SLICE_DONE;
+}
+
+/* The acting task of a change record (file and net records start alike). */
+_Static_assert(offsetof(struct ct_file_event, task) == offsetof(struct ct_net_event, task),
+	       "change records carry the task at one offset");
+
+static const struct ct_task *change_task(const void *data, size_t len)
+{
+	const struct ct_hdr *h = data;
+
+	if (len < offsetof(struct ct_file_event, task) + sizeof(struct ct_task) ||
+	    (h->kind != CT_KIND_FILE && h->kind != CT_KIND_NET))
+		return NULL;
+	return (const struct ct_task *)((const char *)data + offsetof(struct ct_file_event, task));
+}
+
+/*
+ * The change ring is drained first, but the exec record of the image
+ * that made a change is in the bulk ring before the change is (the image
+ * exists before it acts). When a change names an image the cache does not
+ * know yet, bulk records are applied up to it first, so the change gets
+ * that image's exe and argv from exec time, even if the process is gone.
+ */
+static void catch_up(struct ct_agent *a, const struct ct_task *t)
+{
+	struct ct_task copy = *t;	/* the record stays put; this is clearer */
+
+	if (ct_proc_image(t->pid, t->start_ns, t->image_seq))
+		return;
+	a->catch_ups++;
+	a->catch_up_task = &copy;
+	ring_buffer__consume(a->rb_bulk);
+	a->catch_up_task = NULL;
 }
 
 /* Change records: all of them, unless the drain has a deadline (checked
@@ -143,7 +180,10 @@ static int on_bulk_record(void *ctx, void *data, size_t len)
 static int on_change_record(void *ctx, void *data, size_t len)
 {
 	struct ct_agent *a = ctx;
+	const struct ct_task *t = change_task(data, len);
 
+	if (t)
+		catch_up(a, t);
 	on_record(ctx, data, len);
 	if (a->drain_deadline && !(++a->change_taken & 255) &&
 	    ct_now_mono_ns() > a->drain_deadline)
@@ -744,6 +784,7 @@ int ct_cmd_agent(int argc, char **argv)
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
 				a->col.wall_offset = ct_mono_to_wall_offset();
+				ct_proc_expire(ct_now_mono_ns());
 				ct_paths_check_drops(&a->paths, a);
 				store_tick(a);
 				ct_ctl_reap_idle(epfd);

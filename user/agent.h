@@ -60,6 +60,8 @@ struct ct_agent {
 	struct ring_buffer *rb_change;  /* drained first: change events have priority */
 	struct ring_buffer *rb_bulk;    /* drained in budgeted slices */
 	int bulk_budget;
+	const struct ct_task *catch_up_task; /* bulk records until its image is known */
+	uint64_t catch_ups;             /* change records that waited for their exec */
 	uint64_t drain_deadline;        /* mono ns; 0 = drain everything */
 	uint32_t change_taken;
 	struct ct_paths paths;

@@ -15,6 +15,7 @@
 #include "feed_file.h"
 #include "event_net.h"
 #include "feed.h"
+#include "agent_actor.h"
 #include "otlp.h"
 #include "utf8.h"
 #include "deploys.h"
@@ -462,6 +463,11 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "proc_cache_entries", pst.entries);
 	add_counter(other, otherp, &no, "proc_cache_seeded", pst.seeded);
 	add_counter(other, otherp, &no, "proc_cache_overflow", pst.overflow);
+	add_counter(other, otherp, &no, "proc_cache_retired", pst.retired);
+	add_counter(other, otherp, &no, "image_catch_ups", a->catch_ups);
+	add_counter(other, otherp, &no, "image_from_proc", a->col.image_from_proc);
+	add_counter(other, otherp, &no, "image_from_parent", a->col.image_from_parent);
+	add_counter(other, otherp, &no, "image_unknown", a->col.image_unknown);
 	add_counter(other, otherp, &no, "deploys", ct_deploys_count());
 	add_counter(other, otherp, &no, "attributed_by_environment", ct_agent_counter(a, CT_CNT_ATTR_ENV));
 	add_counter(other, otherp, &no, "attributed_by_cgroup", ct_agent_counter(a, CT_CNT_ATTR_CGROUP));
@@ -644,6 +650,7 @@ static void guard_decision(struct ct_agent *a, const struct ct_peer *peer, int f
 void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		   const PbRequest *req)
 {
+	ct_agent_set_actor(a, peer->pid, peer->uid);	/* DEPLOY events name the peer */
 	switch (req->body_case) {
 	case CHANGETRACE__V1__REQUEST__BODY_TAG_SELF:
 		tag_self(a, peer, fd, req->tag_self);
@@ -670,4 +677,5 @@ void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		reply_err(fd, "unknown request");
 		break;
 	}
+	ct_agent_set_actor(a, 0, 0);
 }

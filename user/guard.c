@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "cgroup_path.h"
 #include "deploys.h"
+#include "agent_actor.h"
 #include "guard.h"
 #include "util.h"
 
@@ -338,8 +339,14 @@ int ct_guard_decide(struct ct_agent *a, const char *deploy_id,
 		snprintf(err, errlen, "decision must be resume or abort");
 		return -1;
 	}
-	ct_event_envelope(&a->col, &db, &db.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
-			  ct_now_mono_ns());
+	{
+		bool actor = ct_agent_fill_actor(a, &db);	/* who decided */
+
+		ct_event_envelope(&a->col, &db, &db.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
+				  ct_now_mono_ns());
+		if (actor)
+			db.ev.process = &db.proc;
+	}
 	rec.action = action;
 	rec.deploy = d->pb;
 	db.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_DEPLOY;
