@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_utf8.h"
-#include "format.h"
-#include "otlp_map.h"
-#include "pb_json.h"
+#include "export/event_utf8.h"
+#include "export/format.h"
+#include "export/otlp_map.h"
+#include "export/pb_json.h"
 
 #define PIECES 24
 

@@ -1,9 +1,9 @@
 #include <stdlib.h>
 #include "unit.h"
-#include "event_utf8.h"
-#include "format.h"
-#include "pb_json.h"
-#include "utf8.h"
+#include "export/event_utf8.h"
+#include "export/format.h"
+#include "export/pb_json.h"
+#include "lib/utf8.h"
 
 TEST(utf8_strict_validation)
 {
