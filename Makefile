@@ -167,6 +167,10 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
+# the encoders' harness checks their output with another library's strict
+# JSON and UTF-8 decoder (jansson)
+$(FUZZ_DIR)/fuzz_encoders: LDLIBS += $(shell pkg-config --libs jansson)
+
 .SECONDARY: $(FUZZ_OBJS)
 fuzzers: $(FUZZ_BINS)
 

@@ -13,7 +13,7 @@ PKGS=(
   # tests
   jq iproute2 nftables iptables util-linux procps git python3
   # benchmarks and fuzzing
-  auditd libbpf-tools hyperfine libclang-rt-14-dev valgrind
+  auditd libbpf-tools hyperfine libclang-rt-14-dev valgrind libjansson-dev
 )
 
 missing=()

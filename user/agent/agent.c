@@ -206,6 +206,7 @@ static void on_timer(struct ct_agent *a, struct loop *l)
 	if (read(l->tfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	a->col.wall_offset = ct_mono_to_wall_offset();
+	ct_proc_expire(ct_now_mono_ns());
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_store_tick(a);
 	ct_ctl_reap_idle(l->epfd);

@@ -63,6 +63,8 @@ struct ct_agent {
 	struct ring_buffer *rb_change;  /* drained first: change events have priority */
 	struct ring_buffer *rb_bulk;    /* drained in budgeted slices */
 	int bulk_budget;
+	const struct ct_task *catch_up_task; /* bulk records until its image is known */
+	uint64_t catch_ups;             /* change records that waited for their exec */
 	uint64_t drain_deadline;        /* mono ns; 0 = drain everything */
 	uint32_t change_taken;
 	struct ct_paths paths;
@@ -85,6 +87,8 @@ struct ct_agent {
 	/* user-side counters */
 	uint64_t emitted[16];     /* by changetrace.v1.EventKind */
 	uint64_t malformed_records;
+	uint64_t utf8_repaired;         /* events whose strings needed U+FFFD (raw_strings) */
+	uint64_t utf8_repair_failures;  /* ...and could not be repaired (out of memory) */
 	uint64_t ctl_requests, ctl_refused, ctl_bad_frames;
 	/* deploys (agent_deploys.c) */
 	int deploy_ids_fd;        /* ct_deploy_ids: env id -> slot */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "agent_actor.h"
 #include "agent_deploys.h"
 #include "lib/control.h"
 #include "lib/deploy_validate.h"
@@ -345,7 +346,12 @@ static void guard_decision(struct ct_agent *a, const struct ct_peer *peer, int f
 		reply_err(fd, why);
 		return;
 	}
-	n = ct_guard_decide(&a->guard, g->deploy_id, g->action, pids, ARRAY_SIZE(pids), err, sizeof(err));
+	/* the DEPLOY event names who decided; filled before its envelope */
+	static struct ct_event_buf who;
+	bool have_actor = ct_agent_fill_actor(a, &who);
+
+	n = ct_guard_decide(&a->guard, g->deploy_id, g->action, have_actor ? &who.proc : NULL,
+			    pids, ARRAY_SIZE(pids), err, sizeof(err));
 	if (n < 0) {
 		reply_err(fd, err);
 		return;
@@ -361,6 +367,7 @@ static void guard_decision(struct ct_agent *a, const struct ct_peer *peer, int f
 void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		   const PbRequest *req)
 {
+	ct_agent_set_actor(a, peer->pid, peer->uid);	/* DEPLOY events name the peer */
 	switch (req->body_case) {
 	case CHANGETRACE__V1__REQUEST__BODY_TAG_SELF:
 		tag_self(a, peer, fd, req->tag_self);
@@ -387,4 +394,5 @@ void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		reply_err(fd, "unknown request");
 		break;
 	}
+	ct_agent_set_actor(a, 0, 0);
 }

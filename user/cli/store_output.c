@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "store_output.h"
+#include "export/event_utf8.h"
 #include "export/format.h"
 #include "export/pb_json.h"
 #include "store/store_block.h"
@@ -15,15 +16,19 @@ int ct_cli_print_event(const PbEvent *ev, void *vctx)
 		ct_pb_json_write(stdout, &ev->base);
 		fputc('\n', stdout);
 	} else if (c->mode == CT_OUT_PROTO) {
-		size_t n = changetrace__v1__event__get_packed_size(ev);
+		/* repaired if an older store holds invalid UTF-8 (event_utf8.h) */
+		PbEvent *fixed = ct_event_utf8(ev);
+		const PbEvent *out = fixed ? fixed : ev;
+		size_t n = changetrace__v1__event__get_packed_size(out);
 		uint8_t hdr[10], *buf = malloc(n ? n : 1);
 
 		if (buf) {
 			fwrite(hdr, 1, ct_varint_write(hdr, n), stdout);
-			changetrace__v1__event__pack(ev, buf);
+			changetrace__v1__event__pack(out, buf);
 			fwrite(buf, 1, n, stdout);
 			free(buf);
 		}
+		ct_event_utf8_release(ev, fixed);
 	} else {
 		fprintf(stdout, "%s ", ev->event_id);
 		ct_format_text(stdout, ev);

@@ -265,8 +265,8 @@ void ct_guard_on_event(struct ct_guard *g, const PbEvent *ev)
 }
 
 int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
-		    Changetrace__V1__DeployAction action, uint32_t *pids, size_t max_pids,
-		    char *err, size_t errlen)
+		    Changetrace__V1__DeployAction action, const PbProcess *actor,
+		    uint32_t *pids, size_t max_pids, char *err, size_t errlen)
 {
 	static struct ct_event_buf db;
 	Changetrace__V1__DeployRecord rec = CHANGETRACE__V1__DEPLOY_RECORD__INIT;
@@ -296,6 +296,10 @@ int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
 	}
 	ct_event_envelope(g->col, &db, &db.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
 			  ct_now_mono_ns());
+	if (actor) {	/* who decided */
+		db.proc = *actor;
+		db.ev.process = &db.proc;
+	}
 	rec.action = action;
 	rec.deploy = d->pb;
 	db.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_DEPLOY;
