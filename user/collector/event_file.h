@@ -20,6 +20,7 @@
 #include "event.h"
 #include "file_kmaps.h"
 #include "file_watch.h"
+#include "lib/counters.h"
 
 struct ct_file_cfg {
 	const struct ct_watches *watches;
@@ -67,5 +68,8 @@ int ct_file_from_record(struct ct_file_collector *f, struct ct_collector *c, con
 size_t ct_file_tick(struct ct_file_collector *f, struct ct_collector *c, uint64_t now_mono_ns,
 		    int all);
 void ct_file_get_stats(const struct ct_file_collector *f, struct ct_file_stats *st);
+
+/* Its status counters, read from a struct ct_file_stats. */
+extern const struct ct_counter_table ct_file_counters;
 
 #endif
