@@ -7,9 +7,12 @@ PKGS=(
   # build
   make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   protobuf-c-compiler libprotobuf-c-dev libssl-dev libcurl4-openssl-dev
-  libnftables-dev
+  libnftables-dev libjansson-dev
   # tests
   jq iproute2 nftables iptables util-linux procps git python3
+  # real containers (tests/e2e/test_containers.sh): podman with runc, a
+  # busybox root filesystem, no image registry
+  podman runc conmon busybox-static
   # benchmarks and fuzzing
   auditd libbpf-tools hyperfine libclang-rt-14-dev valgrind
 )

@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "agent_config.h"
 #include "agent_deploys.h"
+#include "container_ctx.h"
 #include "changetrace.skel.h"
 #include "control.h"
 #include "event_net.h"
@@ -70,6 +71,8 @@ static const char agent_usage[] =
 "  --feed-file-format json|proto   one JSON object per line (default) or length-delimited protobuf\n"
 "  --feed-file-mb N    rotate at N MiB (default 64); --feed-file-keep N files (default 8)\n"
 "  --otlp-endpoint URL export events as OTLP logs over HTTP (POST URL/v1/logs)\n"
+"  --runtime-socket PATH  ask a docker-compatible API (docker, podman system service)\n"
+"                      for container names first (on disk state otherwise)\n"
 "  -v, --verbose       more libbpf output (twice for debug)\n";
 
 static struct ct_event_buf evbuf;
@@ -218,6 +221,7 @@ static const struct option agent_lopts[] = {
 	{ "feed-queue", required_argument, NULL, 'Q' },
 	{ "no-feed", no_argument, NULL, 'n' },
 	{ "otlp-endpoint", required_argument, NULL, 'o' },
+	{ "runtime-socket", required_argument, NULL, 'k' },
 	{ "feed-file", required_argument, NULL, 'R' },
 	{ "feed-file-format", required_argument, NULL, 'X' },
 	{ "feed-file-mb", required_argument, NULL, 'Y' },
@@ -365,6 +369,13 @@ static int parse_opts(struct ct_agent_opts *o, int argc, char **argv)
 			o->feed_queue = v;
 			break;
 		}
+		case 'k':
+			if (!*optarg || strlen(optarg) >= 108) {
+				ct_err("agent: --runtime-socket must be a unix socket path (under 108 bytes)");
+				return -1;
+			}
+			o->runtime_socket = optarg;
+			break;
 		case 'o':
 			if (ct_otlp_check_endpoint(optarg) < 0)
 				return -1;
@@ -610,6 +621,14 @@ int ct_cmd_agent(int argc, char **argv)
 		ct_err("agent: network ruleset worker did not start; net events carry no ruleset");
 	else
 		ct_net_prime();
+	{
+		struct ct_containers_cfg cc = {
+			.proc_root = a->col.proc_root, .runtime_socket = a->opts.runtime_socket,
+		};
+
+		if (ct_containers_init(&cc) < 0)
+			ct_err("agent: container names worker did not start; events say names are unavailable");
+	}
 
 	lfd = ct_ctl_listen(a->opts.socket_path, a->opts.group, err, sizeof(err));
 	if (lfd < 0) {
@@ -779,6 +798,7 @@ out:
 	ct_paths_close(&a->paths);
 	ct_agent_bpf_close(a);
 	ct_net_worker_stop();
+	ct_containers_stop();
 	/* after the store's last block is on disk: a last export attempt */
 	if (a->store)
 		ct_store_flush(a->store);
