@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <string.h>
 
 #include "format.h"
@@ -44,6 +45,43 @@ static void attribution(FILE *out, const PbAttribution *a)
 		fputs(" AI", out);
 }
 
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+/* container=ID12[runtime name] pod=NAME[uid,qos]: the short id a runtime
+ * prints (a machine's whole name), what is not known said so */
+void ct_format_container(FILE *out, const char *key, const PbContainer *c)
+{
+	if (!c)
+		return;
+	if (set(c->id)) {
+		bool hex = strlen(c->id) == 64 && strspn(c->id, "0123456789abcdef") == 64;
+
+		fprintf(out, " %s=%.*s[%s", c->monitor ? "monitor-of" : key, hex ? 12 : 64, c->id,
+			set(c->runtime) ? c->runtime : "runtime unknown");
+		if (set(c->name)) {
+			fputc(' ', out);
+			ct_json_str(out, c->name);
+		}
+		if (set(c->image))
+			fprintf(out, " image=%s", c->image);
+		if (set(c->names_unavailable) && !set(c->name))
+			fprintf(out, ", name unavailable: %s", c->names_unavailable);
+		fputc(']', out);
+	}
+	if (set(c->pod_uid)) {
+		fputs(" pod=", out);
+		if (set(c->pod_namespace))
+			fprintf(out, "%s/", c->pod_namespace);
+		if (set(c->pod_name))
+			fputs(c->pod_name, out);
+		fprintf(out, "[%s%s%s]", c->pod_uid, set(c->qos_class) ? "," : "",
+			set(c->qos_class) ? c->qos_class : "");
+	}
+}
+
 static void process(FILE *out, const PbProcess *p)
 {
 	if (!p)
@@ -52,6 +90,7 @@ static void process(FILE *out, const PbProcess *p)
 	ct_json_str(out, p->comm);
 	if (p->exe && *p->exe)
 		fprintf(out, " exe=%s", p->exe);
+	ct_format_container(out, "container", p->container);
 }
 
 void ct_format_text(FILE *out, const PbEvent *ev)
@@ -82,6 +121,7 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fprintf(out, " netns=%u", ev->net->netns_inode);
 		if (ev->net->netns_name && *ev->net->netns_name)
 			fprintf(out, "(%s)", ev->net->netns_name);
+		ct_format_container(out, "netns-container", ev->net->netns_container);
 		fprintf(out, " accepted=%s", ev->net->acceptance);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_FILE: {
@@ -89,6 +129,10 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
 		ct_json_str(out, f->path);
+		if (f->ns_path && *f->ns_path) {
+			fputs(" ns_path=", out);     /* as the process saw it */
+			ct_json_str(out, f->ns_path);
+		}
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
 			ct_json_str(out, f->old_path);

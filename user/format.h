@@ -10,5 +10,7 @@ void ct_format_text(FILE *out, const PbEvent *ev);
 /* argv joined by spaces, arguments with spaces or quotes quoted */
 void ct_format_argv(FILE *out, char **argv, size_t n);
 const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m);
+/* " KEY=ID[runtime name ...] pod=NAME[uid,qos]" of a container, if any */
+void ct_format_container(FILE *out, const char *key, const PbContainer *c);
 
 #endif

@@ -33,6 +33,7 @@ struct ct_otlp {
 	char pos_path[PATH_MAX + 32];
 	char store_id[17];
 	char host[256];
+	char instance_id[37];     /* service.instance.id, from the store's id */
 	pthread_t thr;
 	bool started;
 	pthread_mutex_t mu;       /* guards what follows up to st */
@@ -309,7 +310,7 @@ static void note_status(struct ct_otlp *o, long status)
 static bool deliver(struct ct_otlp *o, unsigned *seed)
 {
 	size_t raw_len, gz_len;
-	uint8_t *raw = ct_otlp_request(&o->batch, o->host, CT_VERSION, &raw_len);
+	uint8_t *raw = ct_otlp_request(&o->batch, o->host, CT_VERSION, o->instance_id, &raw_len);
 	uint8_t *gz = raw ? gzip(raw, raw_len, &gz_len) : NULL;
 	bool done = false;
 
@@ -444,6 +445,7 @@ int ct_otlp_start(struct ct_otlp **out, const char *endpoint, const char *store_
 		return -1;
 	}
 	o->store_id[16] = '\0';
+	ct_otlp_instance_id(o->store_id, o->instance_id);
 	rc = position_load(o, &o->pos);
 	if (rc < 0 || (rc > 0 && o->pos > agent_seq)) {
 		ct_err("otlp: %s is unreadable or names another store; exporting from seq %llu on",

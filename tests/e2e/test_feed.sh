@@ -269,9 +269,15 @@ test_otlp_export_carries_semconv_attributes() {
   assert_eq "$(jq -r '.attrs["vcs.ref.head.revision"]' <<<"$d")" 0123abcd
   assert_eq "$(jq -r '.attrs["vcs.repository.url.full"]' <<<"$d")" https://git.example/app
   assert_eq "$(jq -r '.attrs["cicd.pipeline.run.id"]' <<<"$d")" run-7
-  assert_eq "$(jq -r '.attrs["gen_ai.system"]' <<<"$d")" claude
+  assert_eq "$(jq -r '.attrs["gen_ai.agent.name"]' <<<"$d")" claude
+  assert_eq "$(jq -r '.attrs["gen_ai.provider.name"]' <<<"$d")" anthropic
+  assert_eq "$(jq -r '.attrs | has("gen_ai.system")' <<<"$d")" false "gen_ai.system is deprecated"
   assert_eq "$(jq -r '.attrs["gen_ai.request.model"]' <<<"$d")" claude-opus-4
-  assert_eq "$(jq -r '.attrs["deployment.status"]' <<<"$d")" running
+  # deployment.status takes only the convention's values (succeeded, failed)
+  assert_eq "$(jq -r '.attrs | has("deployment.status")' <<<"$d")" false "running is not a deployment.status value"
+  assert_eq "$(jq -r '.attrs["changetrace.deploy.status"]' <<<"$d")" running
+  assert_eq "$(jq -r '.attrs["changetrace.deploy.start_time_unix_nano"] | type' <<<"$d")" number
+  assert_eq "$(jq -r '.resource["service.instance.id"] | test("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")' <<<"$r")" true "service.instance.id is a UUID v5"
   assert_eq "$(jq -r '.attrs["changetrace.deploy.approved_by"] | join(",")' <<<"$d")" bob
   # every request was well-formed: path, content type, gzip, protobuf
   assert_eq "$(jq -s '[.[] | select(.problems | length > 0)] | length' "$T/a.reqs")" 0 "malformed requests"
