@@ -9,6 +9,7 @@
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
 #include "control.h"
+#include "container_ctx.h"
 #include "container_match.h"
 #include "ctl_handlers.h"
 #include "event_file.h"
@@ -474,6 +475,20 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "control_bad_frames", a->ctl_bad_frames);
 	add_counter(other, otherp, &no, "gap_events", a->paths.gap_events);
 	add_counter(other, otherp, &no, "probe_recursion_misses", ct_agent_probe_misses(a));
+	{
+		struct ct_containers_stats cs;
+
+		ct_containers_get_stats(&cs);
+		add_counter(other, otherp, &no, "container_cgroups_cached", cs.cgroups_cached);
+		add_counter(other, otherp, &no, "containers_known", cs.containers_known);
+		add_counter(other, otherp, &no, "container_hostname_reads", cs.hostname_reads);
+		add_counter(other, otherp, &no, "container_hostname_failures", cs.hostname_failures);
+		add_counter(other, otherp, &no, "container_names_found", cs.names_found);
+		add_counter(other, otherp, &no, "container_names_unavailable", cs.names_unavailable);
+		add_counter(other, otherp, &no, "container_names_queue_full", cs.names_queue_full);
+		add_counter(other, otherp, &no, "container_names_socket_queries", cs.names_socket_queries);
+		add_counter(other, otherp, &no, "container_netns_scans", cs.netns_scans);
+	}
 	{
 		struct ct_file_stats fs;
 		struct ct_content_stats cs;
