@@ -15,8 +15,11 @@ Each request is logged to --requests as {"t", "status", "records",
   503:2          503 with Retry-After: 2 (likewise 429:N)
   400            refuse (not retryable)
   partial:N      200 with partial_success.rejected_log_records = N
-Records are written to --out only when the answer is 2xx.
+Records are written to --out only when the answer is 2xx. With
+--raw-dir, each request's protobuf (gunzipped) is also kept there as
+req-N.pb, for a decoder of another make (tests/progs/otlp_roundtrip.js).
 """
+import os
 import argparse
 import gzip
 import json
@@ -173,7 +176,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Encoding") != "gzip":
             problems.append("content-encoding %s" % self.headers.get("Content-Encoding"))
         try:
-            records = decode_request(gzip.decompress(raw))
+            body = gzip.decompress(raw)
+            if srv.raw_dir:
+                with open(os.path.join(srv.raw_dir, "req-%d.pb" % srv.n), "wb") as f:
+                    f.write(body)
+            records = decode_request(body)
         except Exception as e:  # a decoding failure is a test failure: say so
             problems.append("undecodable: %r" % e)
             records = []
@@ -208,12 +215,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--requests", required=True)
     ap.add_argument("--script", default="200")
+    ap.add_argument("--raw-dir")
     a = ap.parse_args()
     srv = HTTPServer(("127.0.0.1", a.port), Handler)
     srv.script = a.script.split(",")
     srv.n = 0
     srv.out = a.out
     srv.requests = a.requests
+    srv.raw_dir = a.raw_dir
     print("listening", flush=True)
     srv.serve_forever()
 
