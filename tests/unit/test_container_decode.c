@@ -4,7 +4,7 @@
  * above it); the ids are theirs.
  */
 #include "unit.h"
-#include "container_decode.h"
+#include "lib/container_decode.h"
 
 struct sample {
 	const char *path;

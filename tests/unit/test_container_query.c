@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "unit.h"
-#include "container_match.h"
-#include "store.h"
-#include "store_block.h"
+#include "lib/container_match.h"
+#include "store/store.h"
+#include "store/store_block.h"
 
 #define ID_A "0bc5eac79e3ae7a0c2651f14722aa10fa333eb2325c2ca97da33aa284cda81b0"
 #define ID_B "413715dc061efe71c16ef989f2f2ff5cf999a7dc905bb7078eda82cbb38210ec"

@@ -1,0 +1,169 @@
+#include <stdbool.h>
+#include <string.h>
+
+#include "format.h"
+#include "pb_json.h"
+#include "lib/util.h"
+
+const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m)
+{
+	switch (m) {
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_WRAPPER: return "wrapper";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_ENVIRONMENT: return "env";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_CGROUP: return "cgroup";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_INHERITED: return "inherited";
+	default: return "none";
+	}
+}
+
+void ct_format_argv(FILE *out, char **argv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *a = argv[i];
+
+		if (i)
+			fputc(' ', out);
+		if (!*a || strpbrk(a, " \t\n\"'\\"))
+			ct_json_str(out, a);
+		else
+			fputs(a, out);
+	}
+}
+
+static void attribution(FILE *out, const PbAttribution *a)
+{
+	if (!a || a->drift || !a->deploy_id || !*a->deploy_id) {
+		fputs(" deploy=- DRIFT", out);
+		return;
+	}
+	fprintf(out, " deploy=%s via=%s", a->deploy_id, ct_attr_method_name(a->method));
+	if (a->depth)
+		fprintf(out, " depth=%u", a->depth);
+	if (a->unregistered)
+		fputs(" UNREGISTERED", out);
+	if (a->ai_assisted)
+		fputs(" AI", out);
+}
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+/* container=ID12[runtime name] pod=NAME[uid,qos]: the short id a runtime
+ * prints (a machine's whole name), what is not known said so */
+void ct_format_container(FILE *out, const char *key, const PbContainer *c)
+{
+	if (!c)
+		return;
+	if (set(c->id)) {
+		bool hex = strlen(c->id) == 64 && strspn(c->id, "0123456789abcdef") == 64;
+
+		fprintf(out, " %s=%.*s[%s", c->monitor ? "monitor-of" : key, hex ? 12 : 64, c->id,
+			set(c->runtime) ? c->runtime : "runtime unknown");
+		if (set(c->name)) {
+			fputc(' ', out);
+			ct_json_str(out, c->name);
+		}
+		if (set(c->image))
+			fprintf(out, " image=%s", c->image);
+		if (set(c->names_unavailable) && !set(c->name))
+			fprintf(out, ", name unavailable: %s", c->names_unavailable);
+		fputc(']', out);
+	}
+	if (set(c->pod_uid)) {
+		fputs(" pod=", out);
+		if (set(c->pod_namespace))
+			fprintf(out, "%s/", c->pod_namespace);
+		if (set(c->pod_name))
+			fputs(c->pod_name, out);
+		fprintf(out, "[%s%s%s]", c->pod_uid, set(c->qos_class) ? "," : "",
+			set(c->qos_class) ? c->qos_class : "");
+	}
+}
+
+static void process(FILE *out, const PbProcess *p)
+{
+	if (!p)
+		return;
+	fprintf(out, " pid=%u ppid=%u uid=%u comm=", p->pid, p->ppid, p->uid);
+	ct_json_str(out, p->comm);
+	if (p->exe && *p->exe)
+		fprintf(out, " exe=%s", p->exe);
+	ct_format_container(out, "container", p->container);
+}
+
+void ct_format_text(FILE *out, const PbEvent *ev)
+{
+	char ts[40];
+	const PbProcess *p = ev->process;
+
+	fprintf(out, "%s %-5s", ct_fmt_time(ev->time_unix_nano, ts, sizeof(ts)),
+		ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->kind));
+	process(out, p);
+	switch (ev->detail_case) {
+	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
+		fputs(" argv=[", out);
+		ct_format_argv(out, p->argv, p->n_argv);
+		fputc(']', out);
+		if (ev->exec->argv_truncated)
+			fputs("...", out);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
+		fprintf(out, " code=%d", ev->exit->exit_code);
+		if (ev->exit->signal)
+			fprintf(out, " signal=%d", ev->exit->signal);
+		fprintf(out, " ran=%.3fs", ev->exit->duration_ns / 1e9);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_NET:
+		fputs(" net=", out);
+		ct_json_str(out, ev->net->summary);
+		fprintf(out, " netns=%u", ev->net->netns_inode);
+		if (ev->net->netns_name && *ev->net->netns_name)
+			fprintf(out, "(%s)", ev->net->netns_name);
+		ct_format_container(out, "netns-container", ev->net->netns_container);
+		fprintf(out, " accepted=%s", ev->net->acceptance);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_FILE: {
+		const PbFileChange *f = ev->file;
+
+		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
+		ct_json_str(out, f->path);
+		if (f->ns_path && *f->ns_path) {
+			fputs(" ns_path=", out);     /* as the process saw it */
+			ct_json_str(out, f->ns_path);
+		}
+		if (f->old_path && *f->old_path) {
+			fputs(" from=", out);
+			ct_json_str(out, f->old_path);
+		}
+		if (f->sha256_before && *f->sha256_before)
+			fprintf(out, " before=%.12s", f->sha256_before);
+		if (f->sha256_after && *f->sha256_after)
+			fprintf(out, " after=%.12s", f->sha256_after);
+		if (f->writes > 1)
+			fprintf(out, " writes=%u", f->writes);
+		break;
+	}
+	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
+		fprintf(out, " lost=%llu path=%s kind=%s reason=%s",
+			(unsigned long long)ev->gap->count,
+			ct_pb_enum_short(&changetrace__v1__gap_path__descriptor, ev->gap->path),
+			ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->gap->lost_kind),
+			ev->gap->reason);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
+		fprintf(out, " agent %s version=%s", ev->agent->state, ev->agent->version);
+		break;
+	default:
+		break;
+	}
+	if (p)
+		attribution(out, ev->attribution);
+	if (p && p->n_lineage) {
+		fputs(" lineage=", out);
+		for (size_t i = 0; i < p->n_lineage; i++)
+			fprintf(out, "%s%u(%s)", i ? "<" : "", p->lineage[i]->pid, p->lineage[i]->comm);
+	}
+	fputc('\n', out);
+}
