@@ -145,6 +145,7 @@ test_nft_rule_in_a_container_netns_is_its_net_event() {
   echo "$e"
   assert_eq "$(jq -r .net.netns_container.id <<<"$e")" "$(inspect "$n" '{{.Id}}')" "NET event container id"
   assert_eq "$(jq -r '.process.container // "host"' <<<"$e")" host "nft ran on the host"
+  sleep 1.2   # the agent seals its open block every second
   assert_eq "$("$CT" query --store "$T/store" --container "$id" --kind net --json | jq -s 'map(select(.net.table=="'"$t"'")) | length')" 1 \
     "query --container finds the NET event into its namespace"
   nsenter -t "$pid" -n nft delete table inet "$t"

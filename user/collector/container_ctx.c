@@ -49,6 +49,7 @@ struct ctr_info {
 	struct ct_ctr_names names;
 	unsigned names_tries;
 	uint64_t names_next_ns;
+	uint32_t netns;          /* the network namespace last seen (netns_table has it) */
 };
 
 struct cg_info {
@@ -371,29 +372,35 @@ static void refresh_names(struct ctr_info *c, uint64_t now)
 }
 
 const PbContainer *ct_container_of_task(struct ct_container_buf *out, uint64_t cgroup_id,
-					uint32_t pid, uint32_t net_ns, bool exec)
+					uint32_t pid, uint32_t net_ns, bool exec, uint64_t now)
 {
-	uint64_t now;
 	struct cg_info *e;
+	struct ctr_info *c;
 
 	if (!cgroup_id)
 		return NULL;
 	make_room();
-	now = ct_now_mono_ns();
 	e = cg_get(cgroup_id);
 	if (!e)
 		return NULL;
-	resolve(e, now);
+	/* a known cgroup costs its hash lookup and the copies into the
+	 * event; now is the event's own (monotonic) time, not a clock read */
+	if (!e->resolved)
+		resolve(e, now);
 	if (!e->ctr && !e->pod_uid[0])
 		return NULL;
-	if (e->ctr && !e->monitor) {
-		learn_hostname(e->ctr, pid, exec, now);
-		refresh_names(e->ctr, now);
-		if (net_ns && net_ns != host_net_ino)
-			netns_put(net_ns, e->ctr, 0);
+	c = e->ctr;
+	if (c && !e->monitor) {
+		if (!c->uts_final && c->uts_tries < UTS_TRIES)
+			learn_hostname(c, pid, exec, now);
+		if (atomic_load(&c->names.state) == CT_NAMES_UNAVAILABLE)
+			refresh_names(c, now);
+		if (net_ns && net_ns != host_net_ino && net_ns != c->netns) {
+			netns_put(net_ns, c, 0);
+			c->netns = net_ns;
+		}
 	}
-	return fill(out, e->ctr, e->ctr ? e->ctr->pod_uid : e->pod_uid,
-		    e->ctr ? e->ctr->qos : e->qos, e->monitor);
+	return fill(out, c, c ? c->pod_uid : e->pod_uid, c ? c->qos : e->qos, e->monitor);
 }
 
 /* ---------------------------------------------------------- netns scan */

@@ -52,9 +52,10 @@ void ct_containers_stop(void);
 /* The container of a task (cgroup id, pid, net namespace), or NULL on the
  * host. The pid's UTS namespace is read when a container is first seen,
  * and again (at an exec, or once a second, up to 8 times) until it holds
- * a name of its own: a runtime names it just before the command starts. */
+ * a name of its own: a runtime names it just before the command starts.
+ * now_mono_ns: the event's time (CLOCK_MONOTONIC), for those retries. */
 const PbContainer *ct_container_of_task(struct ct_container_buf *out, uint64_t cgroup_id,
-					uint32_t pid, uint32_t net_ns, bool exec);
+					uint32_t pid, uint32_t net_ns, bool exec, uint64_t now_mono_ns);
 /* The container whose network namespace is netns (known from its
  * processes' events; else one walk of /proc per namespace and 10 s), or
  * NULL (the host's, a namespace of no container). */
