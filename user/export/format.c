@@ -50,6 +50,19 @@ static bool set(const char *s)
 	return s && *s;
 }
 
+/* A value as is when it is one plain word, else quoted: names come from
+ * the runtime and the container (its hostname), and must not forge a
+ * line or a field. */
+static void word(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == '[' || *p == ']' || *p == 0x7f) {
+			ct_json_str(out, s);
+			return;
+		}
+	fputs(s, out);
+}
+
 /* container=ID12[runtime name] pod=NAME[uid,qos]: the short id a runtime
  * prints (a machine's whole name), what is not known said so */
 void ct_format_container(FILE *out, const char *key, const PbContainer *c)
@@ -59,26 +72,37 @@ void ct_format_container(FILE *out, const char *key, const PbContainer *c)
 	if (set(c->id)) {
 		bool hex = strlen(c->id) == 64 && strspn(c->id, "0123456789abcdef") == 64;
 
-		fprintf(out, " %s=%.*s[%s", c->monitor ? "monitor-of" : key, hex ? 12 : 64, c->id,
-			set(c->runtime) ? c->runtime : "runtime unknown");
+		fprintf(out, " %s=", c->monitor ? "monitor-of" : key);
+		if (hex)
+			fprintf(out, "%.12s", c->id);
+		else
+			word(out, c->id);
+		fprintf(out, "[%s", set(c->runtime) ? c->runtime : "runtime unknown");
 		if (set(c->name)) {
 			fputc(' ', out);
 			ct_json_str(out, c->name);
 		}
-		if (set(c->image))
-			fprintf(out, " image=%s", c->image);
-		if (set(c->names_unavailable) && !set(c->name))
-			fprintf(out, ", name unavailable: %s", c->names_unavailable);
+		if (set(c->image)) {
+			fputs(" image=", out);
+			word(out, c->image);
+		}
+		if (set(c->names_unavailable) && !set(c->name)) {
+			fputs(", name unavailable: ", out);
+			ct_json_str(out, c->names_unavailable);
+		}
 		fputc(']', out);
 	}
 	if (set(c->pod_uid)) {
 		fputs(" pod=", out);
-		if (set(c->pod_namespace))
-			fprintf(out, "%s/", c->pod_namespace);
+		if (set(c->pod_namespace)) {
+			word(out, c->pod_namespace);
+			fputc('/', out);
+		}
 		if (set(c->pod_name))
-			fputs(c->pod_name, out);
-		fprintf(out, "[%s%s%s]", c->pod_uid, set(c->qos_class) ? "," : "",
-			set(c->qos_class) ? c->qos_class : "");
+			word(out, c->pod_name);
+		fputc('[', out);
+		word(out, c->pod_uid);
+		fprintf(out, "%s%s]", set(c->qos_class) ? "," : "", set(c->qos_class) ? c->qos_class : "");
 	}
 }
 
