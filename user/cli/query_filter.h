@@ -34,7 +34,10 @@
 "  --path GLOB         file changes whose path (or rename source) matches\n" \
 "  --ai                AI-assisted deploys only\n"                          \
 "  --drift             changes no deploy claims\n"                          \
-"  --comm NAME --pid N --uid N --netns INODE\n"                          \
+"  --comm NAME         processes named NAME\n"                            \
+"  --pid N             process N\n"                                      \
+"  --uid N             processes of user id N\n"                          \
+"  --netns INODE       network namespace (inode of /proc/PID/ns/net)\n"   \
 "  --container ID|NAME events in a container (id, id prefix, or name)\n"  \
 "  --pod UID|NAME      events in a Kubernetes pod (UID, name, NAMESPACE/NAME)\n"
 

@@ -538,6 +538,19 @@ void ct_containers_get_stats(struct ct_containers_stats *s)
 	s->names_socket_queries = ns.socket_queries;
 }
 
+static const struct ct_counter_def containers_defs[] = {
+	CT_COUNTER("container_cgroups_cached", struct ct_containers_stats, cgroups_cached),
+	CT_COUNTER("containers_known", struct ct_containers_stats, containers_known),
+	CT_COUNTER("container_hostname_reads", struct ct_containers_stats, hostname_reads),
+	CT_COUNTER("container_hostname_failures", struct ct_containers_stats, hostname_failures),
+	CT_COUNTER("container_names_found", struct ct_containers_stats, names_found),
+	CT_COUNTER("container_names_unavailable", struct ct_containers_stats, names_unavailable),
+	CT_COUNTER("container_names_queue_full", struct ct_containers_stats, names_queue_full),
+	CT_COUNTER("container_names_socket_queries", struct ct_containers_stats, names_socket_queries),
+	CT_COUNTER("container_netns_scans", struct ct_containers_stats, netns_scans),
+};
+const struct ct_counter_table ct_containers_counters = CT_COUNTER_TABLE(containers_defs);
+
 /* ------------------------------------------------------- deploy claims */
 
 /* The cgroup tree, decoded: the container (by id prefix) or pod wanted. */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "lib/container_decode.h"
+#include "lib/counters.h"
 #include "lib/pb.h"
 
 #define CT_CTR_NAME_LEN 256
@@ -61,6 +62,8 @@ const PbContainer *ct_container_of_task(struct ct_container_buf *out, uint64_t c
  * NULL (the host's, a namespace of no container). */
 const PbContainer *ct_container_of_netns(struct ct_container_buf *out, uint32_t netns);
 void ct_containers_get_stats(struct ct_containers_stats *s);
+/* container_* in `changetrace status` */
+extern const struct ct_counter_table ct_containers_counters;
 
 /* Deploy claims. A container by full id, an id prefix (at least 4 hex
  * digits, unique) or a name the runtime gave it; a pod by UID. The cgroup

@@ -640,3 +640,13 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	}
 	return 1;
 }
+
+static const struct ct_counter_def ct_net_counters_defs[] = {
+	CT_COUNTER("net_changes", struct ct_net_stats, changes),
+	CT_COUNTER("net_rejected", struct ct_net_stats, rejected),
+	CT_COUNTER("net_unconfirmed", struct ct_net_stats, unconfirmed),
+	CT_COUNTER("net_malformed", struct ct_net_stats, malformed),
+	CT_COUNTER("net_ruleset_snapshots", struct ct_net_stats, snapshots),
+	CT_COUNTER("net_ruleset_failures", struct ct_net_stats, snapshot_failures),
+};
+const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);
