@@ -505,6 +505,7 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "file_track_swept", fs.swept);
 		add_counter(other, otherp, &no, "file_fds_swept", fs.fds_swept);
 		add_counter(other, otherp, &no, "file_closed_unseen", fs.closed_unseen);
+		add_counter(other, otherp, &no, "file_sysctl_unread", fs.sysctl_unread);
 		add_counter(other, otherp, &no, "file_baseline_done", cs.baseline_done);
 		add_counter(other, otherp, &no, "file_baseline_files", cs.baseline_files);
 		add_counter(other, otherp, &no, "file_baseline_skipped", cs.baseline_skipped);
@@ -539,6 +540,8 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "net_malformed", nst.malformed);
 	add_counter(other, otherp, &no, "net_ruleset_snapshots", nst.snapshots);
 	add_counter(other, otherp, &no, "net_ruleset_failures", nst.snapshot_failures);
+	add_counter(other, otherp, &no, "net_legacy_dumps", nst.legacy_dumps);
+	add_counter(other, otherp, &no, "net_legacy_failures", nst.legacy_failures);
 	if (a->feed) {
 		struct ct_feed_stats fs;
 

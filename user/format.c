@@ -15,17 +15,23 @@ const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m)
 	}
 }
 
+/* A word as is, quoted (JSON) only when it would not read as one. */
+static void word(FILE *out, const char *a)
+{
+	if (!a)
+		a = "";
+	if (!*a || strpbrk(a, " \t\n\"'\\"))
+		ct_json_str(out, a);
+	else
+		fputs(a, out);
+}
+
 void ct_format_argv(FILE *out, char **argv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *a = argv[i];
-
 		if (i)
 			fputc(' ', out);
-		if (!*a || strpbrk(a, " \t\n\"'\\"))
-			ct_json_str(out, a);
-		else
-			fputs(a, out);
+		word(out, argv[i]);
 	}
 }
 
@@ -97,6 +103,15 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			fprintf(out, " before=%.12s", f->sha256_before);
 		if (f->sha256_after && *f->sha256_after)
 			fprintf(out, " after=%.12s", f->sha256_after);
+		if (f->sysctl_name && *f->sysctl_name) {
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			fprintf(out, " %s: ", f->sysctl_name);
+			word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
+			fputs(" -> ", out);
+			word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_netns && *f->sysctl_netns)
+				fprintf(out, " netns=%s", f->sysctl_netns);
+		}
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
 		break;
