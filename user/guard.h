@@ -51,7 +51,10 @@ int ct_guard_decide(struct ct_agent *a, const char *deploy_id,
 		    Changetrace__V1__DeployAction action, uint32_t *pids, size_t max_pids,
 		    char *err, size_t errlen);
 
-/* "nft:inet/filter/input", "route", "link:eth0" ... for a NetPolicyChange. */
+/* The network object a change is to, as policies name it:
+ * "nft:inet/filter/input", "iptables:filter/INPUT" (ip6tables:, arptables:,
+ * ebtables: for the other legacy families), "route:main/10.0.0.0/8",
+ * "addr:eth0/192.0.2.1/24", "rule:100", "link:eth0" ... */
 void ct_guard_net_object(const Changetrace__V1__NetPolicyChange *n, char *out, size_t len);
 
 #endif
