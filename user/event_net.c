@@ -188,6 +188,7 @@ struct snap_req {
 	bool want_ruleset;
 	char legacy_family[8];   /* a legacy table to dump ("" none) */
 	char legacy_table[CT_IPT_TABLE_LEN];
+	struct ct_ipt_size legacy_size; /* the table's when dumped (0: changing) */
 	bool prime_legacy;       /* remember every legacy table there */
 	char prime_sysctls[16];  /* remember every sysctl under this dir ("" none) */
 	char file[PATH_MAX];     /* a sysctl to read there ("" none) */
@@ -277,8 +278,8 @@ static void work(struct snap_req *r)
 	if (r->want_ruleset)
 		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->err);
 	if (r->legacy_table[0] &&
-	    ct_ipt_legacy_dump(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
-			       &r->legacy_text) < 0)
+	    ct_ipt_legacy_dump_sized(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
+				     &r->legacy_text, &r->legacy_size) < 0)
 		r->legacy_err = errno;
 	if (r->file[0]) {
 		r->file_buf = malloc(CT_SYSCTL_READ_MAX);
@@ -576,6 +577,7 @@ static void emit_obj(struct ct_collector *c, const struct ct_net_event *e,
 	n->ruleset_after = (char *)(after ? after : "");
 	n->ruleset_diff = (char *)(diff ? diff : "");
 	n->rule = o->rule;
+	n->ruleset_inexact = o->ruleset_inexact;
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_NET;
 	b->ev.net = n;
 	stats.changes++;
@@ -660,6 +662,19 @@ static void nft_rule_text(struct ct_net_obj *objs, size_t n, const enum ct_net_v
 	rule->rule[found_len] = '\0';
 }
 
+/* Is the dump's size the one the replace declared (entries, bytes)? */
+static bool legacy_size_is(const struct ct_net_event *e, const struct ct_ipt_size *sz)
+{
+	uint32_t entries, bytes;
+
+	/* every *_replace: char name[32], valid_hooks, num_entries, size */
+	if (e->data_len < 44 || !sz->entries)
+		return false;
+	memcpy(&entries, e->data + 36, 4);
+	memcpy(&bytes, e->data + 40, 4);
+	return entries == sz->entries && bytes == sz->bytes;
+}
+
 /*
  * A legacy replace is the whole table; the diff says what it did, as
  * nftables reports it: one rule added, deleted or replaced, a chain
@@ -694,7 +709,7 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	char path[300];
 	enum ct_net_verdict v[CT_NL_OBJ_MAX];
 	size_t n = 0, accepted = 0;
-	bool have_path, first = true, legacy;
+	bool have_path, first = true, legacy, legacy_ahead = false;
 	const char *before = NULL;
 	char *legacy_before = NULL;
 
@@ -808,8 +823,16 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		if (legacy) {
 			if (req->legacy_text) {
 				struct ct_ipt_change ch;
+				bool before_ahead = ct_ipt_legacy_ahead(e->task.net_ns, objs[0].family,
+									objs[0].table);
 
 				stats.legacy_dumps++;
+				/* the dump shows the table as this replace left it
+				 * only if the sizes agree (a later replace changed it) */
+				legacy_ahead = !legacy_size_is(e, &req->legacy_size);
+				objs[0].ruleset_inexact = legacy_ahead || before_ahead;
+				if (objs[0].ruleset_inexact)
+					stats.legacy_inexact++;
 				nout.diff[0] = '\0';
 				/* not there when every table of a primed namespace
 				 * was read: made since (its first read creates it) */
@@ -819,7 +842,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 					ct_net_line_diff(legacy_before, req->legacy_text, nout.diff,
 							 sizeof(nout.diff));
 					ct_ipt_legacy_describe(nout.diff, &ch);
-					legacy_what(&objs[0], &ch, req->legacy_text);
+					if (!objs[0].ruleset_inexact)
+						legacy_what(&objs[0], &ch, req->legacy_text);
 				}
 			} else {
 				stats.legacy_failures++;
@@ -856,9 +880,13 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			req->ruleset = NULL;
 			ns->has_ruleset = true;
 		}
-		if (legacy && req->legacy_text)
+		if (legacy && req->legacy_text) {
 			ct_ipt_legacy_remember(e->task.net_ns, objs[0].family, objs[0].table,
 					       req->legacy_text);
+			if (legacy_ahead)
+				ct_ipt_legacy_mark_ahead(e->task.net_ns, objs[0].family,
+							 objs[0].table);
+		}
 		req_free(req);
 	}
 	free(legacy_before);

@@ -27,6 +27,7 @@ struct ct_net_stats {
 	uint64_t snapshot_failures;/* namespace gone, libnftables error, timeout */
 	uint64_t legacy_dumps;     /* legacy iptables tables read */
 	uint64_t legacy_failures;  /* namespace gone, no save tool, timeout */
+	uint64_t legacy_inexact;   /* read after a later replace of the table */
 };
 
 /* Acceptance of one request from the answers queued by the kernel. */

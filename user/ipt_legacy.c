@@ -12,7 +12,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 
 #include "ipt_legacy.h"
 #include "util.h"
@@ -42,6 +46,7 @@ struct ns_job {
 	int (*fn)(struct ns_job *j);
 	const char *family, *table;
 	int timeout_ms;
+	struct ct_ipt_size *size;
 	char (*names)[CT_IPT_TABLE_LEN];
 	size_t max;
 	char *text;
@@ -90,9 +95,10 @@ static int tables_here(struct ns_job *j)
 	/* thread-self: /proc/net follows the thread group leader's namespace */
 	snprintf(path, sizeof(path), "/proc/thread-self/net/%s_tables_names",
 		 !strcmp(j->family, "ip6") ? "ip6" : "ip");
-	n = ct_read_file(path, buf, sizeof(buf));
+	n = ct_read_file(path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return errno == ENOENT ? 0 : -1;	/* module not loaded: no table */
+	buf[n] = '\0';
 	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && k < j->max;
 	     l = strtok_r(NULL, "\n", &save))
 		if (ct_ipt_legacy_table_ok(l))
@@ -275,6 +281,30 @@ static int spawn_save(const char *tool, const char *table, int timeout_ms, char 
 	return 0;
 }
 
+/* IPT_SO_GET_INFO / IP6T_SO_GET_INFO (same layout): only for a table
+ * that exists, since asking creates it. */
+static int size_here(const char *family, const char *table, struct ct_ipt_size *sz)
+{
+	bool v6 = !strcmp(family, "ip6");
+	struct ipt_getinfo info;
+	socklen_t len = sizeof(info);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	ct_strlcpy(info.name, table, sizeof(info.name));
+	rc = getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO,
+			&info, &len);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	sz->entries = info.num_entries;
+	sz->bytes = info.size;
+	return 0;
+}
+
 static int dump_here(struct ns_job *j)
 {
 	char names[16][CT_IPT_TABLE_LEN];
@@ -298,14 +328,33 @@ static int dump_here(struct ns_job *j)
 		errno = ENOEXEC;
 		return -1;
 	}
+	if (j->size) {
+		struct ct_ipt_size after;
+
+		if (size_here(j->family, j->table, j->size) < 0)
+			memset(j->size, 0, sizeof(*j->size));
+		if (spawn_save(tool, j->table, j->timeout_ms, &j->text) < 0)
+			return -1;
+		if (size_here(j->family, j->table, &after) < 0 ||
+		    memcmp(&after, j->size, sizeof(after)))
+			memset(j->size, 0, sizeof(*j->size));	/* replaced meanwhile */
+		return 0;
+	}
 	return spawn_save(tool, j->table, j->timeout_ms, &j->text);
 }
 
 int ct_ipt_legacy_dump(int netns_fd, const char *family, const char *table, int timeout_ms,
 		       char **text)
 {
+	return ct_ipt_legacy_dump_sized(netns_fd, family, table, timeout_ms, text, NULL);
+}
+
+int ct_ipt_legacy_dump_sized(int netns_fd, const char *family, const char *table,
+			     int timeout_ms, char **text, struct ct_ipt_size *size)
+{
 	struct ns_job j = { .netns_fd = netns_fd, .fn = dump_here, .family = family,
-			    .table = table, .timeout_ms = timeout_ms > 0 ? timeout_ms : 1 };
+			    .table = table, .timeout_ms = timeout_ms > 0 ? timeout_ms : 1,
+			    .size = size };
 
 	*text = NULL;
 	if (!ct_ipt_legacy_family_ok(family) || !ct_ipt_legacy_table_ok(table)) {
@@ -360,12 +409,24 @@ static void first_word(const char *s, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* Keep name as the one chain seen so far; "" for several. */
+static void one_chain(char *chain, size_t len, bool *several, const char *name)
+{
+	if (!chain[0] && !*several)
+		ct_strlcpy(chain, name, len);
+	else if (strcmp(chain, name)) {
+		chain[0] = '\0';
+		*several = true;
+	}
+}
+
 void ct_ipt_legacy_describe(const char *diff, struct ct_ipt_change *c)
 {
-	char chain[64] = "", rule_added[CT_IPT_RULE_LEN] = "", rule_removed[CT_IPT_RULE_LEN] = "";
-	char pol_new[64] = "", pol_old[64] = "", pol_chain[64] = "";
-	unsigned chain_lines_new = 0, chain_lines_old = 0;
-	bool several = false;
+	char rule_chain[64] = "", head_chain[64] = "";
+	char rule_added[CT_IPT_RULE_LEN] = "", rule_removed[CT_IPT_RULE_LEN] = "";
+	char pol_new[64] = "";
+	unsigned heads_new = 0, heads_old = 0;
+	bool rules_several = false, heads_several = false;
 
 	memset(c, 0, sizeof(*c));
 	for (const char *l = diff ? diff : ""; *l;) {
@@ -383,6 +444,7 @@ void ct_ipt_legacy_describe(const char *diff, struct ct_ipt_change *c)
 			continue;
 		if (!strncmp(line + 1, "-A ", 3)) {
 			first_word(line + 4, name, sizeof(name));
+			one_chain(rule_chain, sizeof(rule_chain), &rules_several, name);
 			if (add) {
 				c->added++;
 				ct_strlcpy(rule_added, line + 1, sizeof(rule_added));
@@ -392,40 +454,37 @@ void ct_ipt_legacy_describe(const char *diff, struct ct_ipt_change *c)
 			}
 		} else if (line[1] == ':') {
 			/* ":NAME POLICY": a chain made, removed, or its policy set */
+			const char *pol;
+
 			first_word(line + 2, name, sizeof(name));
-			ct_strlcpy(pol_chain, name, sizeof(pol_chain));
+			one_chain(head_chain, sizeof(head_chain), &heads_several, name);
+			pol = line + 2 + strlen(name);
+			pol += *pol == ' ';
 			if (add) {
-				chain_lines_new++;
-				ct_strlcpy(pol_new, line + 2 + strlen(name) + (line[2 + strlen(name)] == ' '),
-					   sizeof(pol_new));
+				heads_new++;
+				ct_strlcpy(pol_new, pol, sizeof(pol_new));
 			} else {
-				chain_lines_old++;
-				ct_strlcpy(pol_old, line + 2 + strlen(name) + (line[2 + strlen(name)] == ' '),
-					   sizeof(pol_old));
+				heads_old++;
 			}
-		} else {
-			continue;
 		}
-		if (!chain[0])
-			ct_strlcpy(chain, name, sizeof(chain));
-		else if (strcmp(chain, name))
-			several = true;
 	}
-	if (!several)
-		ct_strlcpy(c->chain, chain, sizeof(c->chain));
+	/* the chain whose rules changed; else the one whose head did */
+	if (c->added || c->removed)
+		ct_strlcpy(c->chain, rule_chain, sizeof(c->chain));
+	else
+		ct_strlcpy(c->chain, head_chain, sizeof(c->chain));
 	if (c->added == 1 && c->removed <= 1)
 		ct_strlcpy(c->rule, rule_added, sizeof(c->rule));
 	else if (c->removed == 1 && !c->added)
 		ct_strlcpy(c->rule, rule_removed, sizeof(c->rule));
-	else if (!c->added && !c->removed && !several && chain_lines_new <= 1 &&
-		 chain_lines_old <= 1 && chain_lines_new + chain_lines_old) {
-		/* one chain line: the command that changes just that */
-		if (chain_lines_new && chain_lines_old)
-			snprintf(c->rule, sizeof(c->rule), "-P %s %s", pol_chain, pol_new);
-		else if (chain_lines_new)
-			snprintf(c->rule, sizeof(c->rule), "-N %s", pol_chain);
-		else
-			snprintf(c->rule, sizeof(c->rule), "-X %s", pol_chain);
+	else if (!c->added && !c->removed && c->chain[0] && heads_new <= 1 && heads_old <= 1) {
+		/* one chain's head: the command that changes just that */
+		if (heads_new && heads_old)
+			snprintf(c->rule, sizeof(c->rule), "-P %s %s", c->chain, pol_new);
+		else if (heads_new)
+			snprintf(c->rule, sizeof(c->rule), "-N %s", c->chain);
+		else if (heads_old)
+			snprintf(c->rule, sizeof(c->rule), "-X %s", c->chain);
 	}
 }
 
@@ -451,6 +510,7 @@ struct known {
 	char table[CT_IPT_TABLE_LEN];
 	char *text;                      /* NULL: free slot */
 	uint64_t used;                   /* for eviction: least recently set */
+	bool ahead;                      /* read after later changes than its own */
 };
 
 static struct known known[KNOWN_MAX];
@@ -523,8 +583,32 @@ void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *tabl
 		free(k->text);
 		k->text = copy;
 		k->used = ++known_clock;
+		k->ahead = false;
 	}
 	pthread_mutex_unlock(&known_lock);
+}
+
+void ct_ipt_legacy_mark_ahead(uint32_t netns, const char *family, const char *table)
+{
+	struct known *k;
+
+	pthread_mutex_lock(&known_lock);
+	k = known_find(netns, family, table);
+	if (k)
+		k->ahead = true;
+	pthread_mutex_unlock(&known_lock);
+}
+
+bool ct_ipt_legacy_ahead(uint32_t netns, const char *family, const char *table)
+{
+	struct known *k;
+	bool r;
+
+	pthread_mutex_lock(&known_lock);
+	k = known_find(netns, family, table);
+	r = k && k->ahead;
+	pthread_mutex_unlock(&known_lock);
+	return r;
 }
 
 void ct_ipt_legacy_known_each(void (*cb)(void *ctx, uint32_t netns, const char *family,

@@ -48,6 +48,17 @@ int ct_ipt_legacy_tables(int netns_fd, const char *family, char names[][CT_IPT_T
 int ct_ipt_legacy_dump(int netns_fd, const char *family, const char *table, int timeout_ms,
 		       char **text);
 
+/* A table's size as the kernel states it (and a replace of it declares):
+ * entries and bytes. Read before and after a dump, an unchanged size says
+ * the text is the table at that size. */
+struct ct_ipt_size {
+	uint32_t entries, bytes;
+};
+/* The same dump, with the table's size when it was taken (size->entries 0:
+ * it changed while being read). */
+int ct_ipt_legacy_dump_sized(int netns_fd, const char *family, const char *table,
+			     int timeout_ms, char **text, struct ct_ipt_size *size);
+
 /* Raw iptables-save output -> the form above, in place. */
 void ct_ipt_legacy_normalize(char *text);
 
@@ -67,6 +78,11 @@ bool ct_ipt_legacy_known(uint32_t netns, const char *family, const char *table, 
 /* Remember text (copied) as the table's last known; NULL forgets it. */
 void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *table,
 			    const char *text);
+/* The last known text was read after later changes than the one whose
+ * "after" it is (the collector was behind): set by the caller, cleared by
+ * the next remember. */
+void ct_ipt_legacy_mark_ahead(uint32_t netns, const char *family, const char *table);
+bool ct_ipt_legacy_ahead(uint32_t netns, const char *family, const char *table);
 /* Every known table (called with the table locked: copy what you keep). */
 void ct_ipt_legacy_known_each(void (*cb)(void *ctx, uint32_t netns, const char *family,
 					 const char *table, const char *text),

@@ -46,7 +46,8 @@ ssize_t ct_sysctl_read(const char *path, char *buf, size_t len)
 
 	if (fd < 0)
 		return -1;
-	/* one read is not always all of it (a proc handler may stop short) */
+	/* a sysctl's handler gives all of it at once: a short read is the end
+	 * (saves the second read that would say so) */
 	while (n + 1 < len) {
 		ssize_t r = read(fd, buf + n, len - 1 - n);
 
@@ -56,9 +57,9 @@ ssize_t ct_sysctl_read(const char *path, char *buf, size_t len)
 			close(fd);
 			return -1;
 		}
-		if (r == 0)
-			break;
 		n += r;
+		if (r == 0 || n + 1 < len)
+			break;
 	}
 	if (n + 1 >= len) {
 		close(fd);
@@ -208,20 +209,27 @@ static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
 	while ((de = readdir(d))) {
 		char p[PATH_MAX];
 		struct stat st;
+		unsigned char type = de->d_type;
 		ssize_t r;
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p) ||
-		    lstat(p, &st) < 0)
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
 			continue;
-		if (S_ISDIR(st.st_mode)) {
+		/* /proc gives the type; a stat only where it does not */
+		if (type == DT_UNKNOWN) {
+			if (lstat(p, &st) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
 			n += walk(netns, p, depth + 1, buf);
 			continue;
 		}
-		/* write-only entries (vm/compact_memory, net/ipv4/route/flush) */
-		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0444))
+		if (type != DT_REG)
 			continue;
+		/* write-only entries (vm/compact_memory, net/ipv4/route/flush)
+		 * refuse the open, root or not */
 		r = ct_sysctl_read(p, buf, CT_SYSCTL_READ_MAX);
 		if (r < 0)
 			continue;

@@ -231,6 +231,7 @@ test_iptables_legacy() {
   sleep 0.3
   assert_eq "$(count_events "$f")" 7
   assert_eq "$(count_events "$f and .net.acceptance==\"syscall\" and (.net.ruleset_after // \"\") != \"\"")" 7
+  assert_eq "$(count_events "$f and .net.ruleset_inexact")" 0 "one command at a time: read right after each"
   # the add: before without the rule, after with it, the diff, the rule
   e=$(events "$f and .net.op==\"ADD\" and .net.family==\"ip\" and .net.table==\"filter\"" | head -n1)
   assert_eq "$(jq -r '[.net.object_type, .net.table, .net.chain, .net.rule] | join("|")' <<<"$e")" "rule|filter|INPUT|$add"
@@ -269,6 +270,31 @@ test_iptables_legacy() {
   ip netns exec "$(ns)" iptables-legacy -F 2>/dev/null || true
   ip netns exec "$(ns)" iptables-legacy -t mangle -F 2>/dev/null || true
   ip netns exec "$(ns)" ip6tables-legacy -F 2>/dev/null || true
+}
+
+# Back to back, the collector reads tables after later changes: such an
+# event says so (ruleset_inexact) rather than give another command's rule.
+test_iptables_legacy_burst_never_misattributes() {
+  [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
+  ip netns exec "$(ns)" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
+  local d=iptlb-1 f pids
+  nsx $d sh -c 'for i in $(seq 101 160); do iptables-legacy -A FORWARD -p tcp --dport $i -j DROP; done'
+  f="$(net_of $d) and .net.subsystem==\"IPTABLES_LEGACY\""
+  wait_events "$f" 60 30
+  sleep 0.3
+  # each command's port, by its pid (from its exec)
+  pids=$(events ".kind==\"EXEC\" and .attribution.deploy_id==\"$d\" and ((.process.argv // []) | index(\"--dport\"))" |
+    jq -s -c 'map({key: (.process.pid|tostring), value: (.process.argv as $a | $a[($a | index("--dport")) + 1])}) | from_entries')
+  assert_eq "$(jq 'length' <<<"$pids")" 60 "execs seen"
+  # a rule given is the one its own command added; one not given is flagged
+  assert_eq "$(events "$f" | jq -s --argjson p "$pids" '[.[] | select((.net.rule // "") != "") |
+    select(.net.rule != "-A FORWARD -p tcp -m tcp --dport \($p[.process.pid|tostring]) -j DROP")] | length')" 0 "misattributed rules"
+  assert_eq "$(count_events "$f and (.net.rule // \"\") == \"\" and (.net.ruleset_inexact | not)")" 0 "no rule, not flagged"
+  local exact; exact=$(count_events "$f and (.net.rule // \"\") != \"\"")
+  echo "exact: $exact of 60"
+  assert_ge "$(jq '.status.counters[] | select(.name=="net_legacy_inexact") | .value // 0' <<<"$("$CT" status --json)")" \
+    "$(count_events "$(net_of $d) and .net.ruleset_inexact")" "counted"
+  ip netns exec "$(ns)" iptables-legacy -F FORWARD
 }
 
 # A sysctl written in the test namespace: its old and new value there, from

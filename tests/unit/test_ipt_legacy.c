@@ -76,6 +76,11 @@ TEST(ipt_legacy_describe_add_delete_flush_policy)
 	CHECK_STR(c.rule, "-N mine");
 	describe("*filter\n:INPUT ACCEPT\n:mine -\nCOMMIT\n", "*filter\n:INPUT ACCEPT\nCOMMIT\n", &c);
 	CHECK_STR(c.rule, "-X mine");
+	/* a table made with its first rule: the rule's chain, not its heads' */
+	describe("", "*filter\n:INPUT ACCEPT\n:FORWARD ACCEPT\n-A INPUT -j DROP\nCOMMIT\n", &c);
+	CHECK(c.added == 1);
+	CHECK_STR(c.chain, "INPUT");
+	CHECK_STR(c.rule, "-A INPUT -j DROP");
 	/* nothing, or garbage */
 	ct_ipt_legacy_describe("", &c);
 	CHECK(!c.added && !c.removed && !c.chain[0] && !c.rule[0]);
@@ -135,4 +140,23 @@ TEST(ipt_legacy_known_per_namespace_family_table)
 	free(t);
 	ct_ipt_legacy_forget_all();
 	CHECK(!ct_ipt_legacy_known(399, "ip", "filter", &t));
+}
+
+/* A primed namespace knows all its tables, until one of them is evicted. */
+TEST(ipt_legacy_primed_until_evicted)
+{
+	ct_ipt_legacy_forget_all();
+	CHECK(!ct_ipt_legacy_primed(1));
+	ct_ipt_legacy_remember(1, "ip", "filter", "A");
+	ct_ipt_legacy_mark_primed(1);
+	ct_ipt_legacy_mark_primed(2);                 /* primed, no tables */
+	CHECK(ct_ipt_legacy_primed(1) && ct_ipt_legacy_primed(2));
+	for (uint32_t ns = 100; ns < 100 + 255; ns++)
+		ct_ipt_legacy_remember(ns, "ip", "filter", "x");
+	CHECK(ct_ipt_legacy_primed(1));               /* 256 fit */
+	ct_ipt_legacy_remember(1000, "ip", "filter", "x");
+	CHECK(!ct_ipt_legacy_primed(1));              /* its table went */
+	CHECK(ct_ipt_legacy_primed(2));
+	ct_ipt_legacy_forget_all();
+	CHECK(!ct_ipt_legacy_primed(2));
 }
