@@ -540,6 +540,7 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "net_malformed", nst.malformed);
 	add_counter(other, otherp, &no, "net_ruleset_snapshots", nst.snapshots);
 	add_counter(other, otherp, &no, "net_ruleset_failures", nst.snapshot_failures);
+	add_counter(other, otherp, &no, "net_ruleset_inexact", nst.snapshots_inexact);
 	add_counter(other, otherp, &no, "net_legacy_dumps", nst.legacy_dumps);
 	add_counter(other, otherp, &no, "net_legacy_failures", nst.legacy_failures);
 	add_counter(other, otherp, &no, "net_legacy_inexact", nst.legacy_inexact);

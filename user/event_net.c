@@ -75,6 +75,8 @@ struct netns_entry {
 	char name[64];
 	char *ruleset;           /* last known nftables ruleset, or NULL */
 	bool has_ruleset;
+	int64_t gen;             /* its generation (-1: not known) */
+	uint64_t listed_ns;      /* when it was read (monotonic, once done) */
 };
 
 static struct netns_entry netns_cache[NETNS_CACHE];
@@ -93,6 +95,7 @@ static struct netns_entry *netns_get(uint32_t inode, bool create)
 	free(e->ruleset);
 	memset(e, 0, sizeof(*e));
 	e->inode = inode;
+	e->gen = -1;
 	return e;
 }
 
@@ -194,6 +197,8 @@ struct snap_req {
 	char file[PATH_MAX];     /* a sysctl to read there ("" none) */
 	/* results */
 	char *ruleset;
+	int64_t ruleset_gen;     /* its generation, -1: not known */
+	uint64_t listed_ns;      /* when the listing was done */
 	char *legacy_text;
 	int legacy_err;
 	char *file_buf;
@@ -275,8 +280,10 @@ static void work(struct snap_req *r)
 	for (unsigned i = 0; i < r->n_ifindex && i < IFX_MAX; i++)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
-	if (r->want_ruleset)
-		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->err);
+	if (r->want_ruleset) {
+		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->ruleset_gen, &r->err);
+		r->listed_ns = ct_now_mono_ns();
+	}
 	if (r->legacy_table[0] &&
 	    ct_ipt_legacy_dump_sized(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
 				     &r->legacy_text, &r->legacy_size) < 0)
@@ -422,6 +429,8 @@ static void prime_one(const char *path, uint32_t inode, const char *name, bool h
 		ns->ruleset = r->ruleset;
 		r->ruleset = NULL;
 		ns->has_ruleset = true;
+		ns->gen = r->ruleset_gen;
+		ns->listed_ns = r->listed_ns;
 		stats.snapshots++;
 	} else {
 		stats.snapshot_failures++;
@@ -600,6 +609,23 @@ static bool wants_legacy(const struct ct_net_obj *o, size_t n)
 	       ct_ipt_legacy_family_ok(o->family) && ct_ipt_legacy_table_ok(o->table);
 }
 
+/*
+ * Are the last listing and this one the ruleset just before and just
+ * after this request? The last one was done before the request (its
+ * kernel time is later), and at most one commit lies between them: this
+ * request's, since a request with a rule always commits one (an add of
+ * what exists commits none, and then the two are the same). Back to back
+ * requests outrun the collector: a listing then holds later commits.
+ */
+static bool nft_listings_bracket(const struct netns_entry *ns, const struct snap_req *r,
+				 uint64_t request_ns)
+{
+	uint32_t commits = (uint32_t)r->ruleset_gen - (uint32_t)ns->gen;
+
+	return ns->gen >= 0 && r->ruleset_gen >= 0 && ns->listed_ns &&
+	       request_ns > ns->listed_ns && commits <= 1;
+}
+
 /* Rule lines of an nft listing are indented twice; so are the chain's
  * and set's own statements, which are not rules. */
 static bool nft_rule_line(const char *l)
@@ -709,7 +735,7 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	char path[300];
 	enum ct_net_verdict v[CT_NL_OBJ_MAX];
 	size_t n = 0, accepted = 0;
-	bool have_path, first = true, legacy, legacy_ahead = false;
+	bool have_path, first = true, legacy, legacy_ahead = false, nft_inexact = false;
 	const char *before = NULL;
 	char *legacy_before = NULL;
 
@@ -811,10 +837,14 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			if (req->ruleset) {
 				stats.snapshots++;
 				before = ns->has_ruleset ? ns->ruleset : NULL;
+				nft_inexact = !nft_listings_bracket(ns, req, e->hdr.ts_ns);
+				if (nft_inexact)
+					stats.snapshots_inexact++;
 				nout.diff[0] = '\0';
 				if (before) {
 					ct_net_line_diff(before, req->ruleset, nout.diff, sizeof(nout.diff));
-					nft_rule_text(objs, n, v, nout.diff);
+					if (!nft_inexact)
+						nft_rule_text(objs, n, v, nout.diff);
 				}
 			} else {
 				stats.snapshot_failures++;
@@ -858,6 +888,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 
 		if (v[i] == CT_NET_REJECTED)
 			continue;
+		if (with_rs)
+			objs[i].ruleset_inexact = nft_inexact;
 		/* the ruleset travels once per request, on its first object */
 		if (with_legacy)
 			emit_obj(c, e, &objs[i], verdict_name(v[i]), idx++, accepted,
@@ -879,6 +911,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			ns->ruleset = req->ruleset;
 			req->ruleset = NULL;
 			ns->has_ruleset = true;
+			ns->gen = req->ruleset_gen;
+			ns->listed_ns = req->listed_ns;
 		}
 		if (legacy && req->legacy_text) {
 			ct_ipt_legacy_remember(e->task.net_ns, objs[0].family, objs[0].table,

@@ -25,6 +25,7 @@ struct ct_net_stats {
 	uint64_t malformed;        /* requests that did not decode cleanly */
 	uint64_t snapshots;        /* rulesets taken */
 	uint64_t snapshot_failures;/* namespace gone, libnftables error, timeout */
+	uint64_t snapshots_inexact;/* read when another commit had come first */
 	uint64_t legacy_dumps;     /* legacy iptables tables read */
 	uint64_t legacy_failures;  /* namespace gone, no save tool, timeout */
 	uint64_t legacy_inexact;   /* read after a later replace of the table */

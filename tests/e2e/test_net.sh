@@ -77,7 +77,12 @@ test_nft_table_chain_rule_setelem() {
   assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+		tcp dport 2222 accept"
   assert_contains "$(jq -r .net.ruleset_after <<<"$e")" "tcp dport 2222 accept"
   [[ "$(jq -r '.net.ruleset_before // ""' <<<"$e")" != *"dport 2222"* ]] || fail "before has the rule"
-  assert_contains "$(jq -r .net.summary <<<"$e")" "nft add rule inet ct1 in"
+  assert_contains "$(jq -r .net.summary <<<"$e")" "nft add rule inet ct1 in tcp dport 2222 accept"
+  assert_eq "$(jq -r .net.rule <<<"$e")" "tcp dport 2222 accept"
+  # the delete names the rule by its handle and, from the diff, its text
+  e=$(events "$f and .net.object_type==\"rule\" and .net.op==\"DELETE\"")
+  assert_eq "$(jq -r .net.rule <<<"$e")" "tcp dport 2222 accept"
+  assert_eq "$(count_events "$f and .net.ruleset_inexact")" 0 "one command at a time: read right after each"
   # the table's first add has a before too (the namespace was primed)
   e=$(events "$f and .net.object_type==\"table\" and .net.op==\"ADD\"")
   assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+table inet ct1 {"
@@ -295,6 +300,26 @@ test_iptables_legacy_burst_never_misattributes() {
   assert_ge "$(jq '.status.counters[] | select(.name=="net_legacy_inexact") | .value // 0' <<<"$("$CT" status --json)")" \
     "$(count_events "$(net_of $d) and .net.ruleset_inexact")" "counted"
   ip netns exec "$(ns)" iptables-legacy -F FORWARD
+}
+
+# The same for nftables, by its generation: a rule's text is its own
+# command's, or the event says its ruleset was read late.
+test_nft_burst_never_misattributes() {
+  local d=nftb-2 f pids
+  ip netns exec "$(ns)" nft add table inet ctburst
+  ip netns exec "$(ns)" nft add chain inet ctburst c
+  nsx $d sh -c 'for i in $(seq 201 260); do nft add rule inet ctburst c tcp dport $i drop; done'
+  f="$(net_of $d) and .net.object_type==\"rule\""
+  wait_events "$f" 60 30
+  sleep 0.3
+  pids=$(events ".kind==\"EXEC\" and .attribution.deploy_id==\"$d\" and .process.comm==\"nft\"" |
+    jq -s -c 'map({key: (.process.pid|tostring), value: .process.argv[-2]}) | from_entries')
+  assert_eq "$(jq 'length' <<<"$pids")" 60 "execs seen"
+  assert_eq "$(events "$f" | jq -s --argjson p "$pids" '[.[] | select((.net.rule // "") != "") |
+    select(.net.rule != "tcp dport \($p[.process.pid|tostring]) drop")] | length')" 0 "misattributed rules"
+  assert_eq "$(count_events "$f and (.net.rule // \"\") == \"\" and (.net.ruleset_inexact | not)")" 0 "no rule, not flagged"
+  echo "exact: $(count_events "$f and (.net.rule // \"\") != \"\"") of 60"
+  ip netns exec "$(ns)" nft delete table inet ctburst
 }
 
 # A sysctl written in the test namespace: its old and new value there, from
