@@ -22,7 +22,9 @@ endif
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-             -Iinclude -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+             -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+# header dependencies, recorded by the compiler next to each object
+DEPFLAGS  := -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(SANITIZE),1)
@@ -34,7 +36,9 @@ endif
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/: one folder per role (agent, collector, guard, store, export, cli,
+# lib) plus main.c, the command table
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 PROTOS    := $(wildcard proto/*.proto)
 PROTO_HDRS := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.h,$(PROTOS))
@@ -70,10 +74,10 @@ $(BUILD)/vmlinux.h:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/changetrace.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(DEPFLAGS) \
 		-Iinclude -Ibpf -I$(BUILD) -c $< -o $@
 
 # All probe files link into one object (shared maps), one skeleton.
@@ -95,20 +99,20 @@ $(BUILD)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
-		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+# generated headers first; -MMD then records which object needs which
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/changetrace: $(USER_OBJS) $(PROTO_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit_tests: $(TEST_UNIT_SRCS) $(LIB_OBJS)
+$(BUILD)/tests/unit_tests: $(TEST_UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h user/*/*.h)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 .PRECIOUS: $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h
 
@@ -120,7 +124,7 @@ $(BUILD)/tests/%: tests/progs/%.c
 $(TEST_LIB_PROGS): $(BUILD)/tests/%: tests/progs/%.c $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/bench/ct_load: tools/bench/ct_load.c
 	$(call msg,CC,$@)
@@ -149,11 +153,10 @@ bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
 
-$(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
-		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+$(FUZZ_DIR)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(call msg,CC-FUZZ,$@)
@@ -183,3 +186,5 @@ test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers $(BUILD)/bench/ct
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

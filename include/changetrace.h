@@ -157,7 +157,7 @@ struct ct_exit_event {
 	__s32 signal;            /* terminating signal, 0 if none */
 };
 
-/* ---- network-policy changes (bpf/net.bpf.c, user/event_net.c) ---- */
+/* ---- network-policy changes (bpf/net.bpf.c, user/collector/event_net.c) ---- */
 
 #define CT_NET_DATA_MAX    8192  /* request bytes copied per event (power of 2) */
 #define CT_NET_ACKS_MAX    16    /* kernel answers read from the socket queue */
@@ -196,7 +196,7 @@ struct ct_net_event {
 	__u8  data[CT_NET_DATA_MAX]; /* the record ends after data_len bytes */
 };
 
-/* ---- config writes (bpf/file.bpf.c, user/event_file.c) ---- */
+/* ---- config writes (bpf/file.bpf.c, user/collector/event_file.c) ---- */
 
 #define CT_FILE_PATH_MAX    1024  /* bytes of one path in a record (power of 2) */
 #define CT_FILE_DEPTH       40    /* dentries walked up (mount crossings included) */

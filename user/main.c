@@ -2,8 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "util.h"
+#include "agent/agent.h"
+#include "cli/cli.h"
+#include "lib/util.h"
 
 static const char usage[] =
 "usage: changetrace COMMAND [options]\n"

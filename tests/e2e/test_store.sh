@@ -4,7 +4,7 @@
 # kill -9 or starve its agent without touching the others. Network changes
 # happen only in namespaces the tests create.
 P=$BUILD/tests
-HDR=360   # sizeof(struct ct_block_hdr), user/store_format.h
+HDR=360   # sizeof(struct ct_block_hdr), user/store/store_format.h
 
 # agent_up NAME [agent args]: store $T/NAME, socket $T/NAME.sock (exported,
 # so the CLI talks to this agent), events on stdout to $T/NAME.jsonl.

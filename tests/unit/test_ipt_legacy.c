@@ -3,8 +3,8 @@
  * last-known table. (The dump itself runs on the real kernel: e2e.) */
 #include <stdlib.h>
 #include "unit.h"
-#include "event_net.h"
-#include "ipt_legacy.h"
+#include "collector/event_net.h"
+#include "collector/ipt_legacy.h"
 
 TEST(ipt_legacy_normalize_drops_comments_and_counters)
 {

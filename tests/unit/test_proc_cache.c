@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "proc_cache.h"
+#include "collector/proc_cache.h"
 
 static void write_file(const char *path, const char *s)
 {

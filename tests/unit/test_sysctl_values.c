@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "sysctl_values.h"
+#include "collector/sysctl_values.h"
 
 TEST(sysctl_names_and_values)
 {

@@ -1,0 +1,140 @@
+#include <string.h>
+
+#include "format.h"
+#include "pb_json.h"
+#include "lib/util.h"
+
+const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m)
+{
+	switch (m) {
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_WRAPPER: return "wrapper";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_ENVIRONMENT: return "env";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_CGROUP: return "cgroup";
+	case CHANGETRACE__V1__ATTRIBUTION_METHOD__ATTRIBUTION_INHERITED: return "inherited";
+	default: return "none";
+	}
+}
+
+/* A word as is, quoted (JSON) only when it would not read as one. */
+static void word(FILE *out, const char *a)
+{
+	if (!a)
+		a = "";
+	if (!*a || strpbrk(a, " \t\n\"'\\"))
+		ct_json_str(out, a);
+	else
+		fputs(a, out);
+}
+
+void ct_format_argv(FILE *out, char **argv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(' ', out);
+		word(out, argv[i]);
+	}
+}
+
+static void attribution(FILE *out, const PbAttribution *a)
+{
+	if (!a || a->drift || !a->deploy_id || !*a->deploy_id) {
+		fputs(" deploy=- DRIFT", out);
+		return;
+	}
+	fprintf(out, " deploy=%s via=%s", a->deploy_id, ct_attr_method_name(a->method));
+	if (a->depth)
+		fprintf(out, " depth=%u", a->depth);
+	if (a->unregistered)
+		fputs(" UNREGISTERED", out);
+	if (a->ai_assisted)
+		fputs(" AI", out);
+}
+
+static void process(FILE *out, const PbProcess *p)
+{
+	if (!p)
+		return;
+	fprintf(out, " pid=%u ppid=%u uid=%u comm=", p->pid, p->ppid, p->uid);
+	ct_json_str(out, p->comm);
+	if (p->exe && *p->exe)
+		fprintf(out, " exe=%s", p->exe);
+}
+
+void ct_format_text(FILE *out, const PbEvent *ev)
+{
+	char ts[40];
+	const PbProcess *p = ev->process;
+
+	fprintf(out, "%s %-5s", ct_fmt_time(ev->time_unix_nano, ts, sizeof(ts)),
+		ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->kind));
+	process(out, p);
+	switch (ev->detail_case) {
+	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
+		fputs(" argv=[", out);
+		ct_format_argv(out, p->argv, p->n_argv);
+		fputc(']', out);
+		if (ev->exec->argv_truncated)
+			fputs("...", out);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
+		fprintf(out, " code=%d", ev->exit->exit_code);
+		if (ev->exit->signal)
+			fprintf(out, " signal=%d", ev->exit->signal);
+		fprintf(out, " ran=%.3fs", ev->exit->duration_ns / 1e9);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_NET:
+		fputs(" net=", out);
+		ct_json_str(out, ev->net->summary);
+		fprintf(out, " netns=%u", ev->net->netns_inode);
+		if (ev->net->netns_name && *ev->net->netns_name)
+			fprintf(out, "(%s)", ev->net->netns_name);
+		fprintf(out, " accepted=%s", ev->net->acceptance);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_FILE: {
+		const PbFileChange *f = ev->file;
+
+		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
+		ct_json_str(out, f->path);
+		if (f->old_path && *f->old_path) {
+			fputs(" from=", out);
+			ct_json_str(out, f->old_path);
+		}
+		if (f->sha256_before && *f->sha256_before)
+			fprintf(out, " before=%.12s", f->sha256_before);
+		if (f->sha256_after && *f->sha256_after)
+			fprintf(out, " after=%.12s", f->sha256_after);
+		if (f->sysctl_name && *f->sysctl_name) {
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			fprintf(out, " %s: ", f->sysctl_name);
+			word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
+			fputs(" -> ", out);
+			word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_netns && *f->sysctl_netns)
+				fprintf(out, " netns=%s", f->sysctl_netns);
+		}
+		if (f->writes > 1)
+			fprintf(out, " writes=%u", f->writes);
+		break;
+	}
+	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
+		fprintf(out, " lost=%llu path=%s kind=%s reason=%s",
+			(unsigned long long)ev->gap->count,
+			ct_pb_enum_short(&changetrace__v1__gap_path__descriptor, ev->gap->path),
+			ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->gap->lost_kind),
+			ev->gap->reason);
+		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
+		fprintf(out, " agent %s version=%s", ev->agent->state, ev->agent->version);
+		break;
+	default:
+		break;
+	}
+	if (p)
+		attribution(out, ev->attribution);
+	if (p && p->n_lineage) {
+		fputs(" lineage=", out);
+		for (size_t i = 0; i < p->n_lineage; i++)
+			fprintf(out, "%s%u(%s)", i ? "<" : "", p->lineage[i]->pid, p->lineage[i]->comm);
+	}
+	fputc('\n', out);
+}
