@@ -9,7 +9,7 @@ CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PROTOC_C  ?= protoc-c
-PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl
+PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl libsystemd
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
@@ -167,6 +167,10 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
+# the encoders' harness checks their output with another library's strict
+# JSON and UTF-8 decoder (jansson)
+$(FUZZ_DIR)/fuzz_encoders: LDLIBS += $(shell pkg-config --libs jansson)
+
 .SECONDARY: $(FUZZ_OBJS)
 fuzzers: $(FUZZ_BINS)
 
@@ -188,3 +192,84 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+
+# ---------------------------------------------------------------------------
+# install, uninstall, man pages, Debian package
+#
+# `make install` honours DESTDIR and PREFIX (and the finer prefix, sbindir,
+# sysconfdir, mandir, ... below). It installs the binary, the agent's config
+# file, an example guardrail policy, the systemd unit (made for sbindir and
+# sysconfdir), a tmpfiles.d entry for /run/changetrace, the man pages
+# (generated from the binary's own --help: dist/man/gen-man.sh) and bash
+# completion. An edited config file is never overwritten or removed.
+# `make deb` builds the Debian package (debian/, dpkg-buildpackage) from a
+# copy of the sources in $(BUILD)/deb, then runs lintian on it.
+PREFIX         ?= /usr/local
+prefix         ?= $(PREFIX)
+exec_prefix    ?= $(prefix)
+sbindir        ?= $(exec_prefix)/sbin
+sysconfdir     ?= /etc
+datarootdir    ?= $(prefix)/share
+mandir         ?= $(datarootdir)/man
+docdir         ?= $(datarootdir)/doc/changetrace
+systemdunitdir ?= $(prefix)/lib/systemd/system
+tmpfilesdir    ?= $(prefix)/lib/tmpfiles.d
+bashcompdir    ?= $(datarootdir)/bash-completion/completions
+INSTALL        ?= install
+# create the system group the config names (not when staging into DESTDIR)
+INSTALL_GROUP  ?= $(if $(DESTDIR),no,yes)
+CT_VERSION_STR := $(shell sed -n 's/^\#define CT_VERSION "\(.*\)"/\1/p' user/lib/util.h)
+CONF_DIR       := $(DESTDIR)$(sysconfdir)/changetrace
+
+.PHONY: man install uninstall deb
+man: $(BUILD)/man/.stamp
+$(BUILD)/man/.stamp: $(BUILD)/changetrace dist/man/gen-man.sh $(wildcard dist/man/*.h2m)
+	$(call msg,MAN,$(BUILD)/man)
+	$(Q)rm -rf $(BUILD)/man
+	$(Q)dist/man/gen-man.sh $(abspath $(BUILD)/changetrace) $(BUILD)/man $(CT_VERSION_STR)
+	$(Q)touch $@
+
+install: all man
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(CONF_DIR) $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(bashcompdir)
+	$(INSTALL) -m 0755 $(BUILD)/changetrace $(DESTDIR)$(sbindir)/changetrace
+	@if [ -e $(CONF_DIR)/changetrace.conf ] && ! cmp -s dist/changetrace.conf $(CONF_DIR)/changetrace.conf; then \
+		echo "install: keeping the edited $(CONF_DIR)/changetrace.conf; the new one is changetrace.conf.new"; \
+		$(INSTALL) -m 0644 dist/changetrace.conf $(CONF_DIR)/changetrace.conf.new; \
+	else \
+		$(INSTALL) -m 0644 dist/changetrace.conf $(CONF_DIR)/changetrace.conf; \
+	fi
+	$(INSTALL) -m 0644 dist/guardrail.policy $(DESTDIR)$(docdir)/examples/guardrail.policy
+	sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' dist/changetrace.service.in \
+		> $(DESTDIR)$(systemdunitdir)/changetrace.service
+	chmod 0644 $(DESTDIR)$(systemdunitdir)/changetrace.service
+	$(INSTALL) -m 0644 dist/changetrace.tmpfiles $(DESTDIR)$(tmpfilesdir)/changetrace.conf
+	$(INSTALL) -m 0644 $(BUILD)/man/*.8 $(DESTDIR)$(mandir)/man8/
+	$(INSTALL) -m 0644 dist/changetrace.bash-completion $(DESTDIR)$(bashcompdir)/changetrace
+	@# the config's `group changetrace`: on the live system only (a package makes its own)
+	@if [ "$(INSTALL_GROUP)" = yes ] && ! getent group changetrace >/dev/null; then \
+		echo "install: creating the system group changetrace"; groupadd --system changetrace; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/changetrace $(DESTDIR)$(docdir)/examples/guardrail.policy \
+		$(DESTDIR)$(systemdunitdir)/changetrace.service $(DESTDIR)$(tmpfilesdir)/changetrace.conf \
+		$(DESTDIR)$(mandir)/man8/changetrace.8 $(DESTDIR)$(mandir)/man8/changetrace-*.8 \
+		$(DESTDIR)$(bashcompdir)/changetrace $(CONF_DIR)/changetrace.conf.new
+	@if [ -e $(CONF_DIR)/changetrace.conf ] && ! cmp -s dist/changetrace.conf $(CONF_DIR)/changetrace.conf; then \
+		echo "uninstall: keeping the edited $(CONF_DIR)/changetrace.conf"; \
+	else rm -f $(CONF_DIR)/changetrace.conf; fi
+	@rmdir $(CONF_DIR) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := Makefile README.md bpf include user proto dist debian
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/changetrace-$(CT_VERSION_STR)
+	$(Q)tar -c $(DEB_SRC) | tar -x -C $(DEB_DIR)/changetrace-$(CT_VERSION_STR)
+	$(Q)cd $(DEB_DIR)/changetrace-$(CT_VERSION_STR) && \
+		dpkg-buildpackage -b -us -uc $(if $(filter 1,$(V)),,>../build.log 2>&1) || \
+		{ tail -n 40 ../build.log; exit 1; }
+	$(Q)lintian --fail-on error $(DEB_DIR)/*.changes
+	$(Q)ls $(DEB_DIR)/*.deb

@@ -124,6 +124,11 @@ struct ct_task {
 	__u32 pid_ns, mnt_ns, net_ns;
 	__u64 cgroup_id;
 	__u64 start_ns;          /* group leader start_time (boot-relative) */
+	/* The image the task runs: task->self_exec_id, which every exec
+	 * raises by one and fork and clone copy. (pid, start_ns, image_seq)
+	 * names one process image, so the collector finds the exe and argv
+	 * an exec record gave it, whatever ran in that pid since. */
+	__u64 image_seq;
 	char  comm[CT_COMM_LEN];
 	struct ct_task_attr attr;
 };

@@ -1,4 +1,4 @@
-# The event store and the forensic CLI (issue 6), with real agents on the
+# The event store and the forensic CLI, with real agents on the
 # real kernel. Every test runs its own agent on its own store under $T
 # (socket, pin dir and store named after the test), so a test can stop,
 # kill -9 or starve its agent without touching the others. Network changes

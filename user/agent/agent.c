@@ -42,7 +42,8 @@ struct loop {
 };
 
 /* The options after --config files are expanded: the parsed options point
- * into its strings for the agent's lifetime (held here, not leaked). */
+ * into its strings for the agent's lifetime (held here, not leaked). A
+ * reload expands the command line (a->argc, a->argv) again. */
 static char **volatile config_argv;
 
 static int add_fd(int epfd, int fd, int tag)
@@ -58,6 +59,8 @@ static int configure(struct ct_agent *a, int argc, char **argv)
 {
 	char err[256];
 
+	a->argc = argc;
+	a->argv = argv;
 	if (ct_agent_config_expand(argc, argv, ct_agent_lopts, &argc, &argv, err, sizeof(err)) < 0) {
 		ct_err("agent: config: %s", err);
 		return 2;
@@ -100,6 +103,7 @@ static int start_userspace(struct ct_agent *a, struct loop *l)
 
 	a->out = stdout;
 	a->start_mono_ns = ct_now_mono_ns();
+	ct_service_init(&a->service);
 	a->sink = ct_agent_sink(a);
 	ct_collector_init(&a->col);
 	a->col.sink = a->sink;
@@ -181,6 +185,19 @@ static void on_signals(struct ct_agent *a, struct loop *l)
 	}
 }
 
+/* READY=1 only now: the probes are attached and the loop is about to run. */
+static void tell_ready(struct ct_agent *a)
+{
+	char st[256];
+	int attached = 0;
+
+	for (int i = 0; i < a->n_probes; i++)
+		attached += a->probes[i].attached;
+	snprintf(st, sizeof(st), "tracing: %d of %d probes attached, watching %d paths",
+		 attached, a->n_probes, a->watches.n);
+	ct_service_ready(&a->service, st);
+}
+
 /* Once a second. */
 static void on_timer(struct ct_agent *a, struct loop *l)
 {
@@ -189,6 +206,7 @@ static void on_timer(struct ct_agent *a, struct loop *l)
 	if (read(l->tfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	a->col.wall_offset = ct_mono_to_wall_offset();
+	ct_proc_expire(ct_now_mono_ns());
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_store_tick(a);
 	ct_ctl_reap_idle(l->epfd);
@@ -230,8 +248,9 @@ static int run(struct ct_agent *a, struct loop *l)
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(l->epfd, evs, 16,
-				   file_pending || was_polling ? CT_POLL_INTERVAL_MS
-							       : CT_DRAIN_INTERVAL_MS);
+				   ct_service_max_sleep_ms(&a->service,
+							   file_pending || was_polling ? CT_POLL_INTERVAL_MS
+										       : CT_DRAIN_INTERVAL_MS));
 
 		/* n == 0: bulk records below the wakeup batch size; polling:
 		 * change records submitted without a wakeup */
@@ -251,7 +270,10 @@ static int run(struct ct_agent *a, struct loop *l)
 		ct_feed_flush(a->feed, l->epfd);
 		ct_feed_file_flush(a->feed_file);
 		fflush(a->out);
+		/* alive means this loop came round again */
+		ct_service_tick(&a->service, ct_now_mono_ns());
 	}
+	ct_service_stopping(&a->service);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
 	ct_file_tick(&a->col, ct_now_mono_ns(), 1);
@@ -300,6 +322,7 @@ int ct_cmd_agent(int argc, char **argv)
 	rc = 1;
 	if (start_userspace(a, &l) == 0 && start_kernel_side(a, &l) == 0) {
 		ct_agent_emit_state(a, "started");
+		tell_ready(a);
 		rc = run(a, &l);
 	}
 	stop(a, &l);

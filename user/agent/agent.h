@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "changetrace.h"
+#include "agent/agent_service.h"
 #include "collector/event.h"
 #include "lib/sink.h"
 #include "event_paths.h"
@@ -62,6 +63,8 @@ struct ct_agent {
 	struct ring_buffer *rb_change;  /* drained first: change events have priority */
 	struct ring_buffer *rb_bulk;    /* drained in budgeted slices */
 	int bulk_budget;
+	const struct ct_task *catch_up_task; /* bulk records until its image is known */
+	uint64_t catch_ups;             /* change records that waited for their exec */
 	uint64_t drain_deadline;        /* mono ns; 0 = drain everything */
 	uint32_t change_taken;
 	struct ct_paths paths;
@@ -84,6 +87,8 @@ struct ct_agent {
 	/* user-side counters */
 	uint64_t emitted[16];     /* by changetrace.v1.EventKind */
 	uint64_t malformed_records;
+	uint64_t utf8_repaired;         /* events whose strings needed U+FFFD (raw_strings) */
+	uint64_t utf8_repair_failures;  /* ...and could not be repaired (out of memory) */
 	uint64_t ctl_requests, ctl_refused, ctl_bad_frames;
 	/* deploys (agent_deploys.c) */
 	int deploy_ids_fd;        /* ct_deploy_ids: env id -> slot */
@@ -93,6 +98,11 @@ struct ct_agent {
 	uint64_t registry_save_failures, registry_load_failures;
 	uint64_t deploy_adopt_failures; /* env ids whose slot could not be named */
 	uint64_t deploys_evicted;       /* ended deploys forgotten to free a slot */
+	/* under a service manager; SIGHUP reloads */
+	struct ct_service service;
+	uint64_t reloads, reload_failures;
+	int argc;                 /* the command line as given: a reload */
+	char **argv;              /* reads its --config files again */
 };
 
 /* agent_opts.c */
@@ -140,6 +150,17 @@ int ct_agent_build_watches(struct ct_agent *a, struct ct_watches *w, char *err, 
 int ct_agent_setup_file_watch(struct ct_agent *a);
 /* SIGHUP: policy and watch list again. */
 void ct_agent_reload(struct ct_agent *a);
+
+/* status.c: the StatusResponse, built in b (kept until it is sent) */
+#define CT_STATUS_COUNTERS_MAX 192
+struct ct_status_buf {
+	PbProbeStatus probes[CT_MAX_PROBES], *probep[CT_MAX_PROBES];
+	PbCounter seen[CT_STATUS_COUNTERS_MAX], *seenp[CT_STATUS_COUNTERS_MAX];
+	PbCounter dropped[CT_STATUS_COUNTERS_MAX], *droppedp[CT_STATUS_COUNTERS_MAX];
+	PbCounter other[CT_STATUS_COUNTERS_MAX], *otherp[CT_STATUS_COUNTERS_MAX];
+	PbPathStatus paths[CT_PATH_MAX], *pathp[CT_PATH_MAX];
+};
+void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusResponse *s);
 
 /* agent.c */
 int ct_cmd_agent(int argc, char **argv);

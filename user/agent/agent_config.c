@@ -169,6 +169,12 @@ int ct_agent_config_expand(int argc, char **argv, const struct option *lopts,
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
+	ct_agent_config_free(argc, argv, v, n);
+	return -1;
+}
+
+void ct_agent_config_free(int argc, char **argv, char **v, int n)
+{
 	/* free what the files added; the command line's strings are not ours */
 	for (int i = 0; v && i < n; i++) {
 		bool from_argv = false;
@@ -179,5 +185,4 @@ fail:
 			free(v[i]);
 	}
 	free(v);
-	return -1;
 }

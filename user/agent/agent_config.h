@@ -19,5 +19,7 @@
  * 0, or -1 with "FILE:LINE: why" in err. */
 int ct_agent_config_expand(int argc, char **argv, const struct option *lopts,
 			   int *out_argc, char ***out_argv, char *err, size_t errlen);
+/* Free an expansion of (argc, argv) made by ct_agent_config_expand. */
+void ct_agent_config_free(int argc, char **argv, char **v, int n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "agent_actor.h"
 #include "agent_deploys.h"
 #include "lib/cgroup_path.h"
 #include "changetrace.skel.h"
@@ -31,14 +32,18 @@ static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action
 {
 	PbDeployRecord rec = CHANGETRACE__V1__DEPLOY_RECORD__INIT;
 	const PbRegistrant *r = e->pb->registered_by;
+	/* the process that asked for this action, not the deploy's registrant */
+	bool actor = ct_agent_fill_actor(a, &dbuf);
 
 	ct_event_envelope(&a->col, &dbuf, &dbuf.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
 			  ct_now_mono_ns());
-	dbuf.proc = (PbProcess)CHANGETRACE__V1__PROCESS__INIT;
-	if (r) {
-		dbuf.proc.pid = r->pid;
-		dbuf.proc.uid = r->uid;
-		dbuf.proc.exe = r->exe;
+	if (!actor) {
+		dbuf.proc = (PbProcess)CHANGETRACE__V1__PROCESS__INIT;
+		if (r && action == CHANGETRACE__V1__DEPLOY_ACTION__DEPLOY_ACTION_START) {
+			dbuf.proc.pid = r->pid;
+			dbuf.proc.uid = r->uid;
+			dbuf.proc.exe = r->exe;
+		}
 	}
 	dbuf.ev.process = &dbuf.proc;
 	dbuf.attr = (PbAttribution)CHANGETRACE__V1__ATTRIBUTION__INIT;

@@ -11,6 +11,13 @@
 
 static const char usage[] =
 "usage: changetrace agent [--config FILE] [options]\n"
+"\n"
+"Load the probes and trace changes, in the foreground, as root: print one\n"
+"line (or JSON object) per event, keep them in the store, serve the control\n"
+"socket and the live feed. SIGHUP re-reads the --config files, the policy and\n"
+"the watch list; SIGINT and SIGTERM stop it. Under systemd it says READY\n"
+"once the probes are attached and sends watchdog keep-alives (WatchdogSec).\n"
+"\n"
 "  --config FILE       options from FILE, one per line without \"--\" (\"watch /srv/app\");\n"
 "                      flags on the command line come after them and win\n"
 "  --json              print events as JSON, one object per line\n"
@@ -31,15 +38,18 @@ static const char usage[] =
 "  --content-max KIB   keep copies (for `changetrace diff`) of files up to KIB (default 256)\n"
 "  --hash-max MIB      digest files up to MIB (default 64); larger: size only\n"
 "  --bulk-buffer KIB   ring buffer for process events (default 4096)\n"
-"  --change-buffer KIB ring buffer reserved for change events (default 1024)\n"
+"  --change-buffer KIB\n"
+"                      ring buffer reserved for change events (default 1024)\n"
 "  --feed-socket PATH  live event feed (default: feed.sock next to the control socket;\n"
 "                      X.feed.sock for --socket X.sock)\n"
 "  --feed-queue N      events queued per feed subscriber before it misses some (default 8192)\n"
 "  --no-feed           do not serve the live feed\n"
 "  --feed-file DIR     also write every event to rotating files in DIR (for log shippers)\n"
 "  --feed-file-format json|proto   one JSON object per line (default) or length-delimited protobuf\n"
-"  --feed-file-mb N    rotate at N MiB (default 64); --feed-file-keep N files (default 8)\n"
-"  --otlp-endpoint URL export events as OTLP logs over HTTP (POST URL/v1/logs)\n"
+"  --feed-file-mb N    rotate at N MiB (default 64)\n"
+"  --feed-file-keep N  keep N files (default 8)\n"
+"  --otlp-endpoint URL\n"
+"                      export events as OTLP logs over HTTP (POST URL/v1/logs)\n"
 "  -v, --verbose       more libbpf output (twice for debug)\n";
 
 const struct option ct_agent_lopts[] = {

@@ -6,19 +6,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "agent_actor.h"
 #include "agent_deploys.h"
-#include "changetrace.skel.h"
 #include "lib/control.h"
 #include "lib/deploy_validate.h"
 #include "ctl_handlers.h"
-#include "collector/event_file.h"
-#include "collector/file_content.h"
-#include "export/feed_file.h"
-#include "collector/event_net.h"
-#include "export/feed.h"
-#include "export/otlp.h"
 #include "store/deploys.h"
-#include "collector/proc_cache.h"
 #include "store/store.h"
 #include "lib/util.h"
 
@@ -319,208 +312,15 @@ static void deploy_show(struct ct_agent *a, const struct ct_peer *peer, int fd,
 	reply(fd, &r);
 }
 
-#define COUNTERS_MAX 160
-
-/* Every counter array below holds COUNTERS_MAX. */
-static void add_counter(PbCounter *c, PbCounter **ptrs, size_t *n, const char *name, uint64_t v)
-{
-	if (*n >= COUNTERS_MAX)
-		return;
-	c[*n] = (PbCounter)CHANGETRACE__V1__COUNTER__INIT;
-	c[*n].name = (char *)name;
-	c[*n].value = v;
-	ptrs[*n] = &c[*n];
-	(*n)++;
-}
-
 static void status(struct ct_agent *a, int fd)
 {
+	static struct ct_status_buf buf;
 	PbResponse r = CHANGETRACE__V1__RESPONSE__INIT;
-	PbStatusResponse s = CHANGETRACE__V1__STATUS_RESPONSE__INIT;
-	PbProbeStatus ps[CT_MAX_PROBES], *pp[CT_MAX_PROBES];
-	PbCounter seen[COUNTERS_MAX], *seenp[COUNTERS_MAX], drop[COUNTERS_MAX], *dropp[COUNTERS_MAX];
-	PbCounter other[COUNTERS_MAX], *otherp[COUNTERS_MAX];
-	PbPathStatus paths[CT_PATH_MAX], *pathp[CT_PATH_MAX];
-	struct ct_proc_stats pst;
-	struct ct_net_stats nst;
-	size_t ns = 0, nd = 0, no = 0;
+	PbStatusResponse s;
 
 	/* counters must agree: take in what the kernel already produced */
 	ct_agent_drain_for(a, 20ull * 1000000);	/* current counters, but answer under a burst */
-	s.agent_pid = getpid();
-	s.uptime_ns = ct_now_mono_ns() - a->start_mono_ns;
-	s.version = CT_VERSION;
-	for (int i = 0; i < a->n_probes; i++) {
-		ps[i] = (PbProbeStatus)CHANGETRACE__V1__PROBE_STATUS__INIT;
-		ps[i].name = (char *)a->probes[i].name;
-		ps[i].attach_type = (char *)a->probes[i].attach_type;
-		ps[i].attached = a->probes[i].attached;
-		ps[i].error = a->probes[i].error;
-		pp[i] = &ps[i];
-	}
-	s.n_probes = a->n_probes;
-	s.probes = pp;
-	add_counter(seen, seenp, &ns, "exec", ct_agent_counter(a, CT_CNT_SEEN_EXEC));
-	add_counter(seen, seenp, &ns, "exit", ct_agent_counter(a, CT_CNT_SEEN_EXIT));
-	add_counter(seen, seenp, &ns, "file", ct_agent_counter(a, CT_CNT_SEEN_FILE));
-	add_counter(seen, seenp, &ns, "net", ct_agent_counter(a, CT_CNT_SEEN_NET));
-	add_counter(drop, dropp, &nd, "exec", ct_agent_counter(a, CT_CNT_DROP_EXEC));
-	add_counter(drop, dropp, &nd, "exit", ct_agent_counter(a, CT_CNT_DROP_EXIT));
-	add_counter(drop, dropp, &nd, "file", ct_agent_counter(a, CT_CNT_DROP_FILE));
-	add_counter(drop, dropp, &nd, "net", ct_agent_counter(a, CT_CNT_DROP_NET));
-	ct_proc_get_stats(&pst);
-	add_counter(other, otherp, &no, "events_emitted_exec", a->emitted[CT_KIND_EXEC]);
-	add_counter(other, otherp, &no, "events_emitted_exit", a->emitted[CT_KIND_EXIT]);
-	add_counter(other, otherp, &no, "malformed_records", a->malformed_records);
-	add_counter(other, otherp, &no, "task_map_full", ct_agent_counter(a, CT_CNT_TASK_MAP_FULL));
-	add_counter(other, otherp, &no, "argv_unreadable", ct_agent_counter(a, CT_CNT_ARGV_FAULT));
-	add_counter(other, otherp, &no, "proc_cache_entries", pst.entries);
-	add_counter(other, otherp, &no, "proc_cache_seeded", pst.seeded);
-	add_counter(other, otherp, &no, "proc_cache_overflow", pst.overflow);
-	add_counter(other, otherp, &no, "deploys", ct_deploys_count());
-	add_counter(other, otherp, &no, "attributed_by_environment", ct_agent_counter(a, CT_CNT_ATTR_ENV));
-	add_counter(other, otherp, &no, "attributed_by_cgroup", ct_agent_counter(a, CT_CNT_ATTR_CGROUP));
-	add_counter(other, otherp, &no, "environment_unreadable", ct_agent_counter(a, CT_CNT_ENV_FAULT));
-	add_counter(other, otherp, &no, "env_id_slots_full", ct_agent_counter(a, CT_CNT_ENV_SLOTS_FULL));
-	add_counter(other, otherp, &no, "env_id_untrusted", ct_agent_counter(a, CT_CNT_ENV_UNTRUSTED));
-	add_counter(other, otherp, &no, "deploy_adopt_failures", a->deploy_adopt_failures);
-	add_counter(other, otherp, &no, "deploys_evicted", a->deploys_evicted);
-	add_counter(other, otherp, &no, "registry_save_failures", a->registry_save_failures);
-	add_counter(other, otherp, &no, "registry_load_failures", a->registry_load_failures);
-	add_counter(other, otherp, &no, "events_emitted_deploy", a->emitted[CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY]);
-	add_counter(other, otherp, &no, "control_requests", a->ctl_requests);
-	add_counter(other, otherp, &no, "control_refused", a->ctl_refused);
-	add_counter(other, otherp, &no, "control_bad_frames", a->ctl_bad_frames);
-	add_counter(other, otherp, &no, "gap_events", a->paths.gap_events);
-	add_counter(other, otherp, &no, "probe_recursion_misses", ct_agent_probe_misses(a));
-	{
-		struct ct_file_stats fs;
-		struct ct_content_stats cs;
-
-		ct_file_get_stats(&fs);
-		ct_content_get_stats(&cs);
-		add_counter(other, otherp, &no, "file_watch_paths", a->watches.n);
-		/* 1: unwatched directories are remembered in the kernel (see file.bpf.c) */
-		add_counter(other, otherp, &no, "file_walk_cache", a->skel->bss->ct_walk_cache_on);
-		add_counter(other, otherp, &no, "file_walk_generation", a->skel->bss->ct_walk_gen);
-		if (a->feed_file) {
-			struct ct_feed_file_stats ffs;
-
-			ct_feed_file_get_stats(a->feed_file, &ffs);
-			add_counter(other, otherp, &no, "feed_file_events", ffs.events);
-			add_counter(other, otherp, &no, "feed_file_bytes", ffs.bytes);
-			add_counter(other, otherp, &no, "feed_file_rotated", ffs.files_rotated);
-			add_counter(other, otherp, &no, "feed_file_removed", ffs.files_removed);
-			add_counter(other, otherp, &no, "feed_file_write_failures", ffs.write_failures);
-		}
-		add_counter(other, otherp, &no, "file_records", fs.records);
-		add_counter(other, otherp, &no, "file_changes", fs.changes);
-		add_counter(other, otherp, &no, "file_coalesced", fs.coalesced);
-		add_counter(other, otherp, &no, "file_pending", fs.pending);
-		add_counter(other, otherp, &no, "file_pending_evicted", fs.pending_evicted);
-		add_counter(other, otherp, &no, "file_pending_peak", fs.pending_peak);
-		add_counter(other, otherp, &no, "file_writes_unreported", fs.writes_unreported);
-		add_counter(other, otherp, &no, "file_not_watched", fs.not_watched);
-		add_counter(other, otherp, &no, "file_unresolved", fs.unresolved);
-		add_counter(other, otherp, &no, "file_malformed", fs.malformed);
-		add_counter(other, otherp, &no, "file_digest_raced", fs.raced);
-		add_counter(other, otherp, &no, "file_failed_ops", ct_agent_counter(a, CT_CNT_FILE_FAILED));
-		add_counter(other, otherp, &no, "file_path_truncated", ct_agent_counter(a, CT_CNT_FILE_PATH_TRUNC));
-		add_counter(other, otherp, &no, "file_burst_opens", ct_agent_counter(a, CT_CNT_FILE_BURST_OPENS));
-		add_counter(other, otherp, &no, "file_burst_late", ct_agent_counter(a, CT_CNT_FILE_BURST_LATE));
-		add_counter(other, otherp, &no, "file_track_full", ct_agent_counter(a, CT_CNT_FILE_TRACK_FULL));
-		add_counter(other, otherp, &no, "file_close_shared", ct_agent_counter(a, CT_CNT_FILE_CLOSE_SHARED));
-		add_counter(other, otherp, &no, "file_track_swept", fs.swept);
-		add_counter(other, otherp, &no, "file_fds_swept", fs.fds_swept);
-		add_counter(other, otherp, &no, "file_closed_unseen", fs.closed_unseen);
-		add_counter(other, otherp, &no, "file_sysctl_unread", fs.sysctl_unread);
-		add_counter(other, otherp, &no, "file_baseline_done", cs.baseline_done);
-		add_counter(other, otherp, &no, "file_baseline_files", cs.baseline_files);
-		add_counter(other, otherp, &no, "file_baseline_skipped", cs.baseline_skipped);
-		add_counter(other, otherp, &no, "file_baseline_ms", cs.baseline_ms);
-		add_counter(other, otherp, &no, "file_tracked", cs.tracked);
-		add_counter(other, otherp, &no, "file_blobs_written", cs.blobs_written);
-		add_counter(other, otherp, &no, "file_blob_failures", cs.blob_failures);
-		add_counter(other, otherp, &no, "file_read_failures", cs.read_failures);
-	}
-	if (a->store) {
-		struct ct_store_stats sst;
-
-		ct_store_get_stats(a->store, &sst);
-		add_counter(other, otherp, &no, "store_events_written", sst.events_written);
-		add_counter(other, otherp, &no, "store_events_failed", sst.events_failed);
-		add_counter(other, otherp, &no, "store_events_pending", sst.pending_events);
-		add_counter(other, otherp, &no, "store_bytes_written", sst.bytes_written);
-		add_counter(other, otherp, &no, "store_blocks_written", sst.blocks_written);
-		add_counter(other, otherp, &no, "store_segments", sst.segments);
-		add_counter(other, otherp, &no, "store_segments_retired", sst.segments_retired);
-		add_counter(other, otherp, &no, "store_torn_bytes_truncated", sst.torn_bytes_truncated);
-		add_counter(other, otherp, &no, "store_last_errno", sst.last_errno);
-	}
-	add_counter(other, otherp, &no, "guard_verdicts", a->guard.verdicts);
-	add_counter(other, otherp, &no, "guard_halts", a->guard.halts);
-	add_counter(other, otherp, &no, "guard_kills", a->guard.kills);
-	add_counter(other, otherp, &no, "guard_enforce_failures", a->guard.enforce_failures);
-	ct_net_get_stats(&nst);
-	add_counter(other, otherp, &no, "net_changes", nst.changes);
-	add_counter(other, otherp, &no, "net_rejected", nst.rejected);
-	add_counter(other, otherp, &no, "net_unconfirmed", nst.unconfirmed);
-	add_counter(other, otherp, &no, "net_malformed", nst.malformed);
-	add_counter(other, otherp, &no, "net_ruleset_snapshots", nst.snapshots);
-	add_counter(other, otherp, &no, "net_ruleset_failures", nst.snapshot_failures);
-	add_counter(other, otherp, &no, "net_ruleset_inexact", nst.snapshots_inexact);
-	add_counter(other, otherp, &no, "net_legacy_dumps", nst.legacy_dumps);
-	add_counter(other, otherp, &no, "net_legacy_failures", nst.legacy_failures);
-	add_counter(other, otherp, &no, "net_legacy_inexact", nst.legacy_inexact);
-	if (a->feed) {
-		struct ct_feed_stats fs;
-
-		ct_feed_get_stats(a->feed, &fs);
-		add_counter(other, otherp, &no, "feed_subscribers", fs.subscribers);
-		add_counter(other, otherp, &no, "feed_accepted", fs.accepted);
-		add_counter(other, otherp, &no, "feed_refused", fs.refused);
-		add_counter(other, otherp, &no, "feed_events_sent", fs.events_sent);
-		add_counter(other, otherp, &no, "feed_events_missed", fs.events_missed);
-		add_counter(other, otherp, &no, "feed_gap_notices", fs.gap_notices);
-	}
-	if (a->otlp) {
-		struct ct_otlp_stats os;
-
-		ct_otlp_get_stats(a->otlp, &os);
-		add_counter(other, otherp, &no, "otlp_exported", os.exported);
-		add_counter(other, otherp, &no, "otlp_failed", os.failed);
-		add_counter(other, otherp, &no, "otlp_rejected", os.rejected);
-		add_counter(other, otherp, &no, "otlp_retries", os.retries);
-		add_counter(other, otherp, &no, "otlp_requests", os.requests);
-		add_counter(other, otherp, &no, "otlp_position", os.position);
-		add_counter(other, otherp, &no, "otlp_lag_events", os.lag_events);
-		add_counter(other, otherp, &no, "otlp_lag_ms", os.lag_ms);
-		add_counter(other, otherp, &no, "otlp_last_http_status", os.last_http_status);
-		add_counter(other, otherp, &no, "otlp_seq_skipped", os.seq_skipped);
-		add_counter(other, otherp, &no, "otlp_position_errors", os.position_errors);
-	}
-	s.n_seen = ns;
-	s.seen = seenp;
-	s.n_dropped = nd;
-	s.dropped = dropp;
-	s.n_counters = no;
-	s.counters = otherp;
-	for (int i = 0; i < CT_PATH_MAX; i++) {
-		paths[i] = (PbPathStatus)CHANGETRACE__V1__PATH_STATUS__INIT;
-		pathp[i] = &paths[i];
-	}
-	paths[CT_PATH_BULK].name = "bulk";
-	paths[CT_PATH_BULK].capacity_bytes = a->paths.ring[CT_PATH_BULK].capacity;
-	paths[CT_PATH_BULK].high_water_bytes = a->paths.ring[CT_PATH_BULK].high_water;
-	paths[CT_PATH_BULK].lost = ct_agent_counter(a, CT_CNT_DROP_EXEC) +
-				   ct_agent_counter(a, CT_CNT_DROP_EXIT);
-	paths[CT_PATH_CHANGE].name = "change";
-	paths[CT_PATH_CHANGE].capacity_bytes = a->paths.ring[CT_PATH_CHANGE].capacity;
-	paths[CT_PATH_CHANGE].high_water_bytes = a->paths.ring[CT_PATH_CHANGE].high_water;
-	paths[CT_PATH_CHANGE].lost = ct_agent_counter(a, CT_CNT_DROP_FILE) +
-				     ct_agent_counter(a, CT_CNT_DROP_NET);
-	s.n_paths = CT_PATH_MAX;
-	s.paths = pathp;
+	ct_agent_status(a, &buf, &s);
 	r.ok = 1;
 	r.body_case = CHANGETRACE__V1__RESPONSE__BODY_STATUS;
 	r.status = &s;
@@ -546,7 +346,12 @@ static void guard_decision(struct ct_agent *a, const struct ct_peer *peer, int f
 		reply_err(fd, why);
 		return;
 	}
-	n = ct_guard_decide(&a->guard, g->deploy_id, g->action, pids, ARRAY_SIZE(pids), err, sizeof(err));
+	/* the DEPLOY event names who decided; filled before its envelope */
+	static struct ct_event_buf who;
+	bool have_actor = ct_agent_fill_actor(a, &who);
+
+	n = ct_guard_decide(&a->guard, g->deploy_id, g->action, have_actor ? &who.proc : NULL,
+			    pids, ARRAY_SIZE(pids), err, sizeof(err));
 	if (n < 0) {
 		reply_err(fd, err);
 		return;
@@ -562,6 +367,7 @@ static void guard_decision(struct ct_agent *a, const struct ct_peer *peer, int f
 void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		   const PbRequest *req)
 {
+	ct_agent_set_actor(a, peer->pid, peer->uid);	/* DEPLOY events name the peer */
 	switch (req->body_case) {
 	case CHANGETRACE__V1__REQUEST__BODY_TAG_SELF:
 		tag_self(a, peer, fd, req->tag_self);
@@ -588,4 +394,5 @@ void ct_ctl_handle(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		reply_err(fd, "unknown request");
 		break;
 	}
+	ct_agent_set_actor(a, 0, 0);
 }

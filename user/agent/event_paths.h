@@ -1,5 +1,5 @@
 /*
- * The two event paths (issue 10): a bulk ring buffer for process events and
+ * The two event paths: a bulk ring buffer for process events and
  * a change ring buffer reserved for config and network-policy changes.
  * This file watches both: occupancy high-water marks (sampled from the
  * ring's producer/consumer positions, mapped read-only), and drops turned

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "export/event_utf8.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
 #include "export/format.h"
@@ -18,8 +19,17 @@
 
 static struct ct_event_buf b;   /* agent state events */
 
-void ct_agent_emit(struct ct_agent *a, const PbEvent *ev)
+void ct_agent_emit(struct ct_agent *a, const PbEvent *orig)
 {
+	/* valid UTF-8 in every output (event_utf8.h); a copy only when repaired */
+	PbEvent *ev = ct_event_utf8(orig);
+
+	if (!ev) {
+		a->utf8_repair_failures++;	/* out of memory: the event still goes out */
+		ev = (PbEvent *)orig;
+	} else if (ev != orig) {
+		a->utf8_repaired++;
+	}
 	if ((unsigned)ev->kind < ARRAY_SIZE(a->emitted))
 		a->emitted[ev->kind]++;
 	if (a->store)
@@ -38,6 +48,7 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *ev)
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
 	    ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET)
 		ct_guard_on_event(&a->guard, ev);
+	ct_event_utf8_release(orig, ev);
 }
 
 static void emit_to_outputs(void *ctx, const PbEvent *ev)

@@ -4,11 +4,13 @@
  * change never waits behind an exec storm.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <bpf/libbpf.h>
 
 #include "agent.h"
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
+#include "collector/proc_cache.h"
 #include "lib/util.h"
 
 static struct ct_event_buf evbuf;
@@ -40,7 +42,43 @@ static int on_bulk_record(void *ctx, void *data, size_t len)
 	struct ct_agent *a = ctx;
 
 	on_record(ctx, data, len);
+	if (a->catch_up_task)	/* catch_up(): until the image is known */
+		return ct_proc_image(a->catch_up_task->pid, a->catch_up_task->start_ns,
+				     a->catch_up_task->image_seq) ? BULK_SLICE_DONE : 0;
 	return --a->bulk_budget > 0 ? 0 : BULK_SLICE_DONE;
+}
+
+/* The acting task of a change record (file and net records start alike). */
+_Static_assert(offsetof(struct ct_file_event, task) == offsetof(struct ct_net_event, task),
+	       "change records carry the task at one offset");
+
+static const struct ct_task *change_task(const void *data, size_t len)
+{
+	const struct ct_hdr *h = data;
+
+	if (len < offsetof(struct ct_file_event, task) + sizeof(struct ct_task) ||
+	    (h->kind != CT_KIND_FILE && h->kind != CT_KIND_NET))
+		return NULL;
+	return (const struct ct_task *)((const char *)data + offsetof(struct ct_file_event, task));
+}
+
+/*
+ * The change ring is drained first, but the exec record of the image
+ * that made a change is in the bulk ring before the change is (the image
+ * exists before it acts). When a change names an image the cache does not
+ * know yet, bulk records are applied up to it first, so the change gets
+ * that image's exe and argv from exec time, even if the process is gone.
+ */
+static void catch_up(struct ct_agent *a, const struct ct_task *t)
+{
+	struct ct_task copy = *t;
+
+	if (ct_proc_image(t->pid, t->start_ns, t->image_seq))
+		return;
+	a->catch_ups++;
+	a->catch_up_task = &copy;
+	ring_buffer__consume(a->rb_bulk);
+	a->catch_up_task = NULL;
 }
 
 /* Change records: all of them, unless the drain has a deadline (checked
@@ -48,7 +86,10 @@ static int on_bulk_record(void *ctx, void *data, size_t len)
 static int on_change_record(void *ctx, void *data, size_t len)
 {
 	struct ct_agent *a = ctx;
+	const struct ct_task *t = change_task(data, len);
 
+	if (t)
+		catch_up(a, t);
 	on_record(ctx, data, len);
 	if (a->drain_deadline && !(++a->change_taken & 255) &&
 	    ct_now_mono_ns() > a->drain_deadline)

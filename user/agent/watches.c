@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agent_config.h"
 #include "changetrace.skel.h"
 #include "collector/event_file.h"
 #include "collector/file_content.h"
@@ -51,28 +52,78 @@ int ct_agent_build_watches(struct ct_agent *a, struct ct_watches *w, char *err, 
 	return ct_watches_build(w, a->opts.watch_only, extra, n, a->opts.watch_list, err, errlen);
 }
 
-/* SIGHUP: re-read the policy. Events keep flowing: the rings are drained
- * before and after, and a bad policy leaves the old one in force. */
+/* The options the last reload read: what the reloadable options point
+ * into (held, not leaked; the previous reload's are freed). */
+static char **volatile reload_argv;
+static int reload_argc;
+
+/* The --config files again: the watch list (--watch, --watch-only,
+ * --watch-list) and the policy (--policy, --protect) take their new
+ * values; the other options keep theirs until a restart. A file that does
+ * not parse changes nothing. */
+static int reread_config(struct ct_agent *a, char *err, size_t errlen)
+{
+	struct ct_agent_opts fresh = { 0 };
+	char **v;
+	int n;
+
+	if (ct_agent_config_expand(a->argc, a->argv, ct_agent_lopts, &n, &v, err, errlen) < 0)
+		return -1;
+	if (ct_agent_parse_opts(&fresh, n, v) < 0) {
+		ct_agent_config_free(a->argc, a->argv, v, n);
+		snprintf(err, errlen, "invalid options (reported above)");
+		return -1;
+	}
+	memcpy(a->opts.watch, fresh.watch, sizeof(fresh.watch));
+	a->opts.n_watch = fresh.n_watch;
+	a->opts.watch_only = fresh.watch_only;
+	a->opts.watch_list = fresh.watch_list;
+	memcpy(a->opts.protect, fresh.protect, sizeof(fresh.protect));
+	a->opts.n_protect = fresh.n_protect;
+	a->opts.policy_path = fresh.policy_path;
+	a->guard.policy_path = fresh.policy_path;
+	if (reload_argv)
+		ct_agent_config_free(a->argc, a->argv, reload_argv, reload_argc);
+	reload_argv = v;
+	reload_argc = n;
+	return 0;
+}
+
+/* SIGHUP: re-read the config files, the policy and the watch list. Events
+ * keep flowing: the rings are drained before and after, and a bad file
+ * leaves the previous settings in force. */
 void ct_agent_reload(struct ct_agent *a)
 {
 	static struct ct_watches w;
 	char err[512];
 
+	ct_service_reloading(&a->service);
 	ct_agent_drain(a);
+	a->reloads++;
+	if (reread_config(a, err, sizeof(err)) < 0) {
+		ct_err("agent: config reload failed, keeping the previous options: %s", err);
+		a->reload_failures++;
+	}
 	if (ct_guard_reload(&a->guard, a->opts.protect, a->opts.n_protect, err, sizeof(err)) < 0) {
 		ct_err("agent: policy reload failed, keeping the previous policy: %s", err);
+		a->reload_failures++;
 	} else {
 		fprintf(stderr, "changetrace: policy reloaded: %d rules\n", a->guard.policy.n_rules);
 		/* newly protected paths are watched from now on */
 		if (ct_agent_build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),
 				       bpf_map__fd(a->skel->maps.ct_watch_prefix),
-				       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0)
+				       &a->skel->bss->ct_walk_gen, &a->skel->bss->ct_watch_files) < 0) {
 			ct_err("agent: watch list not updated: %s", err);
-		else
+			a->reload_failures++;
+		} else {
 			a->watches = w;
+			fprintf(stderr, "changetrace: watching %d paths (%d configured paths absent)\n",
+				a->watches.n, a->watches.missing);
+		}
 	}
 	ct_agent_drain(a);
+	ct_service_ready(&a->service, "tracing (reloaded)");
 }
 
 /* Watch list into the kernel, then the baseline: the last known content

@@ -28,19 +28,30 @@
 
 static const char deploy_usage[] =
 "usage: changetrace deploy COMMAND [options]\n"
-"  start --id ID [provenance] [--scope PATH ...] [--risk low|medium|high]\n"
-"        [--cgroup PATH ...] [--unit NAME.service ...] [--environment NAME]\n"
-"  end --id ID --status succeeded|failed|rolled_back\n"
-"  list [--json]\n"
-"  show ID [--json] [--store DIR] [--policy FILE]\n"
-"                                   provenance, footprint, and use of the policy's budgets\n"
-"                                   (the agent's policy, or FILE; works with the agent stopped)\n"
-"  resume ID          continue a deploy a guardrail halted\n"
-"  abort ID           kill a halted deploy's processes; its later processes die too\n"
-"common: --socket PATH\n";
+"\n"
+"The deploy registry, kept by the agent: a deploy's provenance (AI or not,\n"
+"tool, model, author, approvers, ticket, commit, pipeline) and scope, and\n"
+"what claims its processes (changetrace run, the CHANGETRACE_DEPLOY_ID\n"
+"environment variable, cgroups). start, end, resume and abort need root or\n"
+"the agent's --group; list and show are open to anyone who can connect.\n"
+"\n"
+"  start     register a deploy: start --id ID [provenance] [--scope PATH]...\n"
+"  end       end it: end --id ID --status succeeded|failed|rolled_back\n"
+"  list      the deploys the agent knows\n"
+"  show      one deploy: provenance, footprint, budgets: show ID\n"
+"  resume    continue a deploy a guardrail halted: resume ID\n"
+"  abort     kill a halted deploy's processes: abort ID\n"
+"\n"
+"Each command also takes --socket PATH (the agent's control socket) and\n"
+"--help (its own options alone).\n";
 
 static const char start_usage[] =
 "usage: changetrace deploy start --id ID [options]\n"
+"\n"
+"Register a deploy and its provenance. Its processes are claimed by\n"
+"`changetrace run --deploy ID`, by CHANGETRACE_DEPLOY_ID=ID in their\n"
+"environment, or by the cgroups given here.\n"
+"\n"
 "  --id ID             deploy id: 1-63 of [A-Za-z0-9._:/@+-]\n"
 CT_PROV_USAGE
 "  --from-git DIR [REV] (REV may also follow as an argument)\n"
@@ -51,6 +62,50 @@ CT_PROV_USAGE
 "                      cgroup2 mount); every process in it is attributed\n"
 "  --unit NAME         claim a systemd unit's cgroup (NAME.service, .scope)\n"
 "  --json              print the registered deploy as JSON\n"
+"  --socket PATH       agent control socket\n";
+
+static const char end_usage[] =
+"usage: changetrace deploy end --id ID --status succeeded|failed|rolled_back\n"
+"\n"
+"End a deploy: its processes are no longer attributed to it once they exit,\n"
+"and it cannot be joined (run) again.\n"
+"\n"
+"  --id ID             the deploy\n"
+"  --status STATUS     succeeded, failed or rolled_back\n"
+"  --socket PATH       agent control socket\n";
+
+static const char list_usage[] =
+"usage: changetrace deploy list [--json] [--socket PATH]\n"
+"\n"
+"The deploys the agent knows: id, status, AI or not, start, author.\n"
+"\n"
+"  --json              one JSON object per deploy\n"
+"  --socket PATH       agent control socket\n";
+
+static const char show_usage[] =
+"usage: changetrace deploy show ID [--json] [--store DIR] [--policy FILE] [--socket PATH]\n"
+"\n"
+"One deploy: provenance, footprint (what it changed, in scope or not) and\n"
+"its use of the policy's budgets. From the agent, or with the agent\n"
+"stopped from the saved registry and the store.\n"
+"\n"
+"  --json              one JSON object\n"
+"  --store DIR         store for the footprint (default " CT_DEFAULT_STORE ")\n"
+"  --policy FILE       budgets from FILE (default: the agent's policy)\n"
+"  --socket PATH       agent control socket\n";
+
+static const char resume_usage[] =
+"usage: changetrace deploy resume ID [--socket PATH]\n"
+"\n"
+"Continue the processes of a deploy a guardrail halted.\n"
+"\n"
+"  --socket PATH       agent control socket\n";
+
+static const char abort_usage[] =
+"usage: changetrace deploy abort ID [--socket PATH]\n"
+"\n"
+"Kill the processes of a halted deploy; its later processes die too.\n"
+"\n"
 "  --socket PATH       agent control socket\n";
 
 static PbResponse *call(const char *sock, PbRequest *req, const char *cmd)
@@ -290,6 +345,7 @@ static int cmd_end(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "status", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	PbDeployEndRequest q = CHANGETRACE__V1__DEPLOY_END_REQUEST__INIT;
@@ -304,7 +360,8 @@ static int cmd_end(int argc, char **argv)
 		case 'i': q.id = optarg; break;
 		case 't': status = optarg; break;
 		case 's': sock = optarg; break;
-		default: fputs(deploy_usage, stderr); return 2;
+		case 'h': fputs(end_usage, stdout); return 0;
+		default: fputs(end_usage, stderr); return 2;
 		}
 	}
 	if (optind < argc) {
@@ -344,6 +401,7 @@ static int cmd_list(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	PbDeployListRequest q = CHANGETRACE__V1__DEPLOY_LIST_REQUEST__INIT;
@@ -358,7 +416,8 @@ static int cmd_list(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 's': sock = optarg; break;
-		default: fputs(deploy_usage, stderr); return 2;
+		case 'h': fputs(list_usage, stdout); return 0;
+		default: fputs(list_usage, stderr); return 2;
 		}
 	}
 	if (optind < argc) {
@@ -398,6 +457,7 @@ static int cmd_decide(int argc, char **argv, bool abort_it)
 {
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	Changetrace__V1__GuardDecisionRequest q = CHANGETRACE__V1__GUARD_DECISION_REQUEST__INIT;
@@ -408,8 +468,12 @@ static int cmd_decide(int argc, char **argv, bool abort_it)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(abort_it ? abort_usage : resume_usage, stdout);
+			return 0;
+		}
 		if (c != 's') {
-			fputs(deploy_usage, stderr);
+			fputs(abort_it ? abort_usage : resume_usage, stderr);
 			return 2;
 		}
 		sock = optarg;
@@ -541,6 +605,7 @@ static int cmd_show(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "store", required_argument, NULL, 'S' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	PbDeployShowRequest q = CHANGETRACE__V1__DEPLOY_SHOW_REQUEST__INIT;
@@ -565,7 +630,8 @@ static int cmd_show(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'S': dir = optarg; break;
 		case 'p': policy_file = optarg; break;
-		default: fputs(deploy_usage, stderr); return 2;
+		case 'h': fputs(show_usage, stdout); return 0;
+		default: fputs(show_usage, stderr); return 2;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -699,7 +765,12 @@ int ct_cmd_deploy(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		fputs(deploy_usage, stdout);
+		/* the full usage: every command's own after the summary */
+		const char *all[] = { deploy_usage, start_usage, end_usage, list_usage, show_usage,
+				      resume_usage, abort_usage };
+
+		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+			printf("%s%s", i ? "\n" : "", all[i]);
 		return 0;
 	}
 	if (!strcmp(argv[1], "start"))

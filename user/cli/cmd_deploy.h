@@ -1,5 +1,5 @@
 /* `changetrace deploy ...`: printing a deploy is a function of its own so
- * `deploy show` can grow (issue 6 adds the footprint from the store). */
+ * `deploy show` can grow. */
 #ifndef CT_CMD_DEPLOY_H
 #define CT_CMD_DEPLOY_H
 

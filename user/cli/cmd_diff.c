@@ -19,7 +19,9 @@
 
 static const char diff_usage[] =
 "usage: changetrace diff EVENT_ID [--store DIR]\n"
-"  Show what a file change changed, as a unified diff.\n"
+"\n"
+"Show what a file change changed, as a unified diff.\n"
+"\n"
 "  --store DIR   read this store (default " CT_DEFAULT_STORE ")\n";
 
 /* A version into a temp file for diff(1); "" sha = the file did not exist. */

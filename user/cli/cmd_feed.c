@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "lib/control.h"
 #include "export/feed.h"
+#include "export/event_utf8.h"
 #include "export/format.h"
 #include "export/pb_json.h"
 #include "query_filter.h"
@@ -52,9 +53,11 @@ struct feed_ctx {
 static const char feed_usage[] =
 "usage: changetrace feed [--json|--proto] [--since TIME] [filters] [--store DIR]\n"
 "                        [--feed-socket PATH] [--limit N]\n"
-"  Follow events live. With --since, first replay them from the store, then\n"
-"  continue live with no gap and no duplicate. A subscriber too slow for the\n"
-"  agent misses events and gets a GAP event (path FEED) saying which.\n"
+"\n"
+"Follow events live. With --since, first replay them from the store, then\n"
+"continue live with no gap and no duplicate. A subscriber too slow for the\n"
+"agent misses events and gets a GAP event (path FEED) saying which.\n"
+"\n"
 CT_FILTER_USAGE
 "  --store DIR         store to replay from (default " CT_DEFAULT_STORE ")\n"
 "  --feed-socket PATH  default: the agent's, from $CHANGETRACE_SOCKET or the default socket\n"
@@ -66,7 +69,25 @@ static void print(struct feed_ctx *c, const PbEvent *ev, const uint8_t *frame, s
 		ct_pb_json_write(stdout, &ev->base);
 		fputc('\n', stdout);
 	} else if (c->mode == OUT_PROTO) {
-		fwrite(frame, 1, len, stdout);
+		/* a store written before events were repaired may hold bytes a
+		 * strict decoder refuses: those frames are repaired here */
+		PbEvent *fixed = ct_event_utf8(ev);
+
+		if (fixed && fixed != ev) {
+			size_t n = changetrace__v1__event__get_packed_size(fixed);
+			uint8_t *b = malloc(n + 10);
+
+			if (b) {
+				size_t k = ct_varint_write(b, n);
+
+				changetrace__v1__event__pack(fixed, b + k);
+				fwrite(b, 1, k + n, stdout);
+				free(b);
+			}
+		} else {
+			fwrite(frame, 1, len, stdout);
+		}
+		ct_event_utf8_release(ev, fixed);
 	} else {
 		fprintf(stdout, "%s ", ev->event_id && *ev->event_id ? ev->event_id : "-");
 		ct_format_text(stdout, ev);

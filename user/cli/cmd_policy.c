@@ -8,14 +8,33 @@
 #include "guard/policy.h"
 #include "lib/util.h"
 
-static const char policy_usage[] = "usage: changetrace policy check FILE\n";
+static const char policy_usage[] =
+"usage: changetrace policy check FILE\n"
+"\n"
+"Validate a guardrail policy (the agent's --policy) and list its rules.\n"
+"Exit 0 valid, 1 invalid or unreadable (the error names the line).\n"
+"FILE has one statement per line; '#' starts a comment:\n"
+"\n"
+"  protect PATH...     protected path prefixes or globs\n"
+"  protect-net OBJ...  protected network objects: nft:FAMILY/TABLE[/CHAIN],\n"
+"                      iptables:TABLE, route, rule, link:NAME, addr, xfrm, bpf,\n"
+"                      sysctl:NAME (nft:* for every nftables object)\n"
+"  rule NAME: COND [and COND]... => ACTION\n"
+"                      COND, each may follow `not`: ai, unapproved, drift,\n"
+"                      protected, out-of-scope, file, net, high-risk\n"
+"  budget NAME: files|net N => ACTION\n"
+"                      at most N distinct files (net objects) per deploy\n"
+"\n"
+"ACTION is alert (a GUARD event), halt (stop the deploy's processes until\n"
+"`changetrace deploy resume` or `abort`) or kill.\n";
 
 int ct_cmd_policy(int argc, char **argv)
 {
 	static struct ct_policy p;
 	char err[512];
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 && argc <= 3 &&
+	    (!strcmp(argv[argc - 1], "--help") || !strcmp(argv[argc - 1], "-h"))) {
 		fputs(policy_usage, stdout);
 		return 0;
 	}

@@ -22,6 +22,12 @@
 
 static const char run_usage[] =
 "usage: changetrace run --deploy ID [options] -- CMD [ARGS...]\n"
+"\n"
+"Run CMD attributed to deploy ID: CMD and every descendant (forks, threads,\n"
+"double-forked daemons) carry the deploy. A deploy that has ended cannot be\n"
+"joined. CMD is refused when the agent cannot be reached, unless\n"
+"--allow-untraced. Provenance flags start the deploy if it is not registered.\n"
+"\n"
 "  --deploy ID         deploy to attribute CMD and its descendants to; it must\n"
 "                      be registered (deploy start), or provenance flags below\n"
 "                      start it now, or --unregistered accepts an unknown id\n"

@@ -10,6 +10,17 @@
 #include "export/pb_json.h"
 #include "lib/util.h"
 
+static const char status_usage[] =
+"usage: changetrace status [--json] [--socket PATH]\n"
+"\n"
+"Is the agent up; which probes attached (and how); events seen and dropped\n"
+"per kind; ring-buffer capacity and losses per path; internal counters.\n"
+"Exit 0 when the agent answers, 1 when it does not.\n"
+"\n"
+"  --json              one JSON object ({\"agent\":\"up\",\"status\":{...}})\n"
+"  --socket PATH       agent control socket (default $CHANGETRACE_SOCKET or\n"
+"                      " CT_DEFAULT_SOCKET ")\n";
+
 static void print_counters(const char *title, PbCounter **c, size_t n)
 {
 	printf("%s:", title);
@@ -23,6 +34,7 @@ int ct_cmd_status(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	PbStatusRequest sreq = CHANGETRACE__V1__STATUS_REQUEST__INIT;
@@ -38,8 +50,9 @@ int ct_cmd_status(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 's': sock = optarg; break;
+		case 'h': fputs(status_usage, stdout); return 0;
 		default:
-			fputs("usage: changetrace status [--json] [--socket PATH]\n", stderr);
+			fputs(status_usage, stderr);
 			return 2;
 		}
 	}

@@ -4,6 +4,7 @@
 
 #include "deploy_footprint.h"
 #include "lib/net_object.h"
+#include "export/format.h"
 #include "export/pb_json.h"
 #include "guard/policy.h"
 #include "lib/util.h"
@@ -284,11 +285,17 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 	for (size_t i = 0; i < fp->n_files && i < TEXT_FILES_MAX; i++) {
 		const struct ct_fp_file *f = &fp->files[i];
 
-		fprintf(out, "    %s %-8s %s%s%s pid=%u comm=%s%s%s\n", f->event_id ? f->event_id : "-",
-			enum_short(&changetrace__v1__file_op__descriptor, f->op),
-			f->old_path ? f->old_path : "", f->old_path ? " -> " : "",
-			f->path ? f->path : "", f->pid, f->comm ? f->comm : "-",
-			f->content_kept ? " [diff]" : "", f->out_of_scope ? " OUT-OF-SCOPE" : "");
+		/* paths and comm are anyone's bytes: escaped for the terminal */
+		fprintf(out, "    %s %-8s ", f->event_id ? f->event_id : "-",
+			enum_short(&changetrace__v1__file_op__descriptor, f->op));
+		if (f->old_path) {
+			ct_text_word(out, f->old_path);
+			fputs(" -> ", out);
+		}
+		ct_text_word(out, f->path ? f->path : "");
+		fprintf(out, " pid=%u comm=", f->pid);
+		ct_text_word(out, f->comm ? f->comm : "-");
+		fprintf(out, "%s%s\n", f->content_kept ? " [diff]" : "", f->out_of_scope ? " OUT-OF-SCOPE" : "");
 	}
 	if (fp->n_files > TEXT_FILES_MAX)
 		fprintf(out, "    ... %zu more: changetrace query --deploy %s --kind file\n",
@@ -296,17 +303,25 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 	fprintf(out, "  processes launched:   %llu execs, %zu distinct commands\n",
 		(unsigned long long)fp->execs, fp->comms.n);
 	for (size_t i = 0; i < fp->comms.n; i++)
-		fprintf(out, "    %-16s %llu\n", fp->comms.v[i].key, (unsigned long long)fp->comms.v[i].n);
+	{
+		fputs("    ", out);
+		ct_text_word_pad(out, fp->comms.v[i].key, 16);
+		fprintf(out, " %llu\n", (unsigned long long)fp->comms.v[i].n);
+	}
 	fprintf(out, "  network changes:      %llu in %zu objects\n", (unsigned long long)fp->net,
 		fp->net_objects.n);
 	for (size_t i = 0; i < fp->net_objects.n; i++) {
 		const struct ct_fp_count *c = &fp->net_objects.v[i];
 
-		fprintf(out, "    %-40s %llu (", c->key, (unsigned long long)c->n);
+		fputs("    ", out);
+		ct_text_word_pad(out, c->key, 40);
+		fprintf(out, " %llu (", (unsigned long long)c->n);
 		print_ops(out, c);
 		fprintf(out, ")");
-		if (c->net && c->net->netns)
-			fprintf(out, " netns %s", c->net->netns);
+		if (c->net && c->net->netns) {
+			fputs(" netns ", out);
+			ct_text_word(out, c->net->netns);
+		}
 		fprintf(out, "%s\n", c->out_of_scope ? " OUT-OF-SCOPE" : "");
 	}
 	fprintf(out, "  guard verdicts:       %llu\n", (unsigned long long)fp->guard);

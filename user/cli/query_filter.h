@@ -32,7 +32,10 @@
 "  --path GLOB         file changes whose path (or rename source) matches\n" \
 "  --ai                AI-assisted deploys only\n"                          \
 "  --drift             changes no deploy claims\n"                          \
-"  --comm NAME --pid N --uid N --netns INODE\n"
+"  --comm NAME         processes named NAME\n"                            \
+"  --pid N             process N\n"                                      \
+"  --uid N             processes of user id N\n"                          \
+"  --netns INODE       network namespace (inode of /proc/PID/ns/net)\n"
 
 /* Apply one filter option (opt = getopt's return). 0 ok, -1 bad value
  * (message printed). Returns 1 when opt is not a filter option. */

@@ -211,19 +211,23 @@ int ct_event_from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_EXEC;
 	b->ev.exec = &b->exec;
 
-	ct_proc_update(e->task.pid, e->task.ppid, e->task.start_ns, b->comm,
-		       b->exe, b->cwd, e->args, args_len);
+	ct_proc_exec(e->task.pid, e->task.ppid, e->task.start_ns, e->task.image_seq,
+		     e->task.attr.exec_id, b->comm, b->exe, b->cwd, e->args, args_len);
 	return 0;
 }
 
 int ct_event_from_exit(struct ct_collector *c, const struct ct_exit_event *e,
 		     struct ct_event_buf *b)
 {
-	struct ct_proc *cp = ct_proc_lookup(e->task.pid);
+	struct ct_proc *cp = ct_proc_image(e->task.pid, e->task.start_ns, e->task.image_seq);
 
+	if (!cp)
+		cp = ct_proc_lookup(e->task.pid);
 	ct_event_envelope(c, b, &b->ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_EXIT, e->hdr.ts_ns);
 	fill_process(b, &e->task);
 	if (cp && ct_proc_same_start(cp->start_ns, e->task.start_ns)) {
+		if (cp->exec_id)
+			b->proc.exec_id = cp->exec_id;
 		if (cp->exe) {
 			ct_strlcpy(b->exe, cp->exe, sizeof(b->exe));
 			b->proc.exe = b->exe;
@@ -247,18 +251,73 @@ int ct_event_from_exit(struct ct_collector *c, const struct ct_exit_event *e,
 	return 0;
 }
 
+/*
+ * The image that made a change: the one its exec record gave (exe and argv
+ * from exec time), found by (pid, start, image_seq) even after the process
+ * exec'd again or exited. Otherwise, in order: a process known only from
+ * /proc (seeded before its first change), /proc now if the process lives
+ * and nothing says it runs another image since, and for a child that
+ * forked without exec'ing, its parent's image (it runs that image).
+ */
+struct ct_proc *ct_event_image(struct ct_collector *c, const struct ct_task *t)
+{
+	struct ct_proc *cp = ct_proc_image(t->pid, t->start_ns, t->image_seq), *cur;
+	char comm[CT_COMM_LEN + 1];
+
+	if (cp)
+		return cp;
+	kstr(comm, sizeof(comm), t->comm, sizeof(t->comm));
+	cur = ct_proc_lookup(t->pid);
+	if (cur && !ct_proc_same_start(cur->start_ns, t->start_ns))
+		cur = NULL;
+	if (cur && !cur->image_known) {
+		ct_proc_adopt(cur, t->image_seq);
+		c->image_from_proc++;
+		return cur;
+	}
+	/* a later image of the process is known: /proc would show that one;
+	 * an earlier one: the exec record of t's image was lost (bulk ring
+	 * full), that image is over */
+	if (cur && cur->image_seq < t->image_seq) {
+		ct_proc_remove(t->pid);
+		cur = NULL;
+	}
+	if (!cur) {
+		cp = ct_proc_load(c->proc_root, t->pid);
+		if (cp && ct_proc_same_start(cp->start_ns, t->start_ns) && !cp->image_known &&
+		    !strcmp(cp->comm, comm)) {
+			ct_proc_adopt(cp, t->image_seq);
+			c->image_from_proc++;
+			return cp;
+		}
+	}
+	cp = ct_proc_image_of_pid(t->ppid, t->image_seq);
+	if (cp && !strcmp(cp->comm, comm)) {
+		struct ct_proc *child = ct_proc_update(t->pid, t->ppid, t->start_ns, comm, cp->exe,
+							cp->cwd, cp->args, cp->args_len);
+
+		if (child && !child->image_known) {
+			ct_proc_adopt(child, t->image_seq);
+			child->exec_id = cp->exec_id;
+			c->image_from_parent++;
+			return child;
+		}
+		return cp;
+	}
+	c->image_unknown++;
+	return NULL;
+}
+
 void ct_event_fill_task(struct ct_collector *c, struct ct_event_buf *b,
 			const struct ct_task *t)
 {
 	struct ct_ancestor anc[CT_LINEAGE_MAX];
-	struct ct_proc *cp = ct_proc_lookup(t->pid);
+	struct ct_proc *cp = ct_event_image(c, t);
 	uint32_t ppid = t->ppid;
 	unsigned n = 0;
 
 	fill_process(b, t);
-	if (!cp || !ct_proc_same_start(cp->start_ns, t->start_ns))
-		cp = ct_proc_load(c->proc_root, t->pid);
-	if (cp && ct_proc_same_start(cp->start_ns, t->start_ns)) {
+	if (cp) {
 		if (cp->exe) {
 			ct_strlcpy(b->exe, cp->exe, sizeof(b->exe));
 			b->proc.exe = b->exe;
@@ -267,6 +326,8 @@ void ct_event_fill_task(struct ct_collector *c, struct ct_event_buf *b,
 			ct_strlcpy(b->cwd, cp->cwd, sizeof(b->cwd));
 			b->proc.cwd = b->cwd;
 		}
+		if (cp->exec_id)
+			b->proc.exec_id = cp->exec_id;
 		b->proc.n_argv = ct_split_args(cp->args ? cp->args : "", cp->args_len,
 					       b->args, sizeof(b->args), b->argv, CT_ARGV_MAX);
 		b->proc.argv = b->argv;

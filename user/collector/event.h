@@ -35,6 +35,10 @@ struct ct_collector {
 	 * stop on its deadline): a record known to be in the ring then has
 	 * been decoded once this has moved. */
 	uint64_t change_ring_emptied;
+	/* How change events found the image that made them (event_image) */
+	uint64_t image_from_proc;     /* read from /proc: no exec record seen */
+	uint64_t image_from_parent;   /* a child that forked without exec */
+	uint64_t image_unknown;       /* nothing: no exe nor argv on the event */
 };
 
 struct ct_event_buf {
@@ -74,6 +78,8 @@ int ct_event_from_exit(struct ct_collector *c, const struct ct_exit_event *e,
  * lineage of the acting task, for change events that carry no lineage. */
 void ct_event_fill_task(struct ct_collector *c, struct ct_event_buf *b,
 			const struct ct_task *t);
+/* The cached image that made a change (exe, argv, exec id), or NULL. */
+struct ct_proc *ct_event_image(struct ct_collector *c, const struct ct_task *t);
 /* Split NUL-separated args into argv pointers (into b->args). */
 size_t ct_split_args(const char *args, size_t len, char *buf, size_t buf_len,
 		     char **argv, size_t argv_max);

@@ -1350,3 +1350,22 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 	}
 	return left;
 }
+
+static const struct ct_counter_def ct_file_counters_defs[] = {
+	CT_COUNTER("file_records", struct ct_file_stats, records),
+	CT_COUNTER("file_changes", struct ct_file_stats, changes),
+	CT_COUNTER("file_coalesced", struct ct_file_stats, coalesced),
+	CT_COUNTER("file_pending", struct ct_file_stats, pending),
+	CT_COUNTER("file_pending_evicted", struct ct_file_stats, pending_evicted),
+	CT_COUNTER("file_pending_peak", struct ct_file_stats, pending_peak),
+	CT_COUNTER("file_writes_unreported", struct ct_file_stats, writes_unreported),
+	CT_COUNTER("file_not_watched", struct ct_file_stats, not_watched),
+	CT_COUNTER("file_unresolved", struct ct_file_stats, unresolved),
+	CT_COUNTER("file_malformed", struct ct_file_stats, malformed),
+	CT_COUNTER("file_digest_raced", struct ct_file_stats, raced),
+	CT_COUNTER("file_track_swept", struct ct_file_stats, swept),
+	CT_COUNTER("file_fds_swept", struct ct_file_stats, fds_swept),
+	CT_COUNTER("file_closed_unseen", struct ct_file_stats, closed_unseen),
+	CT_COUNTER("file_sysctl_unread", struct ct_file_stats, sysctl_unread),
+};
+const struct ct_counter_table ct_file_counters = CT_COUNTER_TABLE(ct_file_counters_defs);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "event.h"
 #include "file_watch.h"
+#include "lib/counters.h"
 
 struct ct_file_cfg {
 	const struct ct_watches *watches;
@@ -51,5 +52,8 @@ int ct_file_from_record(struct ct_collector *c, const void *data, size_t len);
  * many changes are still pending. */
 size_t ct_file_tick(struct ct_collector *c, uint64_t now_mono_ns, int all);
 void ct_file_get_stats(struct ct_file_stats *st);
+
+/* Its status counters, read from a struct ct_file_stats. */
+extern const struct ct_counter_table ct_file_counters;
 
 #endif

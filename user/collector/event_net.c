@@ -977,3 +977,17 @@ void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len)
 	else
 		snprintf(name, len, "%u", inode);
 }
+
+static const struct ct_counter_def ct_net_counters_defs[] = {
+	CT_COUNTER("net_changes", struct ct_net_stats, changes),
+	CT_COUNTER("net_rejected", struct ct_net_stats, rejected),
+	CT_COUNTER("net_unconfirmed", struct ct_net_stats, unconfirmed),
+	CT_COUNTER("net_malformed", struct ct_net_stats, malformed),
+	CT_COUNTER("net_ruleset_snapshots", struct ct_net_stats, snapshots),
+	CT_COUNTER("net_ruleset_failures", struct ct_net_stats, snapshot_failures),
+	CT_COUNTER("net_ruleset_inexact", struct ct_net_stats, snapshots_inexact),
+	CT_COUNTER("net_legacy_dumps", struct ct_net_stats, legacy_dumps),
+	CT_COUNTER("net_legacy_failures", struct ct_net_stats, legacy_failures),
+	CT_COUNTER("net_legacy_inexact", struct ct_net_stats, legacy_inexact),
+};
+const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);

@@ -16,6 +16,7 @@
 #include "changetrace.h"
 #include "event.h"
 #include "netlink_decode.h"
+#include "lib/counters.h"
 
 struct ct_net_stats {
 	uint64_t records;          /* change requests seen from the kernel */
@@ -72,5 +73,8 @@ void ct_net_get_stats(struct ct_net_stats *s);
 
 /* Line diff of two texts ("-old" / "+new" lines), bounded; into out. */
 size_t ct_net_line_diff(const char *before, const char *after, char *out, size_t out_len);
+
+/* Its status counters, read from a struct ct_net_stats. */
+extern const struct ct_counter_table ct_net_counters;
 
 #endif

@@ -457,3 +457,15 @@ void ct_content_get_stats(struct ct_content_stats *st)
 	*st = stats;
 	pthread_mutex_unlock(&lock);
 }
+
+static const struct ct_counter_def ct_content_counters_defs[] = {
+	CT_COUNTER("file_baseline_done", struct ct_content_stats, baseline_done),
+	CT_COUNTER("file_baseline_files", struct ct_content_stats, baseline_files),
+	CT_COUNTER("file_baseline_skipped", struct ct_content_stats, baseline_skipped),
+	CT_COUNTER("file_baseline_ms", struct ct_content_stats, baseline_ms),
+	CT_COUNTER("file_tracked", struct ct_content_stats, tracked),
+	CT_COUNTER("file_blobs_written", struct ct_content_stats, blobs_written),
+	CT_COUNTER("file_blob_failures", struct ct_content_stats, blob_failures),
+	CT_COUNTER("file_read_failures", struct ct_content_stats, read_failures),
+};
+const struct ct_counter_table ct_content_counters = CT_COUNTER_TABLE(ct_content_counters_defs);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "store/blobs.h"
+#include "lib/counters.h"
 
 struct ct_file_state {
 	char sha256[CT_SHA256_HEX];  /* "" = unknown (too large, unreadable) */
@@ -57,5 +58,8 @@ void ct_content_rename(const char *from, const char *to);
 int ct_content_baseline_start(char *const *roots, int n, uint64_t max_files);
 void ct_content_baseline_wait(void);
 void ct_content_get_stats(struct ct_content_stats *st);
+
+/* Its status counters, read from a struct ct_content_stats. */
+extern const struct ct_counter_table ct_content_counters;
 
 #endif

@@ -26,6 +26,8 @@ int ct_proc_cache_init(size_t max)
 	return 0;
 }
 
+static struct ct_proc *retired_head, *retired_tail;
+
 static void free_entry(struct ct_proc *p)
 {
 	free(p->exe);
@@ -45,31 +47,78 @@ void ct_proc_cache_free(void)
 		}
 		table[i] = NULL;
 	}
-	stats.entries = 0;
+	retired_head = retired_tail = NULL;
+	stats.entries = stats.retired = 0;
 }
 
 struct ct_proc *ct_proc_lookup(uint32_t pid)
 {
 	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
-		if (p->pid == pid)
+		if (p->pid == pid && !p->retired_ns)
 			return p;
 	return NULL;
 }
 
-void ct_proc_remove(uint32_t pid)
+struct ct_proc *ct_proc_image(uint32_t pid, uint64_t start_ns, uint64_t image_seq)
 {
-	struct ct_proc **pp = &table[pid % BUCKETS];
+	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
+		if (p->pid == pid && p->image_known && p->image_seq == image_seq &&
+		    ct_proc_same_start(p->start_ns, start_ns))
+			return p;
+	return NULL;
+}
 
-	for (; *pp; pp = &(*pp)->next) {
-		if ((*pp)->pid == pid) {
-			struct ct_proc *p = *pp;
+struct ct_proc *ct_proc_image_of_pid(uint32_t pid, uint64_t image_seq)
+{
+	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
+		if (p->pid == pid && p->image_known && p->image_seq == image_seq)
+			return p;
+	return NULL;
+}
 
+static void unlink_entry(struct ct_proc *p)
+{
+	for (struct ct_proc **pp = &table[p->pid % BUCKETS]; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
 			*pp = p->next;
-			free_entry(p);
 			stats.entries--;
 			return;
 		}
+}
+
+/* Oldest retired images first; all that are older than the bound. */
+void ct_proc_expire(uint64_t now)
+{
+	while (retired_head && (now == UINT64_MAX ||
+				retired_head->retired_ns + CT_PROC_RETAIN_NS < now)) {
+		struct ct_proc *p = retired_head;
+
+		retired_head = p->retired_next;
+		if (!retired_head)
+			retired_tail = NULL;
+		unlink_entry(p);
+		stats.retired--;
+		free_entry(p);
 	}
+}
+
+static void retire(struct ct_proc *p)
+{
+	if (!p || p->retired_ns)
+		return;
+	p->retired_ns = ct_now_mono_ns();
+	p->retired_next = NULL;
+	if (retired_tail)
+		retired_tail->retired_next = p;
+	else
+		retired_head = p;
+	retired_tail = p;
+	stats.retired++;
+}
+
+void ct_proc_remove(uint32_t pid)
+{
+	retire(ct_proc_lookup(pid));
 }
 
 static char *dup_or_null(const char *s)
@@ -77,33 +126,14 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-struct ct_proc *ct_proc_update(uint32_t pid, uint32_t ppid, uint64_t start_ns,
-			       const char *comm, const char *exe, const char *cwd,
-			       const char *args, size_t args_len)
+static void fill(struct ct_proc *p, uint32_t ppid, uint64_t start_ns, const char *comm,
+		 const char *exe, const char *cwd, const char *args, size_t args_len)
 {
-	struct ct_proc *p = ct_proc_lookup(pid);
-
-	if (!p) {
-		if (stats.entries >= max_entries) {
-			stats.overflow++;
-			return NULL;
-		}
-		p = calloc(1, sizeof(*p));
-		if (!p) {
-			stats.overflow++;
-			return NULL;
-		}
-		p->pid = pid;
-		p->next = table[pid % BUCKETS];
-		table[pid % BUCKETS] = p;
-		stats.entries++;
-	} else {
-		free(p->exe);
-		free(p->cwd);
-		free(p->args);
-		p->exe = p->cwd = p->args = NULL;
-		p->args_len = 0;
-	}
+	free(p->exe);
+	free(p->cwd);
+	free(p->args);
+	p->exe = p->cwd = p->args = NULL;
+	p->args_len = 0;
 	p->ppid = ppid;
 	p->start_ns = start_ns;
 	ct_strlcpy(p->comm, comm ? comm : "", sizeof(p->comm));
@@ -116,7 +146,76 @@ struct ct_proc *ct_proc_update(uint32_t pid, uint32_t ppid, uint64_t start_ns,
 			p->args_len = args_len;
 		}
 	}
+}
+
+static struct ct_proc *insert(uint32_t pid)
+{
+	struct ct_proc *p;
+
+	if (stats.entries >= max_entries && retired_head) {
+		/* the oldest retired image makes room before a live one is refused */
+		struct ct_proc *r = retired_head;
+
+		retired_head = r->retired_next;
+		if (!retired_head)
+			retired_tail = NULL;
+		unlink_entry(r);
+		stats.retired--;
+		free_entry(r);
+	}
+	if (stats.entries >= max_entries || !(p = calloc(1, sizeof(*p)))) {
+		stats.overflow++;
+		return NULL;
+	}
+	p->pid = pid;
+	p->next = table[pid % BUCKETS];
+	table[pid % BUCKETS] = p;
+	stats.entries++;
 	return p;
+}
+
+struct ct_proc *ct_proc_exec(uint32_t pid, uint32_t ppid, uint64_t start_ns, uint64_t image_seq,
+			     uint64_t exec_id, const char *comm, const char *exe, const char *cwd,
+			     const char *args, size_t args_len)
+{
+	struct ct_proc *p = ct_proc_image(pid, start_ns, image_seq);
+
+	if (!p) {
+		retire(ct_proc_lookup(pid));
+		p = insert(pid);
+		if (!p)
+			return NULL;
+	}
+	fill(p, ppid, start_ns, comm, exe, cwd, args, args_len);
+	p->image_seq = image_seq;
+	p->image_known = true;
+	p->exec_id = exec_id;
+	return p;
+}
+
+struct ct_proc *ct_proc_update(uint32_t pid, uint32_t ppid, uint64_t start_ns,
+			       const char *comm, const char *exe, const char *cwd,
+			       const char *args, size_t args_len)
+{
+	struct ct_proc *p = ct_proc_lookup(pid);
+
+	if (p && ct_proc_same_start(p->start_ns, start_ns)) {
+		if (p->image_known)
+			return p;	/* exec time beats /proc now */
+	} else {
+		retire(p);	/* a pid reused since: that process is gone */
+		p = insert(pid);
+		if (!p)
+			return NULL;
+	}
+	fill(p, ppid, start_ns, comm, exe, cwd, args, args_len);
+	return p;
+}
+
+void ct_proc_adopt(struct ct_proc *p, uint64_t image_seq)
+{
+	p->image_seq = image_seq;
+	p->image_known = true;
 }
 
 /* Parse /proc/PID/stat: comm is in parentheses and may contain spaces and
@@ -212,3 +311,11 @@ void ct_proc_get_stats(struct ct_proc_stats *s)
 {
 	*s = stats;
 }
+
+static const struct ct_counter_def ct_proc_counters_defs[] = {
+	CT_COUNTER("proc_cache_entries", struct ct_proc_stats, entries),
+	CT_COUNTER("proc_cache_seeded", struct ct_proc_stats, seeded),
+	CT_COUNTER("proc_cache_overflow", struct ct_proc_stats, overflow),
+	CT_COUNTER("proc_cache_retired", struct ct_proc_stats, retired),
+};
+const struct ct_counter_table ct_proc_counters = CT_COUNTER_TABLE(ct_proc_counters_defs);

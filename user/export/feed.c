@@ -415,3 +415,13 @@ void ct_feed_close(struct ct_feed *f, int epfd)
 	}
 	free(f);
 }
+
+static const struct ct_counter_def ct_feed_counters_defs[] = {
+	CT_COUNTER("feed_subscribers", struct ct_feed_stats, subscribers),
+	CT_COUNTER("feed_accepted", struct ct_feed_stats, accepted),
+	CT_COUNTER("feed_refused", struct ct_feed_stats, refused),
+	CT_COUNTER("feed_events_sent", struct ct_feed_stats, events_sent),
+	CT_COUNTER("feed_events_missed", struct ct_feed_stats, events_missed),
+	CT_COUNTER("feed_gap_notices", struct ct_feed_stats, gap_notices),
+};
+const struct ct_counter_table ct_feed_counters = CT_COUNTER_TABLE(ct_feed_counters_defs);

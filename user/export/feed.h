@@ -1,5 +1,5 @@
 /*
- * The live feed (issue 7): every event, as a length-delimited
+ * The live feed: every event, as a length-delimited
  * changetrace.v1.Event (varint length, then the message), to every
  * subscriber of a Unix socket. The agent packs each event once; each
  * subscriber holds references to packed frames in its own bounded queue,
@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "lib/pb.h"
+#include "lib/counters.h"
 
 #define CT_FEED_SOCKET_NAME "feed.sock"
 #define CT_FEED_QUEUE_EVENTS 8192        /* per subscriber */
@@ -64,5 +65,8 @@ void ct_feed_publish(struct ct_feed *f, const PbEvent *ev);
 void ct_feed_flush(struct ct_feed *f, int epfd);
 void ct_feed_get_stats(const struct ct_feed *f, struct ct_feed_stats *st);
 void ct_feed_close(struct ct_feed *f, int epfd);
+
+/* Its status counters, read from a struct ct_feed_stats. */
+extern const struct ct_counter_table ct_feed_counters;
 
 #endif

@@ -222,3 +222,12 @@ void ct_feed_file_close(struct ct_feed_file *f)
 		fclose(f->cur);
 	free(f);
 }
+
+static const struct ct_counter_def ct_feed_file_counters_defs[] = {
+	CT_COUNTER("feed_file_events", struct ct_feed_file_stats, events),
+	CT_COUNTER("feed_file_bytes", struct ct_feed_file_stats, bytes),
+	CT_COUNTER("feed_file_rotated", struct ct_feed_file_stats, files_rotated),
+	CT_COUNTER("feed_file_removed", struct ct_feed_file_stats, files_removed),
+	CT_COUNTER("feed_file_write_failures", struct ct_feed_file_stats, write_failures),
+};
+const struct ct_counter_table ct_feed_file_counters = CT_COUNTER_TABLE(ct_feed_file_counters_defs);

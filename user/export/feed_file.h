@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "lib/pb.h"
+#include "lib/counters.h"
 
 struct ct_feed_file;
 
@@ -25,5 +26,8 @@ void ct_feed_file_write(struct ct_feed_file *f, const PbEvent *ev);
 void ct_feed_file_flush(struct ct_feed_file *f);   /* once per loop iteration */
 void ct_feed_file_get_stats(const struct ct_feed_file *f, struct ct_feed_file_stats *st);
 void ct_feed_file_close(struct ct_feed_file *f);
+
+/* Its status counters, read from a struct ct_feed_file_stats. */
+extern const struct ct_counter_table ct_feed_file_counters;
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "format.h"
 #include "pb_json.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m)
@@ -15,15 +16,93 @@ const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m)
 	}
 }
 
-/* A word as is, quoted (JSON) only when it would not read as one. */
-static void word(FILE *out, const char *a)
+/* Printable, no space, quote or backslash: shown as it is. */
+static bool plain_word(const char *s)
 {
-	if (!a)
-		a = "";
-	if (!*a || strpbrk(a, " \t\n\"'\\"))
-		ct_json_str(out, a);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = ct_utf8_char(p + i, n - i, &cp);
+
+		if (!k || ct_cp_is_control(cp) || cp == ' ' || cp == '"' || cp == '\'' || cp == '\\')
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* Returns the bytes written. */
+static size_t escaped(FILE *out, const char *s, bool quoted)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), w = 0;
+	char esc[8];
+
+	if (quoted)
+		w += fputc('"', out) != EOF;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = ct_utf8_char(p + i, n - i, &cp);
+		const char *e = NULL;
+
+		if (!k) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);	/* the byte, not U+FFFD */
+			e = esc;
+			k = 1;
+		} else if (cp == '"') {
+			e = quoted ? "\\\"" : "\"";
+		} else if (cp == '\\') {
+			e = "\\\\";
+		} else if (cp == '\n') {
+			e = "\\n";
+		} else if (cp == '\r') {
+			e = "\\r";
+		} else if (cp == '\t') {
+			e = "\\t";
+		} else if (ct_cp_is_control(cp)) {
+			snprintf(esc, sizeof(esc), cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+			e = esc;
+		}
+		if (e) {
+			fputs(e, out);
+			w += strlen(e);
+		} else {
+			fwrite(p + i, 1, k, out);
+			w += k;
+		}
+		i += k;
+	}
+	if (quoted)
+		w += fputc('"', out) != EOF;
+	return w;
+}
+
+void ct_text_quoted(FILE *out, const char *s)
+{
+	escaped(out, s, true);
+}
+
+void ct_text_escaped(FILE *out, const char *s)
+{
+	escaped(out, s, false);
+}
+
+void ct_text_word(FILE *out, const char *s)
+{
+	if (s && plain_word(s))
+		fputs(s, out);
 	else
-		fputs(a, out);
+		ct_text_quoted(out, s);
+}
+
+void ct_text_word_pad(FILE *out, const char *s, int width)
+{
+	for (size_t n = escaped(out, s, false); n < (size_t)(width > 0 ? width : 0); n++)
+		fputc(' ', out);
 }
 
 void ct_format_argv(FILE *out, char **argv, size_t n)
@@ -31,7 +110,7 @@ void ct_format_argv(FILE *out, char **argv, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc(' ', out);
-		word(out, argv[i]);
+		ct_text_word(out, argv[i]);
 	}
 }
 
@@ -41,7 +120,9 @@ static void attribution(FILE *out, const PbAttribution *a)
 		fputs(" deploy=- DRIFT", out);
 		return;
 	}
-	fprintf(out, " deploy=%s via=%s", a->deploy_id, ct_attr_method_name(a->method));
+	fputs(" deploy=", out);
+	ct_text_word(out, a->deploy_id);
+	fprintf(out, " via=%s", ct_attr_method_name(a->method));
 	if (a->depth)
 		fprintf(out, " depth=%u", a->depth);
 	if (a->unregistered)
@@ -50,14 +131,51 @@ static void attribution(FILE *out, const PbAttribution *a)
 		fputs(" AI", out);
 }
 
-static void process(FILE *out, const PbProcess *p)
+/* The bytes a field had before the agent repaired it (Event.raw_strings),
+ * so a person sees \xff where JSON has U+FFFD; s when it was not. */
+static const char *shown(const PbEvent *ev, const char *field, const char *s)
 {
+	static char buf[8192];
+
+	for (size_t i = 0; i < ev->n_raw_strings; i++) {
+		const Changetrace__V1__RawString *r = ev->raw_strings[i];
+		size_t n;
+
+		if (!r || !r->field || strcmp(r->field, field))
+			continue;
+		n = r->value.len < sizeof(buf) - 1 ? r->value.len : sizeof(buf) - 1;
+		memcpy(buf, r->value.data, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return s;
+}
+
+static void process(FILE *out, const PbEvent *ev)
+{
+	const PbProcess *p = ev->process;
+
 	if (!p)
 		return;
 	fprintf(out, " pid=%u ppid=%u uid=%u comm=", p->pid, p->ppid, p->uid);
-	ct_json_str(out, p->comm);
-	if (p->exe && *p->exe)
-		fprintf(out, " exe=%s", p->exe);
+	ct_text_quoted(out, shown(ev, "process.comm", p->comm));
+	if (p->exe && *p->exe) {
+		fputs(" exe=", out);
+		ct_text_word(out, shown(ev, "process.exe", p->exe));
+	}
+}
+
+static void argv_shown(FILE *out, const PbEvent *ev)
+{
+	const PbProcess *p = ev->process;
+	char field[40];
+
+	for (size_t i = 0; i < p->n_argv; i++) {
+		if (i)
+			fputc(' ', out);
+		snprintf(field, sizeof(field), "process.argv[%zu]", i);
+		ct_text_word(out, ev->n_raw_strings ? shown(ev, field, p->argv[i]) : p->argv[i]);
+	}
 }
 
 void ct_format_text(FILE *out, const PbEvent *ev)
@@ -67,11 +185,11 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 	fprintf(out, "%s %-5s", ct_fmt_time(ev->time_unix_nano, ts, sizeof(ts)),
 		ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->kind));
-	process(out, p);
+	process(out, ev);
 	switch (ev->detail_case) {
 	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
 		fputs(" argv=[", out);
-		ct_format_argv(out, p->argv, p->n_argv);
+		argv_shown(out, ev);
 		fputc(']', out);
 		if (ev->exec->argv_truncated)
 			fputs("...", out);
@@ -84,20 +202,24 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_NET:
 		fputs(" net=", out);
-		ct_json_str(out, ev->net->summary);
+		ct_text_quoted(out, ev->net->summary);
 		fprintf(out, " netns=%u", ev->net->netns_inode);
-		if (ev->net->netns_name && *ev->net->netns_name)
-			fprintf(out, "(%s)", ev->net->netns_name);
-		fprintf(out, " accepted=%s", ev->net->acceptance);
+		if (ev->net->netns_name && *ev->net->netns_name) {
+			fputc('(', out);
+			ct_text_word(out, ev->net->netns_name);
+			fputc(')', out);
+		}
+		fputs(" accepted=", out);
+		ct_text_word(out, ev->net->acceptance);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_FILE: {
 		const PbFileChange *f = ev->file;
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
-		ct_json_str(out, f->path);
+		ct_text_quoted(out, shown(ev, "file.path", f->path));
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
-			ct_json_str(out, f->old_path);
+			ct_text_quoted(out, shown(ev, "file.old_path", f->old_path));
 		}
 		if (f->sha256_before && *f->sha256_before)
 			fprintf(out, " before=%.12s", f->sha256_before);
@@ -105,26 +227,33 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			fprintf(out, " after=%.12s", f->sha256_after);
 		if (f->sysctl_name && *f->sysctl_name) {
 			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
-			fprintf(out, " %s: ", f->sysctl_name);
-			word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
+			fputc(' ', out);
+			ct_text_escaped(out, f->sysctl_name);
+			fputs(": ", out);
+			ct_text_word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
 			fputs(" -> ", out);
-			word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
-			if (f->sysctl_netns && *f->sysctl_netns)
-				fprintf(out, " netns=%s", f->sysctl_netns);
+			ct_text_word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_netns && *f->sysctl_netns) {
+				fputs(" netns=", out);
+				ct_text_word(out, f->sysctl_netns);
+			}
 		}
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
-		fprintf(out, " lost=%llu path=%s kind=%s reason=%s",
+		fprintf(out, " lost=%llu path=%s kind=%s reason=",
 			(unsigned long long)ev->gap->count,
 			ct_pb_enum_short(&changetrace__v1__gap_path__descriptor, ev->gap->path),
-			ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->gap->lost_kind),
-			ev->gap->reason);
+			ct_pb_enum_short(&changetrace__v1__event_kind__descriptor, ev->gap->lost_kind));
+		ct_text_word(out, ev->gap->reason);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
-		fprintf(out, " agent %s version=%s", ev->agent->state, ev->agent->version);
+		fputs(" agent ", out);
+		ct_text_word(out, ev->agent->state);
+		fputs(" version=", out);
+		ct_text_word(out, ev->agent->version);
 		break;
 	default:
 		break;
@@ -133,8 +262,11 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		attribution(out, ev->attribution);
 	if (p && p->n_lineage) {
 		fputs(" lineage=", out);
-		for (size_t i = 0; i < p->n_lineage; i++)
-			fprintf(out, "%s%u(%s)", i ? "<" : "", p->lineage[i]->pid, p->lineage[i]->comm);
+		for (size_t i = 0; i < p->n_lineage; i++) {
+			fprintf(out, "%s%u(", i ? "<" : "", p->lineage[i]->pid);
+			ct_text_word(out, p->lineage[i]->comm);
+			fputc(')', out);
+		}
 	}
 	fputc('\n', out);
 }

@@ -50,6 +50,7 @@ struct ct_otlp {
 	struct ct_otlp_batch batch;
 	struct ct_otlp_rec rec;
 	uint64_t batch_oldest_ns;
+	size_t done_hi;           /* records of the batch done with, in order */
 	uint8_t *resp;
 	size_t resp_len;
 	long retry_after_s;       /* from the last answer; -1 none */
@@ -222,7 +223,12 @@ static uint8_t *gzip(const uint8_t *in, size_t len, size_t *out_len)
 	return out;
 }
 
-enum outcome { SENT, RETRY, REFUSED };
+/* SPLIT: the backend refused the data itself (400 Bad Request, e.g. a
+ * string it will not decode; 413 Too Large; 422): the records are sent
+ * again in halves until the one it refuses is alone. REFUSED: any other
+ * answer the OTLP spec says not to retry (401, 403, 404, ...), about the
+ * request rather than one record. */
+enum outcome { SENT, RETRY, REFUSED, SPLIT };
 
 static enum outcome post(struct ct_otlp *o, const uint8_t *body, size_t len, long *status,
 			 int64_t *rejected, char *why, size_t whylen)
@@ -260,6 +266,8 @@ static enum outcome post(struct ct_otlp *o, const uint8_t *body, size_t len, lon
 	snprintf(why, whylen, "HTTP %ld", *status);
 	if (*status == 429 || *status == 502 || *status == 503 || *status == 504)
 		return RETRY;
+	if (*status == 400 || *status == 413 || *status == 422)
+		return SPLIT;
 	return REFUSED;
 }
 
@@ -305,11 +313,34 @@ static void note_status(struct ct_otlp *o, long status)
 	pthread_mutex_unlock(&o->mu);
 }
 
-/* Deliver the batch: true when it is done with (sent or refused). */
-static bool deliver(struct ct_otlp *o, unsigned *seed)
+#define REFUSED_LOG_MAX 100	/* refused records named on stderr, then counted only */
+
+/* One record the backend will not take, alone in its request: counted,
+ * and named by seq, so the event can be found in the store. */
+static void refused_one(struct ct_otlp *o, uint64_t seq, const char *why)
 {
-	size_t raw_len, gz_len;
-	uint8_t *raw = ct_otlp_request(&o->batch, o->host, CT_VERSION, &raw_len);
+	bool log;
+
+	pthread_mutex_lock(&o->mu);
+	o->st.refused++;
+	o->st.last_refused_seq = seq;
+	log = o->st.refused <= REFUSED_LOG_MAX;
+	pthread_mutex_unlock(&o->mu);
+	if (log)
+		ct_err("otlp: backend refused the event with seq %llu (%s); the rest of its batch "
+		       "was sent, the event is in the store", (unsigned long long)seq, why);
+}
+
+/*
+ * Deliver records [lo, hi) of the batch: true when they are done with
+ * (sent, or refused), false when the agent stops first. A refused data
+ * request (SPLIT) is sent again as two halves, recursively: a poison
+ * record costs about 2 log2(n) requests, and only it is lost.
+ */
+static bool deliver_range(struct ct_otlp *o, size_t lo, size_t hi, unsigned *seed)
+{
+	size_t raw_len, gz_len, n = hi - lo;
+	uint8_t *raw = ct_otlp_request_range(&o->batch, lo, hi, o->host, CT_VERSION, &raw_len);
 	uint8_t *gz = raw ? gzip(raw, raw_len, &gz_len) : NULL;
 	bool done = false;
 
@@ -323,24 +354,31 @@ static bool deliver(struct ct_otlp *o, unsigned *seed)
 		enum outcome r = post(o, gz, gz_len, &status, &rejected, why, sizeof(why));
 
 		note_status(o, status);
+		if (r == SPLIT) {
+			free(gz);
+			if (n == 1) {
+				refused_one(o, o->batch.seqs[lo], why);
+				o->done_hi = hi;
+				return true;
+			}
+			return deliver_range(o, lo, lo + n / 2, seed) &&
+			       deliver_range(o, lo + n / 2, hi, seed);
+		}
 		if (r == SENT || r == REFUSED) {
 			pthread_mutex_lock(&o->mu);
 			if (r == SENT) {
 				o->st.rejected += rejected;
-				o->st.exported += o->batch.count - (rejected < (int64_t)o->batch.count ? rejected : (int64_t)o->batch.count);
+				o->st.exported += n - (rejected < (int64_t)n ? rejected : (int64_t)n);
 			} else {
-				o->st.failed += o->batch.count;
+				o->st.failed += n;
 			}
 			pthread_mutex_unlock(&o->mu);
 			if ((r == REFUSED || rejected) && o->warned++ < 10)
-				ct_err("otlp: %s %llu records (seq %llu-%llu): %s",
-				       r == REFUSED ? "backend refused" : "backend rejected some of",
-				       (unsigned long long)o->batch.count,
-				       (unsigned long long)o->batch.first_seq,
-				       (unsigned long long)o->batch.last_seq, why);
-			o->pos = o->batch.last_seq;
-			position_save(o);
-			ct_otlp_batch_reset(&o->batch);
+				ct_err("otlp: %s %zu records (seq %llu-%llu): %s",
+				       r == REFUSED ? "backend refused" : "backend rejected some of", n,
+				       (unsigned long long)o->batch.seqs[lo],
+				       (unsigned long long)o->batch.seqs[hi - 1], why);
+			o->done_hi = hi;
 			done = true;
 			break;
 		}
@@ -364,6 +402,23 @@ static bool deliver(struct ct_otlp *o, unsigned *seed)
 		}
 	}
 	free(gz);
+	return done;
+}
+
+/* Deliver the batch: true when it is done with (sent or refused). When the
+ * agent stops half way, the position still moves past what was done. */
+static bool deliver(struct ct_otlp *o, unsigned *seed)
+{
+	bool done;
+
+	o->done_hi = 0;
+	done = deliver_range(o, 0, o->batch.count, seed);
+	if (done || o->done_hi) {
+		o->pos = done ? o->batch.last_seq : o->batch.seqs[o->done_hi - 1];
+		position_save(o);
+	}
+	if (done)
+		ct_otlp_batch_reset(&o->batch);
 	return done;
 }
 
@@ -549,3 +604,20 @@ void ct_otlp_stop(struct ct_otlp *o, uint64_t agent_seq)
 	pthread_cond_destroy(&o->cv);
 	free(o);
 }
+
+static const struct ct_counter_def ct_otlp_counters_defs[] = {
+	CT_COUNTER("otlp_exported", struct ct_otlp_stats, exported),
+	CT_COUNTER("otlp_failed", struct ct_otlp_stats, failed),
+	CT_COUNTER("otlp_rejected", struct ct_otlp_stats, rejected),
+	CT_COUNTER("otlp_retries", struct ct_otlp_stats, retries),
+	CT_COUNTER("otlp_requests", struct ct_otlp_stats, requests),
+	CT_COUNTER("otlp_position", struct ct_otlp_stats, position),
+	CT_COUNTER("otlp_lag_events", struct ct_otlp_stats, lag_events),
+	CT_COUNTER("otlp_lag_ms", struct ct_otlp_stats, lag_ms),
+	CT_COUNTER("otlp_last_http_status", struct ct_otlp_stats, last_http_status),
+	CT_COUNTER("otlp_seq_skipped", struct ct_otlp_stats, seq_skipped),
+	CT_COUNTER("otlp_position_errors", struct ct_otlp_stats, position_errors),
+	CT_COUNTER("otlp_refused", struct ct_otlp_stats, refused),
+	CT_COUNTER("otlp_last_refused_seq", struct ct_otlp_stats, last_refused_seq),
+};
+const struct ct_counter_table ct_otlp_counters = CT_COUNTER_TABLE(ct_otlp_counters_defs);

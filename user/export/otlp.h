@@ -1,5 +1,5 @@
 /*
- * OTLP/HTTP log export (issue 7). A thread of its own reads events from
+ * OTLP/HTTP log export. A thread of its own reads events from
  * the store (never from the agent loop), maps them to OTLP log records
  * (otlp_map.h), and POSTs them gzip'd to URL/v1/logs with libcurl.
  *
@@ -8,14 +8,18 @@
  * acknowledged batch, so a backend that is down, or an agent restart,
  * only delays export; a batch acknowledged but not yet persisted when the
  * agent dies is sent again. 429/502/503/504 and connection errors are
- * retried (exponential backoff with jitter, Retry-After honoured); any
- * other answer drops the batch, counted as failed.
+ * retried (exponential backoff with jitter, Retry-After honoured). A
+ * 400, 413 or 422 refuses the data: the batch is split in halves until
+ * the record the backend will not take is alone; it alone is dropped,
+ * counted (refused) and named by seq on stderr. Any other answer drops
+ * the request, counted as failed (the spec says not to retry them).
  */
 #ifndef CT_OTLP_H
 #define CT_OTLP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/counters.h"
 
 #define CT_OTLP_POSITION_FILE "otlp.position"
 #define CT_OTLP_BATCH_MAX 512            /* log records per request */
@@ -26,7 +30,10 @@ struct ct_otlp;
 struct ct_otlp_stats {
 	uint64_t exported;        /* records the backend accepted */
 	uint64_t rejected;        /* partial_success.rejected_log_records */
-	uint64_t failed;          /* records in batches refused without retry (4xx) */
+	uint64_t failed;          /* records in requests refused without retry (401, 403, 404...) */
+	uint64_t refused;         /* single records a backend refused as data (400/413/422)
+				   * once the batch was split around them */
+	uint64_t last_refused_seq;
 	uint64_t retries;         /* requests repeated after a retryable failure */
 	uint64_t requests;
 	uint64_t position;        /* last seq acknowledged */
@@ -48,5 +55,8 @@ void ct_otlp_notify(struct ct_otlp *o, uint64_t agent_seq);
 void ct_otlp_get_stats(struct ct_otlp *o, struct ct_otlp_stats *st);
 /* One last export attempt of what is stored (bounded), then stop. */
 void ct_otlp_stop(struct ct_otlp *o, uint64_t agent_seq);
+
+/* Its status counters, read from a struct ct_otlp_stats. */
+extern const struct ct_counter_table ct_otlp_counters;
 
 #endif

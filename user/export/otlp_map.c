@@ -7,6 +7,7 @@
 #include "otlp_map.h"
 #include "pb_json.h"
 #include "store/store_block.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 #define SEV(x) CHANGETRACE__OTLP__SEVERITY_NUMBER__SEVERITY_NUMBER_##x
@@ -32,6 +33,22 @@ static OtlpAnyValue *add(struct ct_otlp_rec *r, const char *key)
 	return &r->val[n];
 }
 
+/* s when it is valid UTF-8 (events are repaired when the agent emits
+ * them; this covers stores written before that), else its repair in the
+ * record's scratch, cut short when that is full. */
+static char *valid(struct ct_otlp_rec *r, const char *s)
+{
+	size_t n = strlen(s), room = sizeof(r->fix) - r->fix_len;
+	char *o = r->fix + r->fix_len;
+
+	if (ct_utf8_valid(s, n))
+		return (char *)s;
+	if (room < 4)
+		return CT_UTF8_REPLACEMENT;
+	r->fix_len += ct_utf8_repair(s, n, o, room) + 1;
+	return o;
+}
+
 /* Empty strings are absent values: not sent. */
 static void add_str(struct ct_otlp_rec *r, const char *key, const char *v)
 {
@@ -40,7 +57,30 @@ static void add_str(struct ct_otlp_rec *r, const char *key, const char *v)
 	if (!v || !*v || !(a = add(r, key)))
 		return;
 	a->value_case = AV(STRING_VALUE);
-	a->string_value = (char *)v;
+	a->string_value = valid(r, v);
+}
+
+/* The original bytes of strings the agent repaired (Event.raw_strings). */
+static void add_raw_strings(struct ct_otlp_rec *r, const PbEvent *ev)
+{
+	for (size_t i = 0; i < ev->n_raw_strings; i++) {
+		const Changetrace__V1__RawString *rs = ev->raw_strings[i];
+		size_t room = sizeof(r->fix) - r->fix_len;
+		char *key = r->fix + r->fix_len;
+		OtlpAnyValue *a;
+		int w;
+
+		if (!rs || !rs->field)
+			continue;
+		w = snprintf(key, room, "changetrace.raw.%s", rs->field);
+		if (w < 0 || (size_t)w >= room || !ct_utf8_valid(key, w))
+			continue;
+		r->fix_len += w + 1;
+		if (!(a = add(r, key)))
+			continue;
+		a->value_case = AV(BYTES_VALUE);
+		a->bytes_value = rs->value;
+	}
 }
 
 static void add_int(struct ct_otlp_rec *r, const char *key, int64_t v)
@@ -95,7 +135,7 @@ static void add_array(struct ct_otlp_rec *r, const char *key, char **v, size_t n
 	for (size_t i = 0; i < n; i++) {
 		r->arr_val[k][i] = (OtlpAnyValue)CHANGETRACE__OTLP__ANY_VALUE__INIT;
 		r->arr_val[k][i].value_case = AV(STRING_VALUE);
-		r->arr_val[k][i].string_value = v[i] ? v[i] : "";
+		r->arr_val[k][i].string_value = v[i] ? valid(r, v[i]) : "";
 		r->arr_ptr[k][i] = &r->arr_val[k][i];
 	}
 	arr->n_values = n;
@@ -118,6 +158,8 @@ static const char *command_line(struct ct_otlp_rec *r, char **argv, size_t n)
 			break;
 		off += (size_t)w;
 	}
+	if (off >= sizeof(r->cmdline))	/* cut: not inside a character */
+		r->cmdline[ct_utf8_cut(r->cmdline, strlen(r->cmdline))] = '\0';
 	return r->cmdline;
 }
 
@@ -277,26 +319,30 @@ static void body(struct ct_otlp_rec *r, const PbEvent *ev)
 	/* the text formatter expects a process on exec events */
 	if (ev->detail_case != CHANGETRACE__V1__EVENT__DETAIL_EXEC || ev->process)
 		ct_format_text(m, ev);
+	/* text for a person: what came from outside is escaped (format.h) */
 	switch (ev->detail_case) {
 	case CHANGETRACE__V1__EVENT__DETAIL_FILE:
-		fprintf(m, " file %s %s", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, ev->file->op),
-			ev->file->path);
+		fprintf(m, " file %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, ev->file->op));
+		ct_text_word(m, ev->file->path);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_DEPLOY:
-		fprintf(m, " deploy %s %s",
-			ct_pb_enum_short(&changetrace__v1__deploy_action__descriptor, ev->deploy->action),
-			ev->deploy->deploy ? ev->deploy->deploy->id : "");
+		fprintf(m, " deploy %s ",
+			ct_pb_enum_short(&changetrace__v1__deploy_action__descriptor, ev->deploy->action));
+		ct_text_word(m, ev->deploy->deploy ? ev->deploy->deploy->id : "");
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_GUARD:
-		fprintf(m, " guard %s %s: %s", ev->guard->rule,
-			ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, ev->guard->action),
-			ev->guard->reason);
+		fputs(" guard ", m);
+		ct_text_word(m, ev->guard->rule);
+		fprintf(m, " %s: ", ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, ev->guard->action));
+		ct_text_escaped(m, ev->guard->reason);
 		break;
 	default:
 		break;
 	}
 	fclose(m);
 	r->body_text[sizeof(r->body_text) - 1] = '\0';
+	/* full: cut on a character boundary */
+	r->body_text[ct_utf8_cut(r->body_text, strlen(r->body_text))] = '\0';
 	/* one line: the formatter's newline goes, wherever it ended up */
 	n = strlen(r->body_text);
 	for (size_t i = 0; i < n; i++)
@@ -313,6 +359,7 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 
 	r->lr = (OtlpLogRecord)CHANGETRACE__OTLP__LOG_RECORD__INIT;
 	r->n_arr = r->n_small = 0;
+	r->fix_len = 0;
 	r->lr.attributes = r->kvp;
 	r->lr.time_unix_nano = ev->time_unix_nano;
 	r->lr.observed_time_unix_nano = observed_ns;
@@ -326,7 +373,7 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 	body(r, ev);
 	r->body = (OtlpAnyValue)CHANGETRACE__OTLP__ANY_VALUE__INIT;
 	r->body.value_case = AV(STRING_VALUE);
-	r->body.string_value = r->body_text;
+	r->body.string_value = valid(r, r->body_text);
 	r->lr.body = &r->body;
 
 	add_str(r, "changetrace.event.id", ev->event_id);
@@ -335,6 +382,7 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 	if (ev->process)    /* agent-level events (GAP, AGENT) are nobody's change */
 		map_attribution(r, ev->attribution);
 	map_detail(r, ev);
+	add_raw_strings(r, ev);
 }
 
 const OtlpAnyValue *ct_otlp_attr(const OtlpLogRecord *lr, const char *key)
@@ -368,6 +416,22 @@ int ct_otlp_batch_add(struct ct_otlp_batch *b, const OtlpLogRecord *lr, uint64_t
 
 	if (grow(b, n + 11) < 0)
 		return -1;
+	if (b->count + 1 >= b->rec_cap) {
+		size_t cap = b->rec_cap ? b->rec_cap * 2 : 64;
+		size_t *offs = realloc(b->offs, cap * sizeof(*offs));
+		uint64_t *seqs;
+
+		if (!offs)
+			return -1;
+		b->offs = offs;
+		seqs = realloc(b->seqs, cap * sizeof(*seqs));
+		if (!seqs)
+			return -1;
+		b->seqs = seqs;
+		b->rec_cap = cap;
+	}
+	b->offs[b->count] = b->len;
+	b->seqs[b->count] = seq;
 	b->recs[b->len++] = 2 << 3 | 2;   /* ScopeLogs.log_records, length-delimited */
 	b->len += ct_varint_write(b->recs + b->len, n);
 	b->len += changetrace__otlp__log_record__pack(lr, b->recs + b->len);
@@ -386,6 +450,8 @@ void ct_otlp_batch_reset(struct ct_otlp_batch *b)
 void ct_otlp_batch_free(struct ct_otlp_batch *b)
 {
 	free(b->recs);
+	free(b->offs);
+	free(b->seqs);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -399,6 +465,15 @@ static size_t field_hdr(uint8_t *p, unsigned field, size_t len)
 uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
 			 const char *service_version, size_t *len)
 {
+	return ct_otlp_request_range(b, 0, b->count, host, service_version, len);
+}
+
+uint8_t *ct_otlp_request_range(const struct ct_otlp_batch *b, size_t lo, size_t hi,
+			       const char *host, const char *service_version, size_t *len)
+{
+	size_t from = lo < hi && lo < b->count ? b->offs[lo] : 0;
+	size_t to = hi < b->count ? b->offs[hi] : b->len;
+	size_t recs_len = lo < hi && lo < b->count ? to - from : 0;
 	Changetrace__Otlp__Resource res = CHANGETRACE__OTLP__RESOURCE__INIT;
 	Changetrace__Otlp__InstrumentationScope scope = CHANGETRACE__OTLP__INSTRUMENTATION_SCOPE__INIT;
 	OtlpKeyValue kv[3], *kvp[3];
@@ -424,13 +499,13 @@ uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
 	res_len = changetrace__otlp__resource__get_packed_size(&res);
 	scope_len = changetrace__otlp__instrumentation_scope__get_packed_size(&scope);
 	/* ScopeLogs { scope = 1; log_records = 2 (already framed) } */
-	sl_len = 1 + 10 + scope_len + b->len;
+	sl_len = 1 + 10 + scope_len + recs_len;
 	rl_len = 1 + 10 + res_len + 1 + 10 + sl_len;
 	out = malloc(1 + 10 + rl_len);
 	if (!out)
 		return NULL;
 	/* exact lengths: header sizes depend on them */
-	sl_len = 1 + ct_varint_write((uint8_t[10]){ 0 }, scope_len) + scope_len + b->len;
+	sl_len = 1 + ct_varint_write((uint8_t[10]){ 0 }, scope_len) + scope_len + recs_len;
 	rl_len = 1 + ct_varint_write((uint8_t[10]){ 0 }, res_len) + res_len +
 		 1 + ct_varint_write((uint8_t[10]){ 0 }, sl_len) + sl_len;
 	off += field_hdr(out + off, 1, rl_len);          /* request.resource_logs */
@@ -439,9 +514,9 @@ uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
 	off += field_hdr(out + off, 2, sl_len);          /* resource_logs.scope_logs */
 	off += field_hdr(out + off, 1, scope_len);       /* scope_logs.scope */
 	off += changetrace__otlp__instrumentation_scope__pack(&scope, out + off);
-	if (b->len)
-		memcpy(out + off, b->recs, b->len);
-	off += b->len;
+	if (recs_len)
+		memcpy(out + off, b->recs + from, recs_len);
+	off += recs_len;
 	*len = off;
 	return out;
 }

@@ -22,6 +22,7 @@ typedef Changetrace__Otlp__ArrayValue OtlpArrayValue;
 #define CT_OTLP_MAX_ATTRS 64
 #define CT_OTLP_MAX_ARRAY 64     /* elements of an array attribute */
 #define CT_OTLP_BODY_MAX 8192
+#define CT_OTLP_FIX_MAX  32768
 
 /* Scratch for one record: no heap; strings point into the event or here. */
 struct ct_otlp_rec {
@@ -39,9 +40,16 @@ struct ct_otlp_rec {
 	char cmdline[4096];
 	char body_text[CT_OTLP_BODY_MAX];
 	char event_name[40];
+	/* repaired copies of strings that were not valid UTF-8 (OTLP strings
+	 * must be: strict backends refuse the request), and raw.* keys */
+	char fix[CT_OTLP_FIX_MAX];
+	size_t fix_len;
 };
 
-/* Fill r->lr from ev (valid until ev or r change). */
+/* Fill r->lr from ev (valid until ev or r change). Every string in it is
+ * valid UTF-8 whatever ev holds; the body has controls escaped (it is the
+ * text line); Event.raw_strings go out as bytes attributes
+ * "changetrace.raw.<field>". */
 void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns);
 /* The attribute named key in a record, or NULL (tests, receivers). */
 const OtlpAnyValue *ct_otlp_attr(const OtlpLogRecord *lr, const char *key);
@@ -54,6 +62,11 @@ struct ct_otlp_batch {
 	size_t len, cap;
 	size_t count;
 	uint64_t first_seq, last_seq;
+	/* where each record starts in recs, and its seq, so a refused batch
+	 * can be split to find the one record a backend will not take */
+	size_t *offs;
+	uint64_t *seqs;
+	size_t rec_cap;
 };
 int ct_otlp_batch_add(struct ct_otlp_batch *b, const OtlpLogRecord *lr, uint64_t seq);
 void ct_otlp_batch_reset(struct ct_otlp_batch *b);
@@ -61,5 +74,8 @@ void ct_otlp_batch_free(struct ct_otlp_batch *b);
 /* Serialized ExportLogsServiceRequest (malloc'd; caller frees), or NULL. */
 uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
 			 const char *service_version, size_t *len);
+/* The same for records [lo, hi) of the batch only. */
+uint8_t *ct_otlp_request_range(const struct ct_otlp_batch *b, size_t lo, size_t hi,
+			       const char *host, const char *service_version, size_t *len);
 
 #endif

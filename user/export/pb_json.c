@@ -1,24 +1,42 @@
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pb_json.h"
+#include "lib/utf8.h"
 
+/* Valid UTF-8 out, whatever came in: a byte that starts no well-formed
+ * character becomes U+FFFD (the event's raw_strings keep the original
+ * bytes); controls, including C1 and the bidirectional overrides, are
+ * \u escapes, so a terminal showing the JSON never acts on them. */
 void ct_json_str(FILE *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p);
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = ct_utf8_char(p + i, n - i, &cp);
+
+		if (!k) {
+			fputs("\\ufffd", out);
+			i++;
+			continue;
+		}
+		switch (cp) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
 		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
+			if (ct_cp_is_control(cp))
+				fprintf(out, "\\u%04x", (unsigned)cp);
 			else
-				fputc(*p, out);
+				fwrite(p + i, 1, k, out);
 		}
+		i += k;
 	}
 	fputc('"', out);
 }
@@ -84,12 +102,17 @@ static void write_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const voi
 		ct_json_str(out, *(char *const *)p);
 		break;
 	case PROTOBUF_C_TYPE_BYTES: {
+		/* base64, as the proto3 JSON mapping has it */
 		const ProtobufCBinaryData *b = p;
+		char *enc = malloc(ct_base64_len(b->len) + 1);
 
-		fputc('"', out);
-		for (size_t i = 0; i < b->len; i++)
-			fprintf(out, "%02x", b->data[i]);
-		fputc('"', out);
+		if (!enc) {
+			fputs("\"\"", out);
+			break;
+		}
+		ct_base64_encode(b->data, b->len, enc);
+		fprintf(out, "\"%s\"", enc);
+		free(enc);
 		break;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE:

@@ -265,8 +265,8 @@ void ct_guard_on_event(struct ct_guard *g, const PbEvent *ev)
 }
 
 int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
-		    Changetrace__V1__DeployAction action, uint32_t *pids, size_t max_pids,
-		    char *err, size_t errlen)
+		    Changetrace__V1__DeployAction action, const PbProcess *actor,
+		    uint32_t *pids, size_t max_pids, char *err, size_t errlen)
 {
 	static struct ct_event_buf db;
 	Changetrace__V1__DeployRecord rec = CHANGETRACE__V1__DEPLOY_RECORD__INIT;
@@ -296,6 +296,10 @@ int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
 	}
 	ct_event_envelope(g->col, &db, &db.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
 			  ct_now_mono_ns());
+	if (actor) {	/* who decided */
+		db.proc = *actor;
+		db.ev.process = &db.proc;
+	}
 	rec.action = action;
 	rec.deploy = d->pb;
 	db.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_DEPLOY;
@@ -303,3 +307,11 @@ int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
 	ct_sink_emit(&g->sink, &db.ev);
 	return n;
 }
+
+static const struct ct_counter_def ct_guard_counters_defs[] = {
+	CT_COUNTER("guard_verdicts", struct ct_guard, verdicts),
+	CT_COUNTER("guard_halts", struct ct_guard, halts),
+	CT_COUNTER("guard_kills", struct ct_guard, kills),
+	CT_COUNTER("guard_enforce_failures", struct ct_guard, enforce_failures),
+};
+const struct ct_counter_table ct_guard_counters = CT_COUNTER_TABLE(ct_guard_counters_defs);

@@ -18,6 +18,7 @@
 #include "lib/pb.h"
 #include "lib/sink.h"
 #include "policy.h"
+#include "lib/counters.h"
 
 struct ct_collector;
 
@@ -55,7 +56,10 @@ int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
  * RUNNING) or abort (SIGKILL, status ABORTED). Emits a DEPLOY event.
  * Returns the number of processes signalled, or -1 with err set. */
 int ct_guard_decide(struct ct_guard *g, const char *deploy_id,
-		    Changetrace__V1__DeployAction action, uint32_t *pids, size_t max_pids,
-		    char *err, size_t errlen);
+		    Changetrace__V1__DeployAction action, const PbProcess *actor,
+		    uint32_t *pids, size_t max_pids, char *err, size_t errlen);
+
+/* Its status counters, read from a struct ct_guard. */
+extern const struct ct_counter_table ct_guard_counters;
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Guardrail policy (issue 8): which changes are allowed, given who made
+ * Guardrail policy: which changes are allowed, given who made
  * them. A policy is a small line-based file:
  *
  *   # comment

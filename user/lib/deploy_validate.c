@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "deploy_validate.h"
+#include "utf8.h"
 #include "util.h"
 
 static const char *check_str(const char *s, const char *what)
@@ -15,11 +16,21 @@ static const char *check_str(const char *s, const char *what)
 		snprintf(why, sizeof(why), "%s is longer than %d characters", what, CT_MAX_VALUE_LEN);
 		return why;
 	}
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
+	/* stored and shown as text: UTF-8, nothing a terminal acts on */
+	for (size_t i = 0, n = strlen(s); i < n;) {
+		uint32_t cp;
+		size_t k = ct_utf8_char((const unsigned char *)s + i, n - i, &cp);
+
+		if (!k) {
+			snprintf(why, sizeof(why), "%s is not valid UTF-8", what);
+			return why;
+		}
+		if (ct_cp_is_control(cp)) {
 			snprintf(why, sizeof(why), "%s contains control characters", what);
 			return why;
 		}
+		i += k;
+	}
 	return NULL;
 }
 

@@ -544,3 +544,15 @@ void ct_store_close(struct ct_store *s)
 	free(s->comp);
 	free(s);
 }
+
+static const struct ct_counter_def ct_store_counters_defs[] = {
+	CT_COUNTER("store_events_written", struct ct_store_stats, events_written),
+	CT_COUNTER("store_events_failed", struct ct_store_stats, events_failed),
+	CT_COUNTER("store_events_pending", struct ct_store_stats, pending_events),
+	CT_COUNTER("store_bytes_written", struct ct_store_stats, bytes_written),
+	CT_COUNTER("store_blocks_written", struct ct_store_stats, blocks_written),
+	CT_COUNTER("store_segments", struct ct_store_stats, segments),
+	CT_COUNTER("store_segments_retired", struct ct_store_stats, segments_retired),
+	CT_COUNTER("store_torn_bytes_truncated", struct ct_store_stats, torn_bytes_truncated),
+};
+const struct ct_counter_table ct_store_counters = CT_COUNTER_TABLE(ct_store_counters_defs);

@@ -1,5 +1,5 @@
 /*
- * The local event store (issue 6): segments of length-delimited protobuf
+ * The local event store: segments of length-delimited protobuf
  * Events, zlib-compressed per block, each block checksummed and hash-chained
  * to the previous one, with a per-segment index so queries skip what they
  * don't need. Default directory /var/lib/changetrace.
@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/pb.h"
+#include "lib/counters.h"
 
 #define CT_DEFAULT_STORE "/var/lib/changetrace"
 
@@ -100,5 +101,8 @@ bool ct_store_filter_match(const struct ct_store_filter *f, const PbEvent *ev);
 int ct_store_verify(const char *dir, uint64_t *blocks, uint64_t *events,
 		    char *err, size_t errlen);
 void ct_store_reader_close(struct ct_store_reader *r);
+
+/* Its status counters, read from a struct ct_store_stats. */
+extern const struct ct_counter_table ct_store_counters;
 
 #endif
