@@ -17,6 +17,7 @@
 #include "event_net.h"
 #include "ipt_legacy.h"
 #include "nft_ctx_cache.h"
+#include "ruleset_change.h"
 #include "sysctl_values.h"
 #include "lib/util.h"
 
@@ -608,121 +609,6 @@ static bool wants_legacy(const struct ct_net_obj *o, size_t n)
 	       ct_ipt_legacy_family_ok(o->family) && ct_ipt_legacy_table_ok(o->table);
 }
 
-/*
- * Are the last listing and this one the ruleset just before and just
- * after this request? The last one was done before the request (its
- * kernel time is later), and at most one commit lies between them: this
- * request's, since a request with a rule always commits one (an add of
- * what exists commits none, and then the two are the same). Back to back
- * requests outrun the collector: a listing then holds later commits.
- */
-static bool nft_listings_bracket(const struct netns_entry *ns, const struct snap_req *r,
-				 uint64_t request_ns)
-{
-	uint32_t commits = (uint32_t)r->ruleset_gen - (uint32_t)ns->gen;
-
-	return ns->gen >= 0 && r->ruleset_gen >= 0 && ns->listed_ns &&
-	       request_ns > ns->listed_ns && commits <= 1;
-}
-
-/* Rule lines of an nft listing are indented twice; so are the chain's
- * and set's own statements, which are not rules. */
-static bool nft_rule_line(const char *l)
-{
-	static const char *not_rules[] = { "type ", "policy ", "flags ", "elements = ", "size ",
-					   "timeout ", "gc-interval ", "comment ", "devices = ",
-					   "hook ", "auto-merge" };
-
-	if (strncmp(l, "\t\t", 2) || l[2] == '\t' || !l[2])
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(not_rules); i++)
-		if (!strncmp(l + 2, not_rules[i], strlen(not_rules[i])))
-			return false;
-	return true;
-}
-
-/*
- * The text of the one nft rule a request added or deleted, from the
- * ruleset diff: for a request with one rule object whose diff shows one
- * rule line of that sign (for a replace, the new one). Otherwise the rule
- * keeps no text (its handle, when sent, still names it).
- */
-static void nft_rule_text(struct ct_net_obj *objs, size_t n, const enum ct_net_verdict *v,
-			  const char *diff)
-{
-	struct ct_net_obj *rule = NULL;
-	const char *found = NULL;
-	size_t found_len = 0;
-	unsigned hits = 0;
-	char sign;
-
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] == CT_NET_REJECTED ||
-		    objs[i].subsystem != CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES ||
-		    strcmp(objs[i].object_type, "rule"))
-			continue;
-		if (rule)
-			return;		/* several rules: which line is whose is a guess */
-		rule = &objs[i];
-	}
-	if (!rule || !diff)
-		return;
-	sign = rule->op == CHANGETRACE__V1__NET_OP__NET_OP_DELETE ? '-' : '+';
-	for (const char *l = diff; *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-
-		if (l[0] == sign && nft_rule_line(l + 1)) {
-			found = l + 3;
-			found_len = len - 3;
-			hits++;
-		}
-		l = nl ? nl + 1 : l + len;
-	}
-	if (hits != 1)
-		return;
-	if (found_len >= sizeof(rule->rule))
-		found_len = sizeof(rule->rule) - 1;
-	memcpy(rule->rule, found, found_len);
-	rule->rule[found_len] = '\0';
-}
-
-/* Is the dump's size the one the replace declared (entries, bytes)? */
-static bool legacy_size_is(const struct ct_net_event *e, const struct ct_ipt_size *sz)
-{
-	uint32_t entries, bytes;
-
-	/* every *_replace: char name[32], valid_hooks, num_entries, size */
-	if (e->data_len < 44 || !sz->entries)
-		return false;
-	memcpy(&entries, e->data + 36, 4);
-	memcpy(&bytes, e->data + 40, 4);
-	return entries == sz->entries && bytes == sz->bytes;
-}
-
-/*
- * A legacy replace is the whole table; the diff says what it did, as
- * nftables reports it: one rule added, deleted or replaced, a chain
- * flushed. Anything else stays a table replace.
- */
-static void legacy_what(struct ct_net_obj *o, const struct ct_ipt_change *ch, const char *after)
-{
-	ct_strlcpy(o->chain, ch->chain, sizeof(o->chain));
-	ct_strlcpy(o->rule, ch->rule, sizeof(o->rule));
-	if (ch->added == 1 && ch->removed <= 1) {
-		o->op = ch->removed ? CHANGETRACE__V1__NET_OP__NET_OP_REPLACE
-				    : CHANGETRACE__V1__NET_OP__NET_OP_ADD;
-		snprintf(o->object_type, sizeof(o->object_type), "rule");
-	} else if (ch->removed == 1 && !ch->added) {
-		o->op = CHANGETRACE__V1__NET_OP__NET_OP_DELETE;
-		snprintf(o->object_type, sizeof(o->object_type), "rule");
-	} else if (ch->removed && !ch->added && ch->chain[0] &&
-		   ct_ipt_legacy_chain_empty(after, ch->chain)) {
-		o->op = CHANGETRACE__V1__NET_OP__NET_OP_FLUSH;
-		snprintf(o->object_type, sizeof(o->object_type), "chain");
-	}
-}
-
 int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		       struct ct_event_buf *unused)
 {
@@ -836,14 +722,15 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			if (req->ruleset) {
 				stats.snapshots++;
 				before = ns->has_ruleset ? ns->ruleset : NULL;
-				nft_inexact = !nft_listings_bracket(ns, req, e->hdr.ts_ns);
+				nft_inexact = !ct_ruleset_brackets(ns->gen, ns->listed_ns, req->ruleset_gen,
+							     e->hdr.ts_ns);
 				if (nft_inexact)
 					stats.snapshots_inexact++;
 				nout.diff[0] = '\0';
 				if (before) {
 					ct_net_line_diff(before, req->ruleset, nout.diff, sizeof(nout.diff));
 					if (!nft_inexact)
-						nft_rule_text(objs, n, v, nout.diff);
+						ct_nft_rule_text(objs, n, v, nout.diff);
 				}
 			} else {
 				stats.snapshot_failures++;
@@ -858,7 +745,7 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 				stats.legacy_dumps++;
 				/* the dump shows the table as this replace left it
 				 * only if the sizes agree (a later replace changed it) */
-				legacy_ahead = !legacy_size_is(e, &req->legacy_size);
+				legacy_ahead = !ct_legacy_size_is(e->data, e->data_len, &req->legacy_size);
 				objs[0].ruleset_inexact = legacy_ahead || before_ahead;
 				if (objs[0].ruleset_inexact)
 					stats.legacy_inexact++;
@@ -872,7 +759,7 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 							 sizeof(nout.diff));
 					ct_ipt_legacy_describe(nout.diff, &ch);
 					if (!objs[0].ruleset_inexact)
-						legacy_what(&objs[0], &ch, req->legacy_text);
+						ct_legacy_what(&objs[0], &ch, req->legacy_text);
 				}
 			} else {
 				stats.legacy_failures++;
