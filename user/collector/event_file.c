@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "event_file.h"
+#include "event_net.h"
 #include "file_content.h"
 #include "file_paths.h"
 #include "file_pending.h"
 #include "file_sweep.h"
 #include "proc_fds.h"
+#include "sysctl_values.h"
 #include "lib/util.h"
 
 struct ct_file_collector {
@@ -32,6 +34,8 @@ struct file_out {
 	PbFileChange fc;
 	char path[PATH_MAX], old[PATH_MAX], ns[PATH_MAX];
 	char sha_b[CT_SHA256_HEX], sha_a[CT_SHA256_HEX], xattr[65];
+	char sc_name[PATH_MAX], sc_before[CT_SYSCTL_VALUE_MAX + 1];
+	char sc_after[CT_SYSCTL_VALUE_MAX + 1], sc_netns[64];
 };
 
 struct ct_file_collector *ct_file_new(const struct ct_file_cfg *cfg)
@@ -80,7 +84,21 @@ void ct_file_get_stats(const struct ct_file_collector *f, struct ct_file_stats *
 
 static bool is_sysctl(const char *p)
 {
-	return !strncmp(p, "/proc/sys/", 10);
+	return ct_sysctl_is(p);
+}
+
+/* Whose value a sysctl is: the writer's network namespace for net.*,
+ * else global (0). */
+static uint32_t sysctl_ns(const char *path, const struct ct_task *t)
+{
+	return ct_sysctl_per_netns(path) ? t->net_ns : 0;
+}
+
+/* Is that value the one the agent itself reads (no namespace to enter)? */
+static bool sysctl_ns_is_ours(struct ct_file_collector *f, const char *path,
+			      const struct ct_task *t)
+{
+	return !ct_sysctl_per_netns(path) || t->net_ns == f->cfg.host_net_ns;
 }
 
 /* ------------------------------------------------------------ paths */
@@ -122,6 +140,7 @@ struct file_emit {
 	bool with_owner;             /* the file's mode and owner now */
 	bool path_truncated, old_path_truncated;
 	enum file_path_source path_source;
+	const struct pending *sysctl; /* a sysctl's change: its values */
 };
 
 static void emit(struct ct_file_collector *fc, struct ct_collector *c, const struct file_emit *x)
@@ -182,28 +201,42 @@ static void emit(struct ct_file_collector *fc, struct ct_collector *c, const str
 		ct_strlcpy(out->xattr, x->xattr, sizeof(out->xattr));
 		f->xattr_name = out->xattr;
 	}
+	if (x->sysctl) {
+		const struct pending *sc = x->sysctl;
+
+		/* the values themselves: a sysctl is a few bytes */
+		ct_sysctl_name(x->path, out->sc_name, sizeof(out->sc_name));
+		f->sysctl_name = out->sc_name;
+		out->sc_before[0] = out->sc_after[0] = out->sc_netns[0] = '\0';
+		if (sc->sc_before && x->before && x->before->exists)
+			ct_sysctl_value(sc->sc_before, sc->sc_before_len, out->sc_before,
+					sizeof(out->sc_before));
+		if (sc->sc_after)
+			ct_sysctl_value(sc->sc_after, sc->sc_after_len, out->sc_after,
+					sizeof(out->sc_after));
+		f->sysctl_before = out->sc_before;
+		f->sysctl_after = out->sc_after;
+		if (ct_sysctl_per_netns(x->path)) {
+			ct_net_netns_name(x->task->net_ns, x->task->pid, out->sc_netns,
+					  sizeof(out->sc_netns));
+			f->sysctl_netns = out->sc_netns;
+		}
+	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_FILE;
 	b->ev.file = f;
 	fc->stats.changes++;
 	ct_sink_emit(&c->sink, &b->ev);
 }
 
-/* The file's content now, unless it is a sysctl of another netns (the
- * agent would read its own namespace's value), or the path names another
- * file by now (ino given: the written inode was replaced, e.g. renamed
- * over, before the collector read it): then the digest is unknown rather
- * than wrong. */
+/* The file's content now, unless the path names another file by now (ino
+ * given: the written inode was replaced, e.g. renamed over, before the
+ * collector read it): then the digest is unknown rather than wrong.
+ * Sysctls are read by sysctl_take, in the writer's namespace. */
 #define RACE_SLACK_NS (10ull * 1000000)	/* ctime is kept at a coarse clock */
 
 static void snapshot(struct ct_file_collector *f, const char *path, const struct ct_task *t,
 		     uint64_t ino, uint64_t not_after_wall, struct ct_file_state *st)
 {
-	if (is_sysctl(path) && !strncmp(path, "/proc/sys/net/", 14) &&
-	    t->net_ns != f->cfg.host_net_ns) {
-		memset(st, 0, sizeof(*st));
-		st->exists = true;
-		return;
-	}
 	ct_content_snapshot(path, st);
 	/* replaced (another inode), or changed again after the writer we
 	 * report closed it (the collector lagged): unknown, not wrong */
@@ -213,6 +246,69 @@ static void snapshot(struct ct_file_collector *f, const char *path, const struct
 		st->exists = true;
 		f->stats.raced++;
 	}
+}
+
+/* ------------------------------------------------------------ sysctls */
+
+static void sysctl_set(char **dst, uint32_t *dlen, const char *raw, size_t n)
+{
+	char *copy = raw ? malloc(n + 1) : NULL;
+
+	if (copy) {
+		memcpy(copy, raw, n);
+		copy[n] = '\0';
+	}
+	free(*dst);
+	*dst = copy;
+	*dlen = copy ? (uint32_t)n : 0;
+}
+
+/*
+ * A sysctl's value now, as the writer's namespace has it (the agent's
+ * own read would give its namespace's for net.*): the content's state
+ * (digest, blob) into st and the text into p->sc_after. Unknown (no
+ * digest) when it cannot be read there.
+ */
+static void sysctl_take(struct ct_file_collector *f, struct pending *p, struct ct_file_state *st)
+{
+	char *buf = malloc(CT_SYSCTL_READ_MAX), name[64];
+	ssize_t n = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->exists = true;
+	if (buf) {
+		if (sysctl_ns_is_ours(f, p->path, &p->task))
+			n = ct_sysctl_read(p->path, buf, CT_SYSCTL_READ_MAX);
+		else
+			n = ct_net_read_in_ns(p->task.net_ns, p->task.pid, p->path, buf,
+					      CT_SYSCTL_READ_MAX, name, sizeof(name));
+	}
+	if (n >= 0) {
+		ct_content_from_bytes(buf, (size_t)n, st);
+		sysctl_set(&p->sc_after, &p->sc_after_len, buf, (size_t)n);
+	} else {
+		sysctl_set(&p->sc_after, &p->sc_after_len, NULL, 0);
+		f->stats.sysctl_unread++;
+	}
+	free(buf);
+}
+
+/* The last known value in the writer's namespace: the change's "before". */
+static void sysctl_before(struct ct_file_collector *f, struct pending *p)
+{
+	char *buf = malloc(CT_SYSCTL_READ_MAX);
+	size_t n;
+
+	if (buf && ct_sysctl_known(sysctl_ns(p->path, &p->task), p->path, buf,
+				   CT_SYSCTL_READ_MAX, &n)) {
+		ct_content_from_bytes(buf, n, &p->before);
+		sysctl_set(&p->sc_before, &p->sc_before_len, buf, n);
+		p->have_before = true;
+	} else if (sysctl_ns_is_ours(f, p->path, &p->task)) {
+		/* the baseline's digest, at least */
+		p->have_before = ct_content_lookup(p->path, &p->before);
+	}
+	free(buf);
 }
 
 /* ------------------------------------------------------------ bursts */
@@ -319,6 +415,8 @@ static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct
 		p->writes += take_writes(f, &p->files[i]);
 	if (p->have_after && !p->n_open)
 		after = p->after;
+	else if (p->sysctl)
+		sysctl_take(f, p, &after);
 	else
 		snapshot(f, p->path, &p->task, p->ino, 0, &after);
 	if (p->sysctl)
@@ -336,16 +434,23 @@ static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct
 		.ino = p->ino, .dev = p->dev, .before = before, .after = &after,
 		.writes = p->writes, .with_owner = op == CT_FOP_CREATE,
 		.path_truncated = p->path_truncated, .path_source = p->path_source,
+		.sysctl = p->sysctl ? p : NULL,
 	});
-	/* the next change's "before" (sysctl values included); an unknown
-	 * digest is not a state to compare against */
-	if (after.exists && after.sha256[0])
+	/* the next change's "before"; an unknown digest is not a state to
+	 * compare against. A sysctl's is its namespace's value. */
+	if (p->sysctl && p->sc_after)
+		ct_sysctl_remember(sysctl_ns(p->path, &p->task), p->path, p->sc_after,
+				   p->sc_after_len, false);
+	if (p->sysctl && !sysctl_ns_is_ours(f, p->path, &p->task))
+		;	/* the path's table is the agent's own namespace's */
+	else if (after.exists && after.sha256[0])
 		ct_content_put(p->path, &after);
 	else
 		ct_content_forget(p->path);
 	if (keep_open) {
 		p->before = after;
 		p->have_before = true;
+		sysctl_set(&p->sc_before, &p->sc_before_len, p->sc_after, p->sc_after_len);
 		p->writes = 0;
 		p->opens = 0;
 		p->flags = 0;
@@ -477,7 +582,10 @@ static struct pending *pending_new(struct ct_file_collector *f, struct ct_collec
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
 	p->sysctl = is_sysctl(path);
-	p->have_before = ct_content_lookup(path, &p->before);
+	if (p->sysctl)
+		sysctl_before(f, p);
+	else
+		p->have_before = ct_content_lookup(path, &p->before);
 	return p;
 }
 
@@ -573,8 +681,11 @@ static void on_close(struct ct_file_collector *f, struct ct_collector *c,
 		    (p->close_ns && e->hdr.ts_ns - p->close_ns < CT_BURST_NS)) {
 			p->have_after = false;
 		} else {
-			snapshot(f, p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
-				 &p->after);
+			if (p->sysctl)
+				sysctl_take(f, p, &p->after);
+			else
+				snapshot(f, p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
+					 &p->after);
 			p->have_after = true;
 		}
 	}
@@ -834,7 +945,10 @@ size_t ct_file_tick(struct ct_file_collector *f, struct ct_collector *c, uint64_
 				f->stats.closed_unseen++;	/* a folded open with no close(2) seen */
 			burst_take(f, p, true);
 			burst_open = false;
-			snapshot(f, p->path, &p->task, p->ino, 0, &p->after);
+			if (p->sysctl)
+				sysctl_take(f, p, &p->after);
+			else
+				snapshot(f, p->path, &p->task, p->ino, 0, &p->after);
 			p->have_after = true;
 		}
 		/* quiet too long, unless a close record with its writes is
@@ -868,6 +982,7 @@ static const struct ct_counter_def ct_file_counters_defs[] = {
 	CT_COUNTER("file_track_swept", struct ct_file_stats, swept),
 	CT_COUNTER("file_fds_swept", struct ct_file_stats, fds_swept),
 	CT_COUNTER("file_closed_unseen", struct ct_file_stats, closed_unseen),
+	CT_COUNTER("file_sysctl_unread", struct ct_file_stats, sysctl_unread),
 	CT_COUNTER("file_paths_truncated", struct ct_file_stats, paths_truncated),
 	CT_COUNTER("file_paths_completed", struct ct_file_stats, paths_completed),
 };

@@ -50,6 +50,8 @@ struct ct_file_stats {
 	uint64_t paths_truncated;  /* events naming a file by part of its name
 				    * (longer or deeper than PATH_MAX) */
 	uint64_t paths_completed;  /* cut by the kernel, completed from /proc */
+	uint64_t sysctl_unread;    /* a sysctl's value could not be read in
+				    * the writer's namespace (gone, timeout) */
 };
 
 /* The file collector's state, owned by the agent (or a test). */
