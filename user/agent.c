@@ -22,6 +22,7 @@
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
 #include "control.h"
+#include "exec_guard.h"
 #include "event_net.h"
 #include "event_file.h"
 #include "file_content.h"
@@ -478,7 +479,11 @@ static void reload_policy(struct ct_agent *a)
 	if (ct_guard_reload(&a->guard, a->opts.protect, a->opts.n_protect, err, sizeof(err)) < 0) {
 		ct_err("agent: policy reload failed, keeping the previous policy: %s", err);
 	} else {
-		fprintf(stderr, "changetrace: policy reloaded: %d rules\n", a->guard.policy.n_rules);
+		if (ct_exec_guard_install(a, &a->guard.policy, err, sizeof(err)) < 0)
+			ct_err("agent: %s; the previous exec rules stay in force", err);
+		fprintf(stderr, "changetrace: policy reloaded: %d rules (%d exec rules, generation %u)\n",
+			a->guard.policy.n_rules, a->guard.policy.n_exec_rules,
+			ct_exec_guard_generation());
 		/* newly protected paths are watched from now on */
 		if (build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),

@@ -10,6 +10,8 @@
 #include "changetrace.skel.h"
 #include "control.h"
 #include "ctl_handlers.h"
+#include "exec_guard.h"
+#include "exec_rules.h"
 #include "event_file.h"
 #include "file_content.h"
 #include "feed_file.h"
@@ -105,6 +107,8 @@ const char *ct_validate_deploy(const PbDeploy *d)
 		return "too many scope entries";
 	for (size_t i = 0; i < d->n_scope; i++)
 		CHECK(d->scope[i], "scope");
+	if ((why = ct_exec_scope_check(d)))
+		return why;
 	if (d->n_cgroups > 64)
 		return "too many cgroups";
 	for (size_t i = 0; i < d->n_cgroups; i++)
@@ -440,6 +444,7 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(drop, dropp, &nd, "exit", ct_agent_counter(a, CT_CNT_DROP_EXIT));
 	add_counter(drop, dropp, &nd, "file", ct_agent_counter(a, CT_CNT_DROP_FILE));
 	add_counter(drop, dropp, &nd, "net", ct_agent_counter(a, CT_CNT_DROP_NET));
+	add_counter(drop, dropp, &nd, "guard", ct_agent_counter(a, CT_CNT_EXEC_VERDICT_DROP));
 	ct_proc_get_stats(&pst);
 	add_counter(other, otherp, &no, "events_emitted_exec", a->emitted[CT_KIND_EXEC]);
 	add_counter(other, otherp, &no, "events_emitted_exit", a->emitted[CT_KIND_EXIT]);
@@ -532,6 +537,11 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "guard_halts", a->guard.halts);
 	add_counter(other, otherp, &no, "guard_kills", a->guard.kills);
 	add_counter(other, otherp, &no, "guard_enforce_failures", a->guard.enforce_failures);
+	add_counter(other, otherp, &no, "guard_exec_rules", ct_exec_guard_rules());
+	add_counter(other, otherp, &no, "guard_policy_generation", ct_exec_guard_generation());
+	add_counter(other, otherp, &no, "guard_exec_matches", ct_agent_counter(a, CT_CNT_EXEC_VERDICT));
+	add_counter(other, otherp, &no, "guard_exec_signal_failures",
+		    ct_agent_counter(a, CT_CNT_EXEC_SIGNAL_FAIL));
 	ct_net_get_stats(&nst);
 	add_counter(other, otherp, &no, "net_changes", nst.changes);
 	add_counter(other, otherp, &no, "net_rejected", nst.rejected);
@@ -585,7 +595,8 @@ static void status(struct ct_agent *a, int fd)
 	paths[CT_PATH_CHANGE].capacity_bytes = a->paths.ring[CT_PATH_CHANGE].capacity;
 	paths[CT_PATH_CHANGE].high_water_bytes = a->paths.ring[CT_PATH_CHANGE].high_water;
 	paths[CT_PATH_CHANGE].lost = ct_agent_counter(a, CT_CNT_DROP_FILE) +
-				     ct_agent_counter(a, CT_CNT_DROP_NET);
+				     ct_agent_counter(a, CT_CNT_DROP_NET) +
+				     ct_agent_counter(a, CT_CNT_EXEC_VERDICT_DROP);
 	s.n_paths = CT_PATH_MAX;
 	s.paths = pathp;
 	r.ok = 1;

@@ -210,6 +210,13 @@ static int from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	b->exec.filename = b->filename;
 	b->exec.old_pid = e->old_pid;
 	b->exec.argv_truncated = e->args_truncated;
+	if (e->guard_rule && c->exec_rule_name) {
+		b->exec.guard_rule = (char *)c->exec_rule_name(c->owner, e->guard_gen, e->guard_rule - 1);
+		b->exec.guard_action = e->guard_action == CT_XACT_HALT
+			? CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_HALT
+			: e->guard_action == CT_XACT_KILL ? CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_KILL
+			: CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT;
+	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_EXEC;
 	b->ev.exec = &b->exec;
 
@@ -313,6 +320,11 @@ int ct_event_from_record(struct ct_collector *c, const void *data, size_t len,
 		return ct_net_from_record(c, data, len, b);
 	case CT_KIND_FILE:	/* likewise, after coalescing */
 		return ct_file_from_record(c, data, len);
+	case CT_KIND_EXEC_VERDICT:	/* its GUARD event is built by the agent */
+		if (len < sizeof(struct ct_exec_verdict) || !c->exec_verdict)
+			return -1;
+		c->exec_verdict(c->owner, data);
+		return 1;
 	default:
 		return -1;
 	}

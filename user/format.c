@@ -69,6 +69,10 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fputc(']', out);
 		if (ev->exec->argv_truncated)
 			fputs("...", out);
+		if (ev->exec->guard_rule && *ev->exec->guard_rule)
+			fprintf(out, " guard=%s/%s", ev->exec->guard_rule,
+				ct_pb_enum_short(&changetrace__v1__guard_action__descriptor,
+						 ev->exec->guard_action));
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
 		fprintf(out, " code=%d", ev->exit->exit_code);
@@ -111,6 +115,21 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
 		fprintf(out, " agent %s version=%s", ev->agent->state, ev->agent->version);
 		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
+		const Changetrace__V1__GuardVerdict *g = ev->guard;
+
+		fprintf(out, " rule=%s action=%s enforced=%s", g->rule,
+			ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, g->action),
+			g->enforced ? "yes" : "no");
+		if (g->before_exec && p) {
+			fputs(" at-exec argv=[", out);
+			ct_format_argv(out, p->argv, p->n_argv);
+			fputc(']', out);
+		}
+		fputs(" reason=", out);
+		ct_json_str(out, g->reason);
+		break;
+	}
 	default:
 		break;
 	}
