@@ -108,6 +108,8 @@ struct ct_xscratch {
 	__u32 n_tok;
 	__u32 filename_len;              /* bytes, NUL excluded */
 	__u32 path_len;                  /* 0: not resolved */
+	__u32 path_tried;                /* resolve_exe ran for this exec */
+	__u64 file;                      /* bprm->file of this exec */
 	__u32 abs_filename;              /* execve was given an absolute path */
 	__u32 last_slash;
 	struct glob_state glob;
@@ -328,15 +330,19 @@ static long pbuild_step(__u32 i, struct pbuild_ctx *b)
 	return 0;
 }
 
-static __always_inline void resolve_exe(struct ct_xscratch *x, struct file *f)
+/* Once per exec, and only for a rule or scope entry with a path. */
+static __always_inline void resolve_exe(struct ct_xscratch *x)
 {
+	struct file *f = (struct file *)x->file;
+	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
 	struct pwalk_ctx w = {};
 	struct pbuild_ctx b = {};
 
+	x->path_tried = 1;
 	x->path_len = 0;
-	w.dentry = (__u64)f->f_path.dentry;
-	w.mnt = (__u64)xreal_mount(f->f_path.mnt);
-	w.mnt_root = (__u64)f->f_path.mnt->mnt_root;
+	w.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+	w.mnt = (__u64)xreal_mount(mnt);
+	w.mnt_root = (__u64)BPF_CORE_READ(mnt, mnt_root);
 	bpf_loop(XS_DEPTH + 16, pwalk_step, &w, 0);
 	if (!w.ok || !w.n)
 		return;
@@ -379,6 +385,8 @@ static __always_inline int command_match(struct ct_xscratch *x, const struct ct_
 
 		if (n <= 0)
 			return 0;
+		if (by_file && !x->path_tried)
+			resolve_exe(x);
 		if (by_file && x->path_len)
 			ok = ct_xglob(n - 1, XS_PATH, x->path_len);
 		if (!ok && x->abs_filename)
@@ -550,17 +558,24 @@ static __noinline bool exec_guard_match(struct task_struct *t, struct linux_binp
 		bpf_probe_read_kernel_str(x->kf.name, sizeof(x->kf.name), d->d_name.name);
 	mf = names_lookup(&x->kf);
 
-	/* the name it was invoked by: execve's path after its last '/' */
-	n = bpf_probe_read_kernel_str(&x->str[XS_FILENAME], CT_FILENAME_LEN, filename);
-	if (n <= 1)
-		return false;
-	x->filename_len = n - 1;
-	x->last_slash = XS_NONE;
-	bpf_loop(x->filename_len, slash_step, NULL, 0);
-	len = x->filename_len - (x->last_slash + 1);
-	if (len && len < CT_XNAME_LEN)
-		bpf_probe_read_kernel_str(x->ki.name, sizeof(x->ki.name),
-					  filename + ((x->last_slash + 1) & (CT_FILENAME_LEN - 1)));
+	/* the name it was invoked by: execve's path after its last '/'. The
+	 * kernel has just set comm to it (cut at 15 bytes): only a name that
+	 * long needs the path read. */
+	__builtin_memcpy(x->ki.name, t->comm, CT_COMM_LEN);
+	x->filename_len = 0;
+	if (x->ki.name[CT_COMM_LEN - 2]) {
+		n = bpf_probe_read_kernel_str(&x->str[XS_FILENAME], CT_FILENAME_LEN, filename);
+		if (n <= 1)
+			return false;
+		x->filename_len = n - 1;
+		__builtin_memset(x->ki.name, 0, sizeof(x->ki.name));
+		x->last_slash = XS_NONE;
+		bpf_loop(x->filename_len, slash_step, NULL, 0);
+		len = x->filename_len - (x->last_slash + 1);
+		if (len && len < CT_XNAME_LEN)
+			bpf_probe_read_kernel_str(x->ki.name, sizeof(x->ki.name),
+						  filename + ((x->last_slash + 1) & (CT_FILENAME_LEN - 1)));
+	}
 	mi = name_eq(x->ki.name, x->kf.name) ? NULL : names_lookup(&x->ki);
 
 	c->by_file = mf ? *mf : 0;
@@ -570,9 +585,17 @@ static __noinline bool exec_guard_match(struct task_struct *t, struct linux_binp
 		return false;
 
 	/* a command some rule names: what the rules look at */
+	if (!x->filename_len) {
+		n = bpf_probe_read_kernel_str(&x->str[XS_FILENAME], CT_FILENAME_LEN, filename);
+		if (n <= 1)
+			return false;
+		x->filename_len = n - 1;
+	}
 	x->abs_filename = x->str[XS_FILENAME] == '/';
+	x->file = (__u64)bprm->file;
+	x->path_tried = 0;
+	x->path_len = 0;
 	read_tokens(x, t);
-	resolve_exe(x, bprm->file);
 	/* A script's argv is its interpreter's: [interpreter, its option if
 	 * any, the script's path, the script's arguments...]; by the script's
 	 * name, its arguments come after its path. */
@@ -598,9 +621,12 @@ static __noinline bool exec_guard_match(struct task_struct *t, struct linux_binp
 
 /* Judge this exec; on a match stop or kill it here, before the new
  * program's first instruction, and send the verdict on the change path.
- * attr: the process's attribution (NULL: drift). */
+ * attr: the process's attribution (NULL: drift); already: the signal its
+ * halted or aborted deploy got it a moment ago (a second one in the same
+ * program could find the CPU's signal work busy). */
 static __always_inline void ct_exec_guard(struct task_struct *t, struct linux_binprm *bprm,
-					  const struct ct_task_attr *attr, struct ct_xverdict *v)
+					  const struct ct_task_attr *attr, int already,
+					  struct ct_xverdict *v)
 {
 	__u32 st = *(volatile __u32 *)&ct_xr_state;
 	struct ct_exec_verdict *e;
@@ -612,9 +638,9 @@ static __always_inline void ct_exec_guard(struct task_struct *t, struct linux_bi
 		return;
 	if (!exec_guard_match(t, bprm, attr ? attr->deploy_slot : 0, st, v))
 		return;
-	if (v->action == CT_XACT_HALT)
+	if (v->action == CT_XACT_HALT && !already)
 		rc = bpf_send_signal(CT_SIGSTOP);
-	else if (v->action == CT_XACT_KILL)
+	else if (v->action == CT_XACT_KILL && already != CT_SIGKILL)
 		rc = bpf_send_signal(CT_SIGKILL);
 	v->signalled = v->action != CT_XACT_ALERT && rc == 0;
 	ct_count(CT_CNT_EXEC_VERDICT);

@@ -264,6 +264,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	struct env_scan env = {};
 	struct ct_xverdict verdict = {};
 	struct ct_exec_event *e;
+	int signalled = 0;
 	__u64 exec_id;
 
 	if (tgid == ct_agent_tgid)
@@ -273,7 +274,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	if (attr) {
 		/* An existing attribution is never shed nor replaced here. */
 		attr->exec_id = exec_id;
-		ct_enforce_deploy_flags(attr);
+		signalled = ct_enforce_deploy_flags(attr);
 	} else {
 		/* Not attributed yet: the environment first, then a cgroup claim. */
 		if (env_deploy_id(t, &env) && !env_trusted(t)) {
@@ -298,7 +299,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 
 	/* exec rules: a match is stopped or killed here, before its first
 	 * instruction, whether or not its exec record finds ring space */
-	ct_exec_guard(t, bprm, attr, &verdict);
+	ct_exec_guard(t, bprm, attr, signalled, &verdict);
 
 	ct_count(CT_CNT_SEEN_EXEC);
 	e = bpf_ringbuf_reserve(&ct_bulk_rb, sizeof(*e), 0);

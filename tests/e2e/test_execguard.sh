@@ -206,6 +206,7 @@ test_exec_rule_sees_paths_symlinks_scripts_and_inner_execs() {
   xg_bin terraform
   mkdir -p "$T/other"
   ln -s "$T/bin/tool" "$T/other/alias"
+  ln -s "$T/bin/tool" "$T/other/a-name-longer-than-comm"
   cp "$T/bin/tool" "$T/other/renamed"
   printf '#!/bin/sh\ntouch "$2"\n' > "$T/bin/deploy.sh"
   printf '#!/usr/bin/env sh\ntouch "$2"\n' > "$T/bin/deploy2.sh"
@@ -215,6 +216,7 @@ rule by-path: ai and exec "$T/bin/tool wipe" => kill
 rule script: ai and exec "deploy.sh destroy" => kill
 rule script-env: ai and exec "deploy2.sh destroy" => kill
 rule inner: ai and exec "terraform destroy*" => kill
+rule long-name: ai and exec "a-name-longer-than-comm erase" => kill
 EOF
   ct_agent_start --policy "$T/p.policy"
   ai() { local id=$1; shift; run_rc "$CT" run --deploy "$id" --ai-tool claude-code -- "$@"; }
@@ -223,6 +225,11 @@ EOF
   assert_eq "$(cd "$T/bin" && ai xg-p2 ./tool wipe "$D/m2")" 137
   assert_eq "$(ai xg-p3 "$T/other/alias" wipe "$D/m3")" 137
   no_marker "$D/m1"; no_marker "$D/m2"; no_marker "$D/m3"
+  # the name it was invoked by, longer than comm holds (read from the path)
+  assert_eq "$(ai xg-p10 "$T/other/a-name-longer-than-comm" erase "$D/m10")" 137
+  assert_eq "$(ai xg-p11 "$T/other/a-name-longer-than-comm" list "$D/m11")" 0
+  no_marker "$D/m10"
+  [ -e "$D/m11" ] || fail "the long-named symlink with other arguments did not run"
   # other arguments run; a renamed copy is another file (a documented limit)
   assert_eq "$(ai xg-p4 "$T/bin/tool" list "$D/m4")" 0
   assert_eq "$(ai xg-p5 "$T/other/renamed" wipe "$D/m5")" 0
@@ -240,9 +247,10 @@ EOF
   assert_eq "$(ai xg-p9 sh -c "echo started > $D/m9-sh; $T/bin/terraform destroy $D/m9")" 137
   no_marker "$D/m9" "the inner command"
   [ -e "$D/m9-sh" ] || fail "the shell did not run"
-  wait_events '.kind=="GUARD"' 6
+  wait_events '.kind=="GUARD"' 7
   # every kill was the probe's, at exec
-  assert_eq "$(count_events '.kind=="GUARD" and .guard.enforced==true')" 6
+  assert_eq "$(count_events '.kind=="GUARD" and .guard.enforced==true')" 7
+  assert_eq "$(events '.kind=="GUARD" and .guard.deploy_id=="xg-p10"' | jq -r .guard.rule)" long-name
   assert_eq "$(events '.kind=="GUARD" and .guard.deploy_id=="xg-p9"' | jq -r .guard.rule)" inner
   assert_eq "$(events '.kind=="GUARD" and .guard.deploy_id=="xg-p6"' | jq -r .guard.rule)" script
   assert_eq "$(events '.kind=="GUARD" and .guard.deploy_id=="xg-p7"' | jq -r .guard.rule)" script-env
@@ -318,4 +326,28 @@ test_exec_verdict_exported_over_otlp_at_error() {
   kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   ct_agent_stop
   kill "$recv" 2>/dev/null; wait "$recv" 2>/dev/null || true
+}
+
+# docs/examples/exec-guard.policy: off as shipped, valid and in force once enabled
+test_shipped_exec_policy_is_off_until_enabled() {
+  local D; D=$(mktemp -d "$T/t.XXXX")  # this test's markers
+  local shipped=$PWD/docs/examples/exec-guard.policy out n
+  out=$("$CT" policy check "$shipped")
+  assert_contains "$out" "valid: 0 rules"
+  sed 's/^# rule /rule /' "$shipped" > "$D/on.policy"
+  out=$("$CT" policy check "$D/on.policy")
+  n=$(grep -c '^# rule ' "$shipped")
+  assert_ge "$n" 20
+  assert_contains "$out" "valid: $n rules"
+  assert_contains "$out" "$n exec rules"
+  xg_bin terraform
+  ct_agent_start --policy "$D/on.policy"
+  "$CT" run --deploy xg-shipped --ai-tool claude-code -- "$T/bin/terraform" destroy "$D/m" &
+  local pid=$!
+  wait_events "$(guard_for xg-shipped)" 1
+  assert_eq "$(events "$(guard_for xg-shipped)" | jq -r .guard.rule)" ai-terraform-destroy
+  wait_stopped "$pid"
+  no_marker "$D/m"
+  kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+  ct_agent_stop
 }
