@@ -1,15 +1,15 @@
 /*
- * libFuzzer: the guardrail policy parser (user/policy.c), then every rule
- * evaluated against a file and a network change, as the agent would, and
- * its exec rules compiled to the kernel's form (user/exec_rules.c); the
- * input's first line also as a command pattern (an `exec:` scope entry).
+ * libFuzzer: the guardrail policy parser (user/guard/policy.c), then every
+ * rule evaluated against a file and a network change, as the agent would,
+ * and its exec rules compiled to the kernel's form (user/guard/exec_rules.c);
+ * the input's first line also as a command pattern (an `exec:` scope entry).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec_rules.h"
-#include "policy.h"
+#include "guard/exec_rules.h"
+#include "guard/policy.h"
 
 static void cb(const struct ct_policy_rule *r, const char *reason, void *ctx)
 {

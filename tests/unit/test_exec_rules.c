@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include "unit.h"
-#include "exec_rules.h"
-#include "policy.h"
+#include "guard/exec_rules.h"
+#include "guard/policy.h"
 
 static struct ct_policy pol;
 static struct ct_exec_rules xr;
