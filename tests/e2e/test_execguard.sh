@@ -58,8 +58,10 @@ test_exec_rule_halts_ai_unapproved_command_before_it_runs() {
   # stopped at exec: not one instruction of it ran
   wait_stopped "$pid"
   no_marker "$m" "the stopped command"
-  # its exec event names the rule too
+  # its exec event names the rule too, and is the same image
   wait_events "$(exec_with "$m") and .exec.guard_rule==\"no-destroy\" and .exec.guard_action==\"HALT\"" 1
+  assert_eq "$(events "$(exec_with "$m") and .exec.guard_rule==\"no-destroy\"" | jq -r .process.exec_id)" \
+    "$(jq -r .process.exec_id <<<"$v")" "GUARD and EXEC name one exec"
   # deploy show and query --kind guard say what was stopped and why
   local out
   for _ in $(seq 30); do
