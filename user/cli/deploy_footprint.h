@@ -14,12 +14,20 @@
 #include "footprint_containers.h"
 #include "lib/pb.h"
 
+/* What names a network object, beyond its key (for --json). */
+struct ct_fp_net {
+	char *netns;             /* namespace name, else its inode */
+	char *subsystem, *family, *table, *chain, *destination, *device, *rule;
+	uint64_t handle;
+};
+
 struct ct_fp_count {        /* a key and how often it was seen */
 	char *key;
 	uint64_t n;
 	uint64_t ops[8];         /* NetOp counts (network groups) */
 	uint64_t enforced;       /* guard groups */
 	bool out_of_scope;
+	struct ct_fp_net *net;   /* network groups: one per key and namespace */
 };
 
 struct ct_fp_counts {

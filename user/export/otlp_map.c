@@ -336,6 +336,12 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			add_int(r, "file.size", (int64_t)f->size_after);
 		add_str(r, "changetrace.file.sha256_before", f->sha256_before);
 		add_str(r, "changetrace.file.sha256_after", f->sha256_after);
+		add_str(r, "changetrace.sysctl.name", f->sysctl_name);
+		if (f->sha256_before && *f->sha256_before)
+			add_str(r, "changetrace.sysctl.value_before", f->sysctl_before);
+		if (f->sha256_after && *f->sha256_after)
+			add_str(r, "changetrace.sysctl.value_after", f->sysctl_after);
+		add_str(r, "changetrace.netns.name", f->sysctl_netns);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
@@ -347,6 +353,7 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_str(r, "changetrace.net.family", n->family);
 		add_str(r, "changetrace.net.table", n->table);
 		add_str(r, "changetrace.net.chain", n->chain);
+		add_str(r, "changetrace.net.rule", n->rule);
 		add_str(r, "network.interface.name", n->device);
 		add_int(r, "changetrace.netns.id", n->netns_inode);
 		add_str(r, "changetrace.netns.name", n->netns_name);
