@@ -8,10 +8,17 @@
  * (drift) or an attributed process at all. Past that, a rule is found by
  * name: one hash lookup for the name of the file the kernel loaded (the
  * real binary, or a script's interpreter) and one for the name it was
- * invoked by (a symlink's, a script's), when the two differ. Only a
- * command some rule names costs more: its argv and resolved path are
- * read, each candidate's conditions are tested on the process's facts,
- * then its path and argument globs.
+ * invoked by (a symlink's, a script's; the kernel has just put it in
+ * comm) when the two differ. Only a command some rule names costs more:
+ * its argv is read, each candidate's conditions are tested on the
+ * process's facts, then its argument globs, and its resolved path only
+ * for a rule that names a path.
+ *
+ * For the verifier: the matching state lives in the per-CPU scratch map,
+ * not on the stack (the exec probe's stack is nearly full, and a loop
+ * callback whose counters are exact on the stack is checked once per
+ * value); the glob and a command's match are global functions, checked
+ * once whatever calls them.
  *
  * The policy lives in two sets of maps (ct_xnames keyed by set, ct_xrules
  * indexed set * CT_XRULES_MAX + rule). The agent fills the set no probe
@@ -28,7 +35,7 @@
 #define CT_SIGKILL 9
 #define CT_SIGSTOP 19
 
-/* Set by the agent (user/exec_guard.c): CT_XR_*, generation above. */
+/* Set by the agent (user/guard/exec_guard.c): CT_XR_*, generation above. */
 __u32 ct_xr_state;
 
 struct {
@@ -66,8 +73,8 @@ struct {
  * Scratch: one string area, indexes masked into it. argv tokens are read
  * one by one at their offsets (a token read may run up to CT_ARGS_LEN
  * past its start, hence twice CT_ARGS_LEN); then the filename as given
- * to execve, then the resolved path (names written up to NAME_READ past
- * the path's end).
+ * to execve, then the resolved path (names written up to XS_NAME_READ
+ * past the path's end).
  */
 #define XS_STR_LEN      4096
 #define XS_MASK         (XS_STR_LEN - 1)
