@@ -164,6 +164,13 @@ test_sighup_reload_adds_exec_rule_for_next_exec() {
   wait_events '.kind=="GUARD" and .guard.rule=="no-delete"' 1
   assert_eq "$(events '.kind=="GUARD" and .guard.rule=="no-delete"' | jq -r .guard.policy_generation)" 2
   assert_eq "$(events '.kind=="GUARD" and .guard.rule=="no-delete"' | jq -r .attribution.drift)" true
+  # a policy that does not parse changes nothing in the kernel
+  printf 'rule no-delete: drift and exec "kubectl delete pod %s/* => kill\n' "$T" > "$T/r.policy"
+  kill -HUP "$AGENT_PID"
+  for _ in $(seq 50); do grep -q "keeping the previous policy" "$T/agent.err" && break; sleep 0.1; done
+  assert_contains "$(cat "$T/agent.err")" "line 1: a quote is not closed"
+  assert_eq "$(run_rc "$T/bin/kubectl" delete pod "$D/m2b")" 137
+  no_marker "$D/m2b"
   # and a reload that drops it lets the next one run
   printf 'rule other: ai and exec "terraform destroy*" => halt\n' > "$T/r.policy"
   kill -HUP "$AGENT_PID"
@@ -171,7 +178,7 @@ test_sighup_reload_adds_exec_rule_for_next_exec() {
   grep -q "generation 3" "$T/agent.err" || fail "third policy not loaded"
   "$T/bin/kubectl" delete pod "$D/m3" || fail "the rule was dropped, but the command failed"
   [ -e "$D/m3" ] || fail "the rule was dropped, but the command did not run"
-  assert_eq "$("$CT" status --json | jq '.status.counters[] | select(.name=="guard_exec_matches") | .value')" 1
+  assert_eq "$("$CT" status --json | jq '.status.counters[] | select(.name=="guard_exec_matches") | .value')" 2
   ct_agent_stop
 }
 
