@@ -90,6 +90,9 @@ struct ct_agent {
 	uint64_t registry_save_failures, registry_load_failures;
 	uint64_t deploy_adopt_failures; /* env ids whose slot could not be named */
 	uint64_t deploys_evicted;       /* ended deploys forgotten to free a slot */
+	/* ct_tasks entries found stale at start (see ct_agent_tasks_prune) */
+	uint64_t tasks_pruned_exited, tasks_pruned_reused;
+	uint64_t tasks_unverifiable;    /* pinned by a version without start times */
 };
 
 /* agent_bpf.c */

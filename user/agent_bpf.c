@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
+#include "task_identity.h"
 #include "util.h"
 
 static int verbose_level;
@@ -63,6 +64,36 @@ static void ensure_tracefs(void)
 		       "tracepoint probes will not attach", strerror(errno));
 }
 
+/*
+ * A ct_tasks pinned by a version whose entries carry no start time cannot
+ * say which process each pid meant (pids are reused): rather than lend a
+ * deploy to whoever holds the pid now, its entries are dropped (counted,
+ * logged) and the map is made anew.
+ */
+static void drop_unverifiable_tasks(struct ct_agent *a, const char *dir)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info), k, next;
+	char path[4096];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(a->skel->maps.ct_tasks));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	    info.value_size != sizeof(struct ct_task_attr)) {
+		for (rc = bpf_map_get_next_key(fd, NULL, &k); rc == 0;
+		     rc = bpf_map_get_next_key(fd, &k, &next), k = next)
+			a->tasks_unverifiable++;
+		unlink(path);
+		ct_err("agent: %s was pinned by an older version (no process start times): "
+		       "%llu attributed processes cannot be verified and are no longer attributed",
+		       path, (unsigned long long)a->tasks_unverifiable);
+	}
+	close(fd);
+}
+
 /* Maps pinned under --pin-dir, so attribution of running processes, env
  * ids and cgroup claims survive an agent restart (libbpf reuses a pinned
  * map when the file exists). Ring buffers and counters are not pinned. */
@@ -91,6 +122,7 @@ static int pin_maps(struct ct_agent *a)
 		ct_err("pin dir %s is not on a bpf filesystem (mount -t bpf bpf DIR)", dir);
 		return -1;
 	}
+	drop_unverifiable_tasks(a, dir);
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
 		if (bpf_map__set_pin_path(maps[i], path)) {
@@ -156,6 +188,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 		return -1;
 	}
 	a->skel->rodata->ct_trusted_gid = a->has_group ? a->group_gid : (uint32_t)-1;
+	a->skel->rodata->ct_ns_per_tick = ct_ns_per_tick();
 	if (pin_maps(a) < 0)
 		return -1;
 	err = changetrace_bpf__load(a->skel);
@@ -198,6 +231,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 	enable_walk_cache(a);
 	a->counters_fd = bpf_map__fd(a->skel->maps.ct_counters);
 	a->tasks_fd = bpf_map__fd(a->skel->maps.ct_tasks);
+	ct_agent_tasks_prune(a);
 	return 0;
 }
 

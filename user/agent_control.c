@@ -27,6 +27,7 @@
 
 struct client {
 	int fd;
+	int pidfd;               /* the peer process, -1 if none */
 	struct ucred cred;
 	uint64_t last_ns;
 	size_t have;
@@ -83,6 +84,8 @@ static void drop(struct client *c, int epfd)
 {
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i] == c)
 			clients[i] = NULL;
@@ -119,9 +122,12 @@ void ct_ctl_on_listen(struct ct_agent *a, int lfd, int epfd)
 			free(c);
 			continue;
 		}
+		c->pidfd = ct_ctl_peer_pidfd(fd, c->cred.pid);
 		ev.data.fd = fd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
+			if (c->pidfd >= 0)
+				close(c->pidfd);
 			free(c);
 			continue;
 		}
@@ -152,7 +158,8 @@ static bool serve_frames(struct ct_agent *a, struct client *c)
 	while (c->have >= 4) {
 		uint32_t n = ct_ctl_frame_len(c->buf);
 		PbRequest *req;
-		struct ct_peer peer = { .pid = c->cred.pid, .uid = c->cred.uid, .gid = c->cred.gid };
+		struct ct_peer peer = { .pid = c->cred.pid, .uid = c->cred.uid, .gid = c->cred.gid,
+					.pidfd = c->pidfd };
 
 		if (n > CT_CTL_MAX_FRAME) {
 			a->ctl_bad_frames++;

@@ -12,6 +12,7 @@
 #include "agent_deploys.h"
 #include "cgroup_path.h"
 #include "changetrace.skel.h"
+#include "task_identity.h"
 #include "util.h"
 
 struct deploy_key {
@@ -156,9 +157,11 @@ static int tag_procs(const char *path, const struct stat *st, int type, struct F
 	while (fgets(line, sizeof(line), f)) {
 		struct ct_task_attr attr = { .deploy_slot = tag_slot, .method = CT_ATTR_CGROUP };
 		uint32_t pid = strtoul(line, NULL, 10);
+		uint64_t ticks;
 
-		if (!pid)
-			continue;
+		if (!pid || ct_task_start_ticks(pid, &ticks) < 0)
+			continue;	/* gone already */
+		attr.start_ticks = ticks;
 		attr.origin_pid = pid;
 		bpf_map_update_elem(tag_fd, &pid, &attr, BPF_NOEXIST);
 	}
@@ -506,19 +509,49 @@ static void sync_cgroups(struct ct_agent *a)
 	set_claims_count(a);
 }
 
-/* Entries of processes that exited while no agent was running. */
-static void prune_tasks(struct ct_agent *a)
+/*
+ * Entries of processes that exited while no agent was running: the pid is
+ * gone, or now names another process (its start time differs), which
+ * would otherwise inherit the dead process's deploy. Runs once the probes
+ * are attached, so an exit after the walk is the exit probe's to clean
+ * (and the probes check every entry they use, ct_task_attr_of).
+ */
+void ct_agent_tasks_prune(struct ct_agent *a)
 {
-	uint32_t k, next, del[1024];
-	size_t nd = 0;
+	uint32_t k, next, *keys = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 
-	for (rc = bpf_map_get_next_key(a->tasks_fd, NULL, &k); rc == 0 && nd < ARRAY_SIZE(del);
-	     rc = bpf_map_get_next_key(a->tasks_fd, &k, &next), k = next)
-		if (kill(k, 0) < 0 && errno == ESRCH)
-			del[nd++] = k;
-	for (size_t i = 0; i < nd; i++)
-		bpf_map_delete_elem(a->tasks_fd, &del[i]);
+	for (rc = bpf_map_get_next_key(a->tasks_fd, NULL, &k); rc == 0;
+	     rc = bpf_map_get_next_key(a->tasks_fd, &k, &next), k = next) {
+		if (n == cap) {
+			uint32_t *nk = realloc(keys, (cap = cap ? cap * 2 : 1024) * sizeof(*keys));
+
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ct_task_attr attr;
+		uint64_t ticks;
+
+		if (bpf_map_lookup_elem(a->tasks_fd, &keys[i], &attr) < 0)
+			continue;
+		if (ct_task_start_ticks(keys[i], &ticks) < 0) {
+			bpf_map_delete_elem(a->tasks_fd, &keys[i]);
+			a->tasks_pruned_exited++;
+		} else if (ticks != attr.start_ticks) {
+			bpf_map_delete_elem(a->tasks_fd, &keys[i]);
+			a->tasks_pruned_reused++;
+		}
+	}
+	free(keys);
+	if (a->tasks_pruned_reused)
+		ct_err("agent: %llu attributed pids now name other processes (reused while no "
+		       "agent ran): their attribution was dropped",
+		       (unsigned long long)a->tasks_pruned_reused);
 }
 
 int ct_agent_deploys_init(struct ct_agent *a)
@@ -550,7 +583,6 @@ int ct_agent_deploys_init(struct ct_agent *a)
 	}
 	sync_ids(a);
 	sync_cgroups(a);
-	prune_tasks(a);
 	if (ct_deploys_count())
 		ct_agent_deploys_save(a);
 	return 0;

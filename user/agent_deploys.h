@@ -12,8 +12,12 @@
 #include "pb.h"
 
 /* After the BPF object is loaded, before the probes attach: load the
- * registry, reconcile the pinned maps with it, prune dead tasks. */
+ * registry, reconcile the pinned maps with it. */
 int ct_agent_deploys_init(struct ct_agent *a);
+
+/* Once the probes are attached: drop ct_tasks entries whose process is
+ * gone or whose pid now names another process. Counted. */
+void ct_agent_tasks_prune(struct ct_agent *a);
 
 /* Start (register) a deploy. d is validated; reg is the peer. cgroup paths
  * in d->cgroups are claimed. NULL with a message in err on refusal. */

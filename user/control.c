@@ -8,6 +8,11 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "task_identity.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 int ct_ctl_connect(const char *path, char *err, size_t errlen)
 {
@@ -130,4 +135,14 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 	if (!resp)
 		snprintf(err, errlen, "malformed reply from agent");
 	return resp;
+}
+
+int ct_ctl_peer_pidfd(int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
+		return pidfd;
+	return ct_pidfd_open(pid);	/* older kernels: the pid, as of now */
 }

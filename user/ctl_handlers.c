@@ -19,6 +19,7 @@
 #include "deploys.h"
 #include "proc_cache.h"
 #include "store.h"
+#include "task_identity.h"
 #include "util.h"
 
 #define MAX_APPROVERS 16
@@ -221,6 +222,18 @@ static void tag_self(struct ct_agent *a, const struct ct_peer *peer, int fd,
 	attr.deploy_slot = dep->slot;
 	attr.method = CT_ATTR_WRAPPER;
 	attr.origin_pid = pid;
+	/* the entry names the peer by its start time too; the pidfd says the
+	 * /proc read was of the peer, not of a process that got its pid since */
+	{
+		uint64_t ticks;
+
+		if (ct_task_start_ticks(pid, &ticks) < 0 ||
+		    (peer->pidfd >= 0 && !ct_pidfd_alive(peer->pidfd))) {
+			reply_err(fd, "cannot tag process: it has exited");
+			return;
+		}
+		attr.start_ticks = ticks;
+	}
 	if (bpf_map_update_elem(a->tasks_fd, &pid, &attr, BPF_ANY) < 0) {
 		char msg[128];
 
@@ -455,6 +468,7 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "environment_unreadable", ct_agent_counter(a, CT_CNT_ENV_FAULT));
 	add_counter(other, otherp, &no, "env_id_slots_full", ct_agent_counter(a, CT_CNT_ENV_SLOTS_FULL));
 	add_counter(other, otherp, &no, "env_id_untrusted", ct_agent_counter(a, CT_CNT_ENV_UNTRUSTED));
+	add_counter(other, otherp, &no, "env_id_claims_unnamed", ct_agent_counter(a, CT_CNT_ENV_CLAIM_MARKED));
 	add_counter(other, otherp, &no, "deploy_adopt_failures", a->deploy_adopt_failures);
 	add_counter(other, otherp, &no, "deploys_evicted", a->deploys_evicted);
 	add_counter(other, otherp, &no, "registry_save_failures", a->registry_save_failures);
@@ -463,6 +477,10 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "control_requests", a->ctl_requests);
 	add_counter(other, otherp, &no, "control_refused", a->ctl_refused);
 	add_counter(other, otherp, &no, "control_bad_frames", a->ctl_bad_frames);
+	add_counter(other, otherp, &no, "task_identity_mismatch", ct_agent_counter(a, CT_CNT_TASK_STALE));
+	add_counter(other, otherp, &no, "task_entries_exited_at_start", a->tasks_pruned_exited);
+	add_counter(other, otherp, &no, "task_entries_reused_at_start", a->tasks_pruned_reused);
+	add_counter(other, otherp, &no, "task_entries_unverifiable", a->tasks_unverifiable);
 	add_counter(other, otherp, &no, "gap_events", a->paths.gap_events);
 	add_counter(other, otherp, &no, "probe_recursion_misses", ct_agent_probe_misses(a));
 	{

@@ -14,6 +14,7 @@
 #include "cgroup_path.h"
 #include "deploys.h"
 #include "guard.h"
+#include "task_identity.h"
 #include "util.h"
 
 #define FOOTPRINT_MAX 65536   /* distinct objects remembered per deploy */
@@ -202,7 +203,10 @@ int ct_guard_signal_deploy(struct ct_agent *a, uint32_t slot, int sig,
 					seen = true;
 			if (seen && sig != SIGCONT)
 				continue;
-			if (kill(key, sig) < 0)
+			/* only the process the entry is about, never one that got
+			 * its pid since (the probes drop such entries when they
+			 * see them; this sweep may come first) */
+			if (ct_task_signal_if(key, attr.start_ticks, sig) < 0)
 				continue;
 			if (!seen && n < max_pids)
 				pids[n++] = key;
