@@ -700,8 +700,9 @@ int ct_cmd_agent(int argc, char **argv)
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(epfd, evs, 16,
-				   file_pending || was_polling ? CT_POLL_INTERVAL_MS
-							       : CT_DRAIN_INTERVAL_MS);
+				   ct_ctl_pending() ? 0
+				   : file_pending || was_polling ? CT_POLL_INTERVAL_MS
+								 : CT_DRAIN_INTERVAL_MS);
 
 		/* n == 0: bulk records below the wakeup batch size; polling:
 		 * change records submitted without a wakeup */
@@ -735,7 +736,6 @@ int ct_cmd_agent(int argc, char **argv)
 				a->col.wall_offset = ct_mono_to_wall_offset();
 				ct_paths_check_drops(&a->paths, a);
 				store_tick(a);
-				ct_ctl_reap_idle(epfd);
 			} else if (tag == lfd) {
 				ct_ctl_on_listen(a, lfd, epfd);
 			} else if (tag == FD_FEED) {
@@ -747,9 +747,10 @@ int ct_cmd_agent(int argc, char **argv)
 			} else if (a->feed && ct_feed_owns(a->feed, tag)) {
 				ct_feed_on_fd(a->feed, tag, evs[i].events, epfd);
 			} else {
-				ct_ctl_on_client(a, tag, epfd);
+				ct_ctl_on_client(a, tag, evs[i].events, epfd);
 			}
 		}
+		ct_ctl_tick(a, epfd);
 		file_pending = ct_file_tick(&a->col, ct_now_mono_ns(), 0);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;

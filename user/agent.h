@@ -82,6 +82,9 @@ struct ct_agent {
 	uint64_t emitted[16];     /* by changetrace.v1.EventKind */
 	uint64_t malformed_records;
 	uint64_t ctl_requests, ctl_refused, ctl_bad_frames;
+	uint64_t ctl_busy_refused;      /* connections refused: the uid holds its share */
+	uint64_t ctl_evicted;           /* connections closed to make room for another */
+	uint64_t ctl_deadline_dropped;  /* no whole request within the deadline */
 	/* deploys (agent_deploys.c) */
 	int deploy_ids_fd;        /* ct_deploy_ids: env id -> slot */
 	int cgroups_fd;           /* ct_cgroups: cgroup id -> slot */
@@ -107,9 +110,15 @@ int ct_ctl_listen(const char *path, const char *group, char *err, size_t errlen)
 /* Accept and serve; called from the agent's epoll loop. */
 void ct_ctl_on_listen(struct ct_agent *a, int lfd, int epfd);
 /* Returns false when the client is done and was closed. */
-bool ct_ctl_on_client(struct ct_agent *a, int cfd, int epfd);
+bool ct_ctl_on_client(struct ct_agent *a, int cfd, uint32_t events, int epfd);
 void ct_ctl_close_all(int epfd);
-void ct_ctl_reap_idle(int epfd);
+/* Every loop turn: serve requests left buffered (pipelined), close
+ * connections past their request deadline. */
+void ct_ctl_tick(struct ct_agent *a, int epfd);
+/* Requests are buffered and waiting for ct_ctl_tick (poll soon). */
+bool ct_ctl_pending(void);
+/* Connections open, by kind of peer. */
+void ct_ctl_count(unsigned *privileged, unsigned *public);
 
 /* agent.c */
 void ct_agent_drain(struct ct_agent *a);

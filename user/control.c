@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "control.h"
 #include "task_identity.h"
+#include "util.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -111,10 +113,14 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 	uint32_t n;
 
 	if (ct_ctl_send(fd, &req->base) < 0) {
-		snprintf(err, errlen, "sending request: %s", strerror(errno));
-		return NULL;
-	}
-	if (read_full(fd, hdr, 4) < 0) {
+		int e = errno;
+
+		/* an agent that refused the connection said why before closing */
+		if ((e != EPIPE && e != ECONNRESET) || read_full(fd, hdr, 4) < 0) {
+			snprintf(err, errlen, "sending request: %s", strerror(e));
+			return NULL;
+		}
+	} else if (read_full(fd, hdr, 4) < 0) {
 		snprintf(err, errlen, "reading reply: %s",
 			 errno == EAGAIN ? "agent did not answer in 10s" : strerror(errno));
 		return NULL;
@@ -135,6 +141,69 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 	if (!resp)
 		snprintf(err, errlen, "malformed reply from agent");
 	return resp;
+}
+
+/*
+ * Is the listener on path a process on its way out (killed, crashed)? A
+ * process's sockets are closed late in its exit, after its BPF links and
+ * maps, so for a second or two a killed agent still accepts connections
+ * it will never serve. Its SIGKILL is pending (SigPnd/ShdPnd) until it
+ * runs, PF_EXITING is set from then on.
+ */
+static bool listener_dying(pid_t pid)
+{
+	char path[64], buf[4096], *l;
+	ssize_t n;
+
+	if (ct_task_exiting(pid))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = ct_read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;	/* gone */
+	buf[n] = '\0';
+	for (l = buf; (l = strstr(l, "Pnd:")); l += 4) {
+		unsigned long long mask = strtoull(l + 4, NULL, 16);
+
+		if (mask & (1ull << (SIGKILL - 1)))
+			return true;
+	}
+	return false;
+}
+
+int ct_ctl_wait_listener_gone(const char *path, const char *what, char *err, size_t errlen)
+{
+	/* a live listener is asked a few times: a SIGKILL sent just before
+	 * may not have reached the process yet */
+	for (int tries = 0;; tries++) {
+		struct ucred cr = {};
+		socklen_t len = sizeof(cr);
+		char perr[64];
+		int probe = ct_ctl_connect(path, perr, sizeof(perr));
+
+		if (probe < 0)
+			return 0;
+		if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+			cr.pid = 0;
+		close(probe);
+		if (cr.pid > 0 && listener_dying(cr.pid)) {
+			fprintf(stderr, "changetrace: the previous %s (pid %d) on %s is exiting; "
+				"waiting for it\n", what, (int)cr.pid, path);
+			if (ct_task_wait_gone(cr.pid, 30000) < 0) {
+				snprintf(err, errlen, "the previous %s (pid %d) on %s did not exit "
+					 "within 30 s", what, (int)cr.pid, path);
+				return -1;
+			}
+			continue;
+		}
+		if (tries < 5) {
+			usleep(50000);
+			continue;
+		}
+		snprintf(err, errlen, "another %s (pid %d) is already listening on %s", what,
+			 (int)cr.pid, path);
+		return -1;
+	}
 }
 
 int ct_ctl_peer_pidfd(int fd, pid_t pid)

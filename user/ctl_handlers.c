@@ -477,6 +477,16 @@ static void status(struct ct_agent *a, int fd)
 	add_counter(other, otherp, &no, "control_requests", a->ctl_requests);
 	add_counter(other, otherp, &no, "control_refused", a->ctl_refused);
 	add_counter(other, otherp, &no, "control_bad_frames", a->ctl_bad_frames);
+	add_counter(other, otherp, &no, "control_busy_refused", a->ctl_busy_refused);
+	add_counter(other, otherp, &no, "control_evicted", a->ctl_evicted);
+	add_counter(other, otherp, &no, "control_deadline_dropped", a->ctl_deadline_dropped);
+	{
+		unsigned priv, pub;
+
+		ct_ctl_count(&priv, &pub);
+		add_counter(other, otherp, &no, "control_clients_privileged", priv);
+		add_counter(other, otherp, &no, "control_clients_public", pub);
+	}
 	add_counter(other, otherp, &no, "task_identity_mismatch", ct_agent_counter(a, CT_CNT_TASK_STALE));
 	add_counter(other, otherp, &no, "task_entries_exited_at_start", a->tasks_pruned_exited);
 	add_counter(other, otherp, &no, "task_entries_reused_at_start", a->tasks_pruned_reused);

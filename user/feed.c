@@ -65,20 +65,13 @@ int ct_feed_open(struct ct_feed **out, const struct ct_feed_opts *o, char *err, 
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ct_feed *f;
-	char perr[64];
-	int probe;
-
 	*out = NULL;
 	if (strlen(o->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "feed socket path too long: %s", o->path);
 		return -1;
 	}
-	probe = ct_ctl_connect(o->path, perr, sizeof(perr));
-	if (probe >= 0) {
-		close(probe);
-		snprintf(err, errlen, "another agent is already serving a feed on %s", o->path);
+	if (ct_ctl_wait_listener_gone(o->path, "agent's feed", err, errlen) < 0)
 		return -1;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
