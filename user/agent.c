@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "agent_config.h"
 #include "agent_deploys.h"
+#include "agent_restart.h"
 #include "changetrace.skel.h"
 #include "control.h"
 #include "event_net.h"
@@ -185,6 +186,8 @@ static void emit_agent_event(struct ct_agent *a, const char *state)
 			  CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_AGENT, ct_now_mono_ns());
 	d.state = (char *)state;
 	d.version = CT_VERSION;
+	if (!strcmp(state, "started"))
+		ct_agent_restart_fill_started(a, &d);
 	d.n_probes = n;
 	d.probes = names;
 	evbuf.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_AGENT;
@@ -429,6 +432,8 @@ static void store_tick(struct ct_agent *a)
 	}
 	ct_store_retain(a->store, ct_now_wall_ns());
 	ct_otlp_notify(a->otlp, a->col.seq);   /* new blocks are on disk */
+	if (a->has_state)
+		ct_agent_state_heartbeat(&a->state);
 }
 
 /* SIGHUP: re-read the policy. Events keep flowing: the rings are drained
@@ -617,15 +622,22 @@ int ct_cmd_agent(int argc, char **argv)
 		goto out;
 	}
 	if (!a->opts.no_store) {
+		/* one agent per store: a killed one still exiting is waited for */
+		if (ct_agent_state_open(&a->state, a->opts.store_dir, err, sizeof(err)) < 0) {
+			ct_err("agent: %s", err);
+			goto out;
+		}
+		a->has_state = true;
 		if (ct_store_open(&a->store, a->opts.store_dir, err, sizeof(err)) < 0) {
 			ct_err("agent: store: %s", err);
 			goto out;
 		}
 		ct_store_set_policy(a->store, a->opts.fsync_policy, a->opts.retention_ns,
 				    a->opts.retention_bytes);
-		/* event ids are "<store id>-<seq>", seq continuing across restarts */
+		/* event ids are "<store id>-<seq>", seq continuing across restarts
+		 * and never reused, even after an unclean stop */
 		snprintf(a->col.id_prefix, sizeof(a->col.id_prefix), "%s", ct_store_id(a->store));
-		a->col.seq = ct_store_last_seq(a->store);
+		ct_agent_restart_begin(a);
 	}
 	if (a->opts.feed_file_dir) {
 		a->feed_file = ct_feed_file_open(a->opts.feed_file_dir, a->opts.feed_file_proto,
@@ -694,6 +706,7 @@ int ct_cmd_agent(int argc, char **argv)
 			a->probes[i].attach_type, a->probes[i].attached ? "attached" : "FAILED: ",
 			a->probes[i].error);
 	emit_agent_event(a, "started");
+	ct_agent_restart_report(a);
 
 	while (running) {
 		struct epoll_event evs[16];
@@ -765,6 +778,8 @@ int ct_cmd_agent(int argc, char **argv)
 	emit_agent_event(a, "stopped");
 	rc = 0;
 out:
+	if (a->has_state)
+		ct_agent_state_stopping(&a->state);
 	ct_feed_close(a->feed, epfd);
 	ct_feed_file_close(a->feed_file);
 	a->feed_file = NULL;
@@ -772,8 +787,10 @@ out:
 	if (epfd >= 0)
 		ct_ctl_close_all(epfd);
 	if (lfd >= 0) {
-		close(lfd);
+		/* the name first: a successor binds it as soon as the listener
+		 * is gone, and must not lose it to this unlink */
 		unlink(a->opts.socket_path);
+		close(lfd);
 	}
 	ring_buffer__free(a->rb_change);
 	ring_buffer__free(a->rb_bulk);
@@ -787,6 +804,8 @@ out:
 	a->otlp = NULL;
 	ct_store_close(a->store);
 	a->store = NULL;
+	if (a->has_state)
+		ct_agent_state_close(&a->state, a->col.seq);
 	ct_proc_cache_free();
 	ct_guard_free(&a->guard);
 	ct_content_free();

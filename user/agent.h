@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include "agent_state.h"
 #include "changetrace.h"
 #include "event.h"
 #include "event_paths.h"
@@ -96,6 +97,11 @@ struct ct_agent {
 	/* ct_tasks entries found stale at start (see ct_agent_tasks_prune) */
 	uint64_t tasks_pruned_exited, tasks_pruned_reused;
 	uint64_t tasks_unverifiable;    /* pinned by a version without start times */
+	/* restarts (agent_state.c, agent_restart.c); no state with --no-store */
+	struct ct_agent_state state;
+	bool has_state;
+	uint64_t seq_reserve_failures;  /* the reservation could not be persisted */
+	uint64_t deploy_events_recovered; /* lost deploy starts/ends emitted again */
 };
 
 /* agent_bpf.c */

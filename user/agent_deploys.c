@@ -27,14 +27,21 @@ static bool running(const struct ct_deploy *e)
 	       e->pb->status == CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_UNSPECIFIED;
 }
 
-static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action,
-			const struct ct_deploy *e)
+/* recovered_at: 0, or the wall time of an event re-emitted after it was
+ * lost (ct_agent_deploy_reemit) */
+static void emit_deploy_at(struct ct_agent *a, Changetrace__V1__DeployAction action,
+			   const struct ct_deploy *e, uint64_t recovered_at)
 {
 	PbDeployRecord rec = CHANGETRACE__V1__DEPLOY_RECORD__INIT;
 	const PbRegistrant *r = e->pb->registered_by;
 
 	ct_event_envelope(&a->col, &dbuf, &dbuf.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
 			  ct_now_mono_ns());
+	if (recovered_at) {
+		dbuf.ev.recovered = 1;
+		dbuf.ev.time_unix_nano = recovered_at;
+		dbuf.ev.monotonic_ns = 0;	/* possibly another boot's */
+	}
 	dbuf.proc = (PbProcess)CHANGETRACE__V1__PROCESS__INIT;
 	if (r) {
 		dbuf.proc.pid = r->pid;
@@ -53,6 +60,18 @@ static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action
 	dbuf.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_DEPLOY;
 	dbuf.ev.deploy = &rec;
 	ct_agent_emit(a, &dbuf.ev);
+}
+
+static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action,
+			const struct ct_deploy *e)
+{
+	emit_deploy_at(a, action, e, 0);
+}
+
+void ct_agent_deploy_reemit(struct ct_agent *a, const struct ct_deploy *e,
+			    Changetrace__V1__DeployAction action, uint64_t wall_ns)
+{
+	emit_deploy_at(a, action, e, wall_ns);
 }
 
 static int mkdir_p(const char *dir)

@@ -30,6 +30,10 @@ struct ct_deploy *ct_agent_deploy_end(struct ct_agent *a, const char *id,
 /* Register an id implicitly seen (wrapper with --unregistered). */
 struct ct_deploy *ct_agent_deploy_seen(struct ct_agent *a, const char *id,
 				       char *err, size_t errlen);
+/* Emit again a start or end whose event was lost (an agent killed before
+ * its block was stored), flagged recovered, at its original time. */
+void ct_agent_deploy_reemit(struct ct_agent *a, const struct ct_deploy *e,
+			    Changetrace__V1__DeployAction action, uint64_t wall_ns);
 /* Announce deploys named while an event was being built (after it). */
 void ct_agent_deploys_flush(struct ct_agent *a);
 /* Persist the registry; failures are counted and logged. */

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,33 +143,10 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 }
 
 /*
- * Is the listener on path a process on its way out (killed, crashed)? A
- * process's sockets are closed late in its exit, after its BPF links and
- * maps, so for a second or two a killed agent still accepts connections
- * it will never serve. Its SIGKILL is pending (SigPnd/ShdPnd) until it
- * runs, PF_EXITING is set from then on.
+ * A killed agent's sockets are closed late in its exit, after its BPF
+ * links and maps, so for a second or two it still accepts connections it
+ * will never serve: such a listener is waited for, a live one is not.
  */
-static bool listener_dying(pid_t pid)
-{
-	char path[64], buf[4096], *l;
-	ssize_t n;
-
-	if (ct_task_exiting(pid))
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	n = ct_read_file(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return true;	/* gone */
-	buf[n] = '\0';
-	for (l = buf; (l = strstr(l, "Pnd:")); l += 4) {
-		unsigned long long mask = strtoull(l + 4, NULL, 16);
-
-		if (mask & (1ull << (SIGKILL - 1)))
-			return true;
-	}
-	return false;
-}
-
 int ct_ctl_wait_listener_gone(const char *path, const char *what, char *err, size_t errlen)
 {
 	/* a live listener is asked a few times: a SIGKILL sent just before
@@ -186,7 +162,7 @@ int ct_ctl_wait_listener_gone(const char *path, const char *what, char *err, siz
 		if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 			cr.pid = 0;
 		close(probe);
-		if (cr.pid > 0 && listener_dying(cr.pid)) {
+		if (cr.pid > 0 && ct_task_dying(cr.pid)) {
 			fprintf(stderr, "changetrace: the previous %s (pid %d) on %s is exiting; "
 				"waiting for it\n", what, (int)cr.pid, path);
 			if (ct_task_wait_gone(cr.pid, 30000) < 0) {

@@ -555,6 +555,9 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "store_segments_retired", sst.segments_retired);
 		add_counter(other, otherp, &no, "store_torn_bytes_truncated", sst.torn_bytes_truncated);
 		add_counter(other, otherp, &no, "store_last_errno", sst.last_errno);
+		add_counter(other, otherp, &no, "seq_reserved", a->state.cur.seq_reserved);
+		add_counter(other, otherp, &no, "seq_reserve_failures", a->seq_reserve_failures);
+		add_counter(other, otherp, &no, "deploy_events_recovered", a->deploy_events_recovered);
 	}
 	add_counter(other, otherp, &no, "guard_verdicts", a->guard.verdicts);
 	add_counter(other, otherp, &no, "guard_halts", a->guard.halts);

@@ -31,6 +31,8 @@ void ct_event_envelope(struct ct_collector *c, struct ct_event_buf *b,
 {
 	*ev = (PbEvent)CHANGETRACE__V1__EVENT__INIT;
 	b->col = c;
+	if (c->seq_exhausted && c->seq >= c->seq_limit)
+		c->seq_exhausted(c);
 	ev->seq = ++c->seq;
 	snprintf(b->event_id, sizeof(b->event_id), "%s-%llu", c->id_prefix,
 		 (unsigned long long)ev->seq);

@@ -17,6 +17,11 @@ struct ct_collector {
 	char host[256];
 	char id_prefix[32];      /* first part of every event id */
 	uint64_t seq;            /* last sequence number handed out */
+	/* Seqs are handed out up to seq_limit; past it, seq_exhausted (when
+	 * set) moves the limit first (the agent persists it: see
+	 * agent_state.h). */
+	uint64_t seq_limit;
+	void (*seq_exhausted)(struct ct_collector *c);
 	int64_t wall_offset;     /* wall = mono + offset */
 	const char *proc_root;   /* "/proc" (tests may point elsewhere) */
 	/* Sink for decoders that emit zero or several events per record

@@ -403,8 +403,8 @@ void ct_feed_close(struct ct_feed *f, int epfd)
 				sub_drop(f, &f->subs[i], epfd);
 		}
 	if (f->lfd >= 0) {
+		unlink(f->path);	/* before the close: never a successor's */
 		close(f->lfd);
-		unlink(f->path);
 	}
 	free(f);
 }

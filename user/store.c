@@ -35,6 +35,7 @@ struct ct_store {
 	size_t n_idx, cap_idx;
 	uint8_t last_hash[32];
 	uint64_t last_seq;
+	uint64_t last_time;            /* newest event time on disk (wall ns) */
 	/* the open block */
 	struct ct_block_hdr hdr;
 	uint8_t *raw;
@@ -154,6 +155,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 			if (ne) {
 				memcpy(s->last_hash, e[ne - 1].hash, 32);
 				s->last_seq = e[ne - 1].hdr.last_seq;
+				s->last_time = e[ne - 1].hdr.max_time;
 			}
 			free(e);
 			continue;
@@ -164,6 +166,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 		if (ne) {
 			memcpy(s->last_hash, e[ne - 1].hash, 32);
 			s->last_seq = e[ne - 1].hdr.last_seq;
+			s->last_time = e[ne - 1].hdr.max_time;
 			write_idx(s->dir, segs[i].first_seq, e, ne);
 		}
 		free(e);
@@ -199,6 +202,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 		if (s->n_idx) {
 			memcpy(s->last_hash, s->idx[s->n_idx - 1].hash, 32);
 			s->last_seq = s->idx[s->n_idx - 1].hdr.last_seq;
+			s->last_time = s->idx[s->n_idx - 1].hdr.max_time;
 		}
 	}
 	s->st.segments = n;
@@ -387,6 +391,8 @@ int ct_store_flush(struct ct_store *s)
 		goto failed;
 	}
 	idx_push(s, &s->hdr, s->seg_off, hash);
+	if (s->hdr.max_time > s->last_time)
+		s->last_time = s->hdr.max_time;
 	s->seg_off += w;
 	memcpy(s->last_hash, hash, 32);
 	s->st.events_written += s->hdr.count;
@@ -479,6 +485,11 @@ void ct_store_retain(struct ct_store *s, uint64_t now_wall_ns)
 uint64_t ct_store_last_seq(const struct ct_store *s)
 {
 	return s->last_seq;
+}
+
+uint64_t ct_store_last_time(const struct ct_store *s)
+{
+	return s->last_time;
 }
 
 const char *ct_store_id(const struct ct_store *s)

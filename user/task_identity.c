@@ -69,6 +69,25 @@ bool ct_task_exiting(pid_t pid)
 	return strtoul(f[6], NULL, 10) & PF_EXITING_FLAG;	/* field 9: flags */
 }
 
+bool ct_task_dying(pid_t pid)
+{
+	char path[64], buf[4096], *l;
+	ssize_t n;
+
+	if (ct_task_exiting(pid))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = ct_read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;	/* gone */
+	buf[n] = '\0';
+	/* SigPnd, ShdPnd: a SIGKILL not yet acted on */
+	for (l = buf; (l = strstr(l, "Pnd:")); l += 4)
+		if (strtoull(l + 4, NULL, 16) & (1ull << (SIGKILL - 1)))
+			return true;
+	return false;
+}
+
 int ct_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open

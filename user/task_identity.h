@@ -19,6 +19,8 @@ uint64_t ct_ns_per_tick(void);
 int ct_task_start_ticks(pid_t pid, uint64_t *ticks);
 /* Is process pid tearing down (exit in progress, or a zombie)? */
 bool ct_task_exiting(pid_t pid);
+/* Exiting, or killed and not yet exiting (SIGKILL pending), or gone. */
+bool ct_task_dying(pid_t pid);
 /* A pidfd for pid (-1 if gone or unsupported). */
 int ct_pidfd_open(pid_t pid);
 /* Is the process behind pidfd still there (not reaped)? */

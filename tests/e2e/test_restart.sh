@@ -111,3 +111,125 @@ print(" ".join(str(b) for b in struct.pack("<IBBHIIQQ", slot, 1, 0, 0, pid, 0, 0
   assert_ge "$(counter task_identity_mismatch)" 1 "mismatch counted"
   agent_down
 }
+
+# ------------------------------------------------------------------ unclean stops
+
+q() { "$CT" query --store "$T/$1-store" --json; }
+
+# SIGKILL right after a deploy start, whose event is then only in the
+# agent's open block; the next agent records the stop as a GAP
+# (AGENT_DOWN, window, the seqs that never reached the store), emits the
+# lost deploy start again (recovered), and reuses no seq or event id the
+# killed agent handed out.
+test_restart_sigkill_gap_recovered_deploy_and_no_reused_ids() {
+  local m; m=$(marker ks)
+  agent_up ks
+  /bin/true "$m-before"
+  wait_in_log ks "$(exec_with "$m-before" true)" 1
+  sleep 1.2   # some blocks are on disk
+  "$CT" deploy start --id KS-1 --author alice --approved-by bob >/dev/null
+  local old=$APID
+  kill -KILL "$old"
+  local t_kill; t_kill=$(date +%s%N)
+  wait "$old" 2>/dev/null || true
+  # Under load a block can fill and be sealed within the milliseconds
+  # before the kill lands: then cut the segment back to the block before
+  # the start's, which is what a kill during that block's write leaves.
+  local dseq; dseq=$(in_log ks '.kind=="DEPLOY" and .deploy.deploy.id=="KS-1"' | jq -r .seq)
+  [ -n "$dseq" ] || fail "the killed agent never printed the deploy start"
+  if q ks | jq -c 'select(.kind=="DEPLOY" and .deploy.deploy.id=="KS-1")' | grep -q .; then
+    echo "the start was sealed before the kill: tearing its block"
+    python3 - "$(ls "$T"/ks-store/seg-*.cts | tail -n1)" "$dseq" <<'PY'
+import struct, sys
+path, seq = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+off = 0
+while off + 360 <= len(data):
+    first, last = struct.unpack_from("<QQ", data, off + 8)
+    comp, = struct.unpack_from("<I", data, off + 48)
+    if last >= seq:
+        open(path, "r+b").truncate(off + 100)   # a torn write of that block
+        sys.exit(0)
+    off += 360 + comp
+sys.exit("no block holds seq %d" % seq)
+PY
+  fi
+  q ks | jq -c 'select(.kind=="DEPLOY" and .deploy.deploy.id=="KS-1")' | grep -q . && fail "the start is still stored"
+  agent_up ks
+  local lost=1
+  agent_down
+  q ks > "$T/ks.q"
+  # ids: what the killed agent printed and the store never got is not
+  # reused for another event; every id is one event
+  python3 - "$T/ks.jsonl" "$T/ks.q" <<'PY' || fail "an event id names two events"
+import json, sys
+seen = {}
+for path in sys.argv[1:]:
+    for line in open(path):
+        e = json.loads(line)
+        k = e["event_id"]
+        if k in seen and seen[k] != e:
+            print("reused:", k, seen[k]["kind"], e["kind"]); sys.exit(1)
+        seen[k] = e
+PY
+  assert_eq "$(jq -r .seq "$T/ks.q" | sort -n | uniq -d | wc -l)" 0 "duplicate seqs in the store"
+  # the stop is a GAP with the window and the seqs that never made it
+  local g; g=$(jq -c "select(.kind==\"GAP\" and .gap.path==\"AGENT_DOWN\" and .gap.agent_pid==$old)" "$T/ks.q")
+  echo "$g"
+  [ -n "$g" ] || fail "no AGENT_DOWN gap for pid $old"
+  python3 - "$g" "$t_kill" <<'PY' || fail "gap window does not cover the kill"
+import json, sys
+g, t = json.loads(sys.argv[1])["gap"], int(sys.argv[2])
+assert int(g["first_time_unix_nano"]) <= t <= int(g["last_time_unix_nano"]), g
+assert int(g["first_seq"]) <= int(g["last_seq"]), g
+PY
+  # the lost start is in the store, flagged, with the registry's provenance
+  local d; d=$(jq -c "select(.kind==\"DEPLOY\" and .deploy.deploy.id==\"KS-$lost\")" "$T/ks.q")
+  assert_eq "$(jq -s length <<<"$d")" 1 "KS-$lost start events stored"
+  assert_eq "$(jq -r .recovered <<<"$d")" true
+  assert_eq "$(jq -r .deploy.action <<<"$d")" START
+  assert_eq "$(jq -r .deploy.deploy.author <<<"$d")" alice
+  assert_eq "$(jq -r "select(.kind==\"AGENT\" and .agent.state==\"started\" and .agent.previous_stop_unclean) | .agent.previous_pid" "$T/ks.q" | tail -n1)" "$old" "previous pid"
+  "$CT" verify --store "$T/ks-store" | grep -q "chain intact"
+}
+
+# An agent started right after the previous one was killed, while that
+# one is still exiting (its socket and store lock are released late in
+# its exit), waits for it and comes up, instead of failing with "another
+# agent is already listening". A live agent is still refused.
+test_restart_right_after_sigkill_waits_for_the_dying_agent() {
+  agent_up tk
+  local old=$APID
+  kill -KILL "$old"
+  if python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$CHANGETRACE_SOCKET" 2>/dev/null; then
+    echo "the killed agent's socket still accepted a connection"
+  fi
+  agent_up tk
+  grep -q "is exiting; waiting for it" "$T/tk.err" && echo "waited for pid $old"
+  wait "$old" 2>/dev/null || true
+  # a live agent on the same store (another socket) is refused
+  local out rc
+  set +e
+  out=$(timeout 20 "$CT" agent --store "$T/tk-store" --pin-dir "$CT_PIN_DIR-tk2" --socket "$T/tk2.sock" 2>&1); rc=$?
+  set -e
+  assert_eq "$rc" 1 "second agent on a live store"
+  assert_contains "$out" "in use by another agent (pid $APID)"
+  rm -rf "$CT_PIN_DIR-tk2"
+  agent_down
+}
+
+# A clean stop is not a gap, and the next start says when it was.
+test_restart_clean_stop_is_not_a_gap() {
+  agent_up cs
+  agent_down
+  local stopped; stopped=$(awk '/^stopped_ns/ {print $2}' "$T/cs-store/agent.state")
+  [ "$stopped" -gt 0 ] || fail "no clean stop recorded"
+  agent_up cs
+  agent_down
+  assert_eq "$(q cs | jq -c 'select(.kind=="GAP")' | wc -l)" 0 "gaps after a clean stop"
+  # (64-bit nanoseconds: grep, not jq, which reads numbers as doubles)
+  assert_eq "$(q cs | grep '"started"' | grep -o '"previous_stop_unix_nano":[0-9]*' | tail -n1 | cut -d: -f2)" "$stopped"
+  assert_eq "$(q cs | jq -s '[.[].seq] == [range(1; length + 1)]')" true "seq 1..N without holes"
+}
+
+# OTLP records carry the event id as log.record.uid (never reused).
