@@ -4,6 +4,7 @@
 
 #include "cgroup_path.h"
 #include "deploys.h"
+#include "env_claims.h"
 #include "event.h"
 #include "event_net.h"
 #include "event_file.h"
@@ -78,6 +79,17 @@ static void fill_attribution(struct ct_event_buf *b, const struct ct_task_attr *
 
 	b->attr = (PbAttribution)CHANGETRACE__V1__ATTRIBUTION__INIT;
 	b->ev.attribution = &b->attr;
+	if (a->deploy_slot == CT_SLOT_CLAIM_UNNAMED) {
+		const char *id = ct_env_claim_id(a->origin_pid);
+
+		b->attr.drift = 1;
+		b->attr.origin_pid = a->origin_pid;
+		b->attr.depth = a->depth;
+		b->attr.claim_refused = (char *)ct_env_claim_reason(CT_ENV_CLAIM_SLOTS_FULL);
+		ct_strlcpy(b->claimed_id, id ? id : "", sizeof(b->claimed_id));
+		b->attr.claimed_deploy_id = b->claimed_id;
+		return;
+	}
 	d = ct_deploys_by_slot(a->deploy_slot);
 	if (!d && a->deploy_slot && b->col && b->col->slot_unknown) {
 		b->col->slot_unknown(b->col->owner, a->deploy_slot);
@@ -212,6 +224,14 @@ static int from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	b->exec.filename = b->filename;
 	b->exec.old_pid = e->old_pid;
 	b->exec.argv_truncated = e->args_truncated;
+	if (e->env_claim && e->env_deploy_id[0]) {
+		/* this exec's claim was not honoured: say which and why */
+		kstr(b->claimed_id, sizeof(b->claimed_id), e->env_deploy_id, sizeof(e->env_deploy_id));
+		if (e->env_claim == CT_ENV_CLAIM_SLOTS_FULL)
+			ct_env_claim_note(e->task.pid, b->claimed_id);
+		b->attr.claimed_deploy_id = b->claimed_id;
+		b->attr.claim_refused = (char *)ct_env_claim_reason(e->env_claim);
+	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_EXEC;
 	b->ev.exec = &b->exec;
 

@@ -59,6 +59,7 @@ struct ct_event_buf {
 	char exe[PATH_MAX];
 	char cwd[PATH_MAX];
 	char deploy_id[CT_DEPLOY_ID_LEN];
+	char claimed_id[CT_DEPLOY_ID_LEN]; /* a claim not honoured (env_claims.h) */
 	struct ct_collector *col; /* set by ct_event_envelope */
 };
 

@@ -33,6 +33,10 @@ static void attribution(FILE *out, const PbAttribution *a)
 {
 	if (!a || a->drift || !a->deploy_id || !*a->deploy_id) {
 		fputs(" deploy=- DRIFT", out);
+		/* a deploy was claimed and not honoured (ids are [A-Za-z0-9._:/@+-]) */
+		if (a && a->claim_refused && *a->claim_refused)
+			fprintf(out, " claimed=%s", a->claimed_deploy_id && *a->claimed_deploy_id
+					       ? a->claimed_deploy_id : "?");
 		return;
 	}
 	fprintf(out, " deploy=%s via=%s", a->deploy_id, ct_attr_method_name(a->method));

@@ -149,6 +149,10 @@ static void map_attribution(struct ct_otlp_rec *r, const PbAttribution *a)
 	if (a->unregistered)
 		add_bool(r, "changetrace.deploy.unregistered", true);
 	add_bool(r, "changetrace.ai.assisted", a->ai_assisted);
+	if (a->claim_refused && *a->claim_refused) {
+		add_str(r, "changetrace.attribution.claimed_deploy_id", a->claimed_deploy_id);
+		add_str(r, "changetrace.attribution.claim_refused", a->claim_refused);
+	}
 }
 
 static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecord *rec)
