@@ -540,6 +540,7 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "file_tracked", cs.tracked);
 		add_counter(other, otherp, &no, "file_blobs_written", cs.blobs_written);
 		add_counter(other, otherp, &no, "file_blob_failures", cs.blob_failures);
+		add_counter(other, otherp, &no, "file_blobs_no_room", cs.blobs_no_room);
 		add_counter(other, otherp, &no, "file_read_failures", cs.read_failures);
 	}
 	if (a->store) {

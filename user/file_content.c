@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -233,6 +234,40 @@ static int blob_path(const char *dir, const char *sha, char *out, size_t len)
 	return snprintf(out, len, "%s/%.2s/%s", dir, sha, sha) < (int)len ? 0 : -1;
 }
 
+/*
+ * Copies of file content make `diff` work; the events are the record. A
+ * copy is kept only while the store's filesystem keeps room for events
+ * after it: a tenth of the filesystem, at least 1 MiB, at most 1 GiB
+ * (the baseline alone could otherwise fill a small store before the
+ * first event block is written).
+ */
+#define BLOB_RESERVE_MIN (1ull << 20)
+#define BLOB_RESERVE_MAX (1ull << 30)
+
+static bool blob_room(size_t len)
+{
+	struct statvfs v;
+	uint64_t size, avail, reserve;
+	char parent[PATH_MAX], *slash;
+
+	if (statvfs(cfg.blob_dir, &v) < 0) {
+		ct_strlcpy(parent, cfg.blob_dir, sizeof(parent));
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (statvfs(parent, &v) < 0)
+			return true;	/* cannot tell: the write will say */
+	}
+	size = (uint64_t)v.f_blocks * v.f_frsize;
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	reserve = size / 10;
+	if (reserve < BLOB_RESERVE_MIN)
+		reserve = BLOB_RESERVE_MIN;
+	if (reserve > BLOB_RESERVE_MAX)
+		reserve = BLOB_RESERVE_MAX;
+	return avail > reserve + len;
+}
+
 static void blob_write(const char *sha, const unsigned char *data, size_t len, bool *kept)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], sub[PATH_MAX];
@@ -245,6 +280,13 @@ static void blob_write(const char *sha, const unsigned char *data, size_t len, b
 		return;
 	if (access(path, F_OK) == 0) {
 		*kept = true;	/* content-addressed: already there */
+		return;
+	}
+	if (!blob_room(len)) {
+		if (!__atomic_fetch_add(&stats.blobs_no_room, 1, __ATOMIC_RELAXED))
+			ct_err("file content: the store's filesystem is nearly full; copies of "
+			       "file content are no longer kept, to leave room for events "
+			       "(file_blobs_no_room in status)");
 		return;
 	}
 	snprintf(sub, sizeof(sub), "%s/%.2s", cfg.blob_dir, sha);
@@ -274,7 +316,9 @@ static void blob_write(const char *sha, const unsigned char *data, size_t len, b
 fail_free:
 	free(z);
 fail:
-	__atomic_fetch_add(&stats.blob_failures, 1, __ATOMIC_RELAXED);
+	if (!__atomic_fetch_add(&stats.blob_failures, 1, __ATOMIC_RELAXED))
+		ct_err("file content: cannot keep a copy in %s: %s (file_blob_failures in status)",
+		       cfg.blob_dir, strerror(errno));
 }
 
 int ct_content_snapshot(const char *path, struct ct_file_state *out)

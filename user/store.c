@@ -36,6 +36,7 @@ struct ct_store {
 	uint8_t last_hash[32];
 	uint64_t last_seq;
 	uint64_t last_time;            /* newest event time on disk (wall ns) */
+	bool failing;                  /* the last write failed (said on stderr) */
 	/* the open block */
 	struct ct_block_hdr hdr;
 	uint8_t *raw;
@@ -399,12 +400,22 @@ int ct_store_flush(struct ct_store *s)
 	s->st.bytes_written += w;
 	s->st.blocks_written++;
 	s->st.last_errno = 0;
+	if (s->failing)
+		ct_err("store: writing to %s again", s->dir);
+	s->failing = false;
 	s->hdr.count = 0;
 	s->raw_len = 0;
 	return 0;
 failed:
 	if (!s->st.last_errno)
 		s->st.last_errno = errno ? errno : EIO;
+	/* said once per failure spell: then counted, and a GAP event once the
+	 * store can write again */
+	if (!s->failing)
+		ct_err("store: cannot write to %s: %s; events go on to the other sinks and are "
+		       "counted as lost to the store (store_events_failed) until it can write again",
+		       s->dir, strerror(s->st.last_errno));
+	s->failing = true;
 	s->st.failed_errno = s->st.last_errno;
 	s->st.events_failed += s->hdr.count;
 	s->st.failed_since_report += s->hdr.count;
