@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-$PWD/build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig)
+[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig encoders)
 
 seed() { # NAME: write seed inputs into the corpus dir
   local d=$BUILD/fuzz/corpus/$1
@@ -28,6 +28,10 @@ seed() { # NAME: write seed inputs into the corpus dir
       printf 'protect /etc/payments /srv/app/conf\nprotect-net nft:inet/filter\nrule ai-unapproved: ai and unapproved and protected => halt\nrule scope: out-of-scope => alert\nrule d: not drift and file => kill\nbudget blast: files 50 => halt\nbudget n: net 10 => alert\n' > "$d/readme" ;;
     watchlist)
       printf '/etc\n  /tmp/../tmp/./x  # comment\n\n/proc/sys\n' > "$d/list" ;;
+    encoders)
+      # selector byte, then NUL-separated strings: bad bytes, escapes, a cut character
+      printf '\x04id\0host\0ech\xffo\0/bin/echo\0/tmp\0/cg\0/bin/echo\0\xff\0\x1b]0;t\x07\0\xe2\x82\0' > "$d/exec"
+      printf '\x00id\0h\0c\0e\0w\0g\0a\0b\0c\0d\0p\0pe\0D1\0/etc/\xc0\xaf\0/old\xed\xa0\x80\0n\0x' > "$d/file" ;;
     agentconfig)
       printf '# agent\njson\nwatch /srv/app conf  # spaces\notlp-endpoint http://127.0.0.1:4318\n--watch /etc\n' > "$d/conf" ;;
     store)
