@@ -233,3 +233,43 @@ test_restart_clean_stop_is_not_a_gap() {
 }
 
 # OTLP records carry the event id as log.record.uid (never reused).
+
+# An agent upgraded from a version whose pinned ct_tasks had no start
+# times keeps the entries of processes that started before that agent
+# stopped (the store's last event), so running deploys stay attributed,
+# and drops the others: a pid reused after the stop inherits nothing.
+test_restart_upgrade_from_entries_without_start_times() {
+  command -v bpftool >/dev/null || skip "no bpftool"
+  mkdir -m 777 "$T/up-w"
+  mkfifo -m 666 "$T/up-a" "$T/up-b"
+  agent_up up --watch "$T/up-w"
+  "$CT" deploy start --id UP-1 --author alice >/dev/null
+  local slot; slot=$("$CT" deploy show UP-1 --json | jq -r .slot)
+  setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "read x < $T/up-a; echo a >> $T/up-w/a" &
+  local pa=$!
+  sleep 0.2
+  agent_down
+  sleep 0.2
+  setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "read x < $T/up-b; echo b >> $T/up-w/b" &
+  local pb=$!
+  sleep 0.2
+  # the map as the older version pinned it: 24-byte values, no start time
+  local pin=$CT_PIN_DIR-up/ct_tasks
+  rm -f "$pin"
+  bpftool map create "$pin" type hash key 4 value 24 entries 131072 name ct_tasks
+  old_entry() { python3 -c 'import struct, sys
+pid, slot = map(int, sys.argv[1:3])
+print(" ".join(str(b) for b in struct.pack("<IBBHIIQ", slot, 1, 0, 0, pid, 0, 0)))' "$1" "$slot"; }
+  key() { python3 -c 'import struct, sys; print(" ".join(str(b) for b in struct.pack("<I", int(sys.argv[1]))))' "$1"; }
+  bpftool map update pinned "$pin" key $(key "$pa") value $(old_entry "$pa")
+  bpftool map update pinned "$pin" key $(key "$pb") value $(old_entry "$pb")
+  agent_up up --watch "$T/up-w"
+  echo go > "$T/up-a"; echo go > "$T/up-b"
+  wait "$pa" "$pb"
+  wait_in_log up ".kind==\"FILE\" and (.file.path==\"$T/up-w/a\" or .file.path==\"$T/up-w/b\")" 2
+  assert_eq "$(in_log up ".kind==\"FILE\" and .file.path==\"$T/up-w/a\"" | jq -r .attribution.deploy_id)" UP-1 "started before the old agent stopped"
+  assert_eq "$(in_log up ".kind==\"FILE\" and .file.path==\"$T/up-w/b\"" | jq -r .attribution.drift)" true "started after it stopped"
+  assert_eq "$(counter task_entries_upgraded)" 1
+  assert_eq "$(counter task_entries_unverifiable)" 1
+  agent_down
+}

@@ -105,6 +105,7 @@ struct ct_agent {
 	/* ct_tasks entries found stale at start (see ct_agent_tasks_prune) */
 	uint64_t tasks_pruned_exited, tasks_pruned_reused;
 	uint64_t tasks_unverifiable;    /* pinned by a version without start times */
+	uint64_t tasks_upgraded;        /* ...kept: their process predates its stop */
 	/* restarts (agent_state.c, agent_restart.c); no state with --no-store */
 	struct ct_agent_state state;
 	bool has_state;

@@ -21,6 +21,7 @@
 #include "changetrace.skel.h"
 #include "lib/task_identity.h"
 #include "lib/util.h"
+#include "tasks_upgrade.h"
 
 static int verbose_level;
 
@@ -64,36 +65,6 @@ static void ensure_tracefs(void)
 		       "tracepoint probes will not attach", strerror(errno));
 }
 
-/*
- * A ct_tasks pinned by a version whose entries carry no start time cannot
- * say which process each pid meant (pids are reused): rather than lend a
- * deploy to whoever holds the pid now, its entries are dropped (counted,
- * logged) and the map is made anew.
- */
-static void drop_unverifiable_tasks(struct ct_agent *a, const char *dir)
-{
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info), k, next;
-	char path[4096];
-	int fd, rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(a->skel->maps.ct_tasks));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-	    info.value_size != sizeof(struct ct_task_attr)) {
-		for (rc = bpf_map_get_next_key(fd, NULL, &k); rc == 0;
-		     rc = bpf_map_get_next_key(fd, &k, &next), k = next)
-			a->tasks_unverifiable++;
-		unlink(path);
-		ct_err("agent: %s was pinned by an older version (no process start times): "
-		       "%llu attributed processes cannot be verified and are no longer attributed",
-		       path, (unsigned long long)a->tasks_unverifiable);
-	}
-	close(fd);
-}
-
 /* Maps pinned under --pin-dir, so attribution of running processes, env
  * ids and cgroup claims survive an agent restart (libbpf reuses a pinned
  * map when the file exists). Ring buffers and counters are not pinned. */
@@ -122,7 +93,8 @@ static int pin_maps(struct ct_agent *a)
 		ct_err("pin dir %s is not on a bpf filesystem (mount -t bpf bpf DIR)", dir);
 		return -1;
 	}
-	drop_unverifiable_tasks(a, dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(a->skel->maps.ct_tasks));
+	ct_tasks_upgrade_take(a, path);
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
 		if (bpf_map__set_pin_path(maps[i], path)) {
@@ -205,6 +177,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 	/* The registry names slots before any probe can hand one out. */
 	if (ct_agent_deploys_init(a) < 0)
 		return -1;
+	ct_tasks_upgrade_restore(a);
 	bpf_object__for_each_program(prog, a->skel->obj) {
 		struct ct_probe *p = &a->probes[a->n_probes];
 		struct bpf_link *l;

@@ -72,6 +72,7 @@ static const struct ct_counter_def agent_defs[] = {
 	CT_COUNTER("task_entries_exited_at_start", struct ct_agent, tasks_pruned_exited),
 	CT_COUNTER("task_entries_reused_at_start", struct ct_agent, tasks_pruned_reused),
 	CT_COUNTER("task_entries_unverifiable", struct ct_agent, tasks_unverifiable),
+	CT_COUNTER("task_entries_upgraded", struct ct_agent, tasks_upgraded),
 	CT_COUNTER("seq_reserve_failures", struct ct_agent, seq_reserve_failures),
 	CT_COUNTER("deploy_events_recovered", struct ct_agent, deploy_events_recovered),
 	CT_COUNTER("gap_events", struct ct_agent, paths.gap_events),
