@@ -19,6 +19,7 @@
 #include "agent_config.h"
 #include "agent_restart.h"
 #include "changetrace.skel.h"
+#include "collector/container_ctx.h"
 #include "collector/event_file.h"
 #include "collector/event_net.h"
 #include "collector/file_content.h"
@@ -124,6 +125,14 @@ static int start_userspace(struct ct_agent *a, struct loop *l)
 		ct_err("agent: network ruleset worker did not start; net events carry no ruleset");
 	else
 		ct_net_prime();
+	{
+		struct ct_containers_cfg cc = {
+			.proc_root = a->col.proc_root, .runtime_socket = a->opts.runtime_socket,
+		};
+
+		if (ct_containers_init(&cc) < 0)
+			ct_err("agent: container names worker did not start; events say names are unavailable");
+	}
 
 	l->lfd = ct_ctl_listen(a->opts.socket_path, a->opts.group, err, sizeof(err));
 	if (l->lfd < 0) {
@@ -303,6 +312,7 @@ static void stop(struct ct_agent *a, struct loop *l)
 	ct_agent_rings_close(a);
 	ct_agent_bpf_close(a);
 	ct_net_worker_stop();
+	ct_containers_stop();
 	/* after the store's last block is on disk: a last export attempt */
 	if (a->store)
 		ct_store_flush(a->store);

@@ -107,6 +107,7 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 	char key[512];
 
 	fp->events++;
+	ct_fp_containers_add(&fp->containers, ev);
 	if (!fp->first_ns || ev->time_unix_nano < fp->first_ns)
 		fp->first_ns = ev->time_unix_nano;
 	if (ev->time_unix_nano > fp->last_ns)
@@ -247,13 +248,14 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 		fprintf(out, "    %-40s %llu (enforced %llu)\n", fp->verdicts.v[i].key,
 			(unsigned long long)fp->verdicts.v[i].n,
 			(unsigned long long)fp->verdicts.v[i].enforced);
+	ct_fp_containers_print_text(out, &fp->containers);
 	if (!fp->deploy || !fp->deploy->n_scope)
 		fprintf(out, "  outside scope:        - (no scope declared)\n");
 	else
 		fprintf(out, "  outside scope:        %llu file changes, %llu network changes\n",
 			(unsigned long long)fp->files_out_of_scope,
 			(unsigned long long)fp->net_out_of_scope);
-	if (fp->oom)
+	if (fp->oom || fp->containers.oom)
 		fprintf(out, "  (out of memory: the footprint is incomplete)\n");
 }
 
@@ -327,10 +329,12 @@ void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp)
 	json_counts(out, "objects", &fp->net_objects, 1);
 	fprintf(out, "},\"guard\":{\"verdicts\":%llu", (unsigned long long)fp->guard);
 	json_counts(out, "rules", &fp->verdicts, 2);
-	fprintf(out, "},\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
+	fputc('}', out);
+	ct_fp_containers_print_json(out, &fp->containers);
+	fprintf(out, ",\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
 		fp->deploy && fp->deploy->n_scope ? "true" : "false",
 		(unsigned long long)(fp->files_out_of_scope + fp->net_out_of_scope),
-		fp->oom ? "false" : "true");
+		fp->oom || fp->containers.oom ? "false" : "true");
 }
 
 static void free_counts(struct ct_fp_counts *c)
@@ -356,6 +360,7 @@ void ct_footprint_free(struct ct_footprint *fp)
 	free_counts(&fp->verdicts);
 	free_counts(&fp->budget_files);
 	free_counts(&fp->budget_net);
+	ct_fp_containers_free(&fp->containers);
 	memset(fp, 0, sizeof(*fp));
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "footprint_containers.h"
 #include "lib/pb.h"
 
 struct ct_fp_count {        /* a key and how often it was seen */
@@ -50,6 +51,7 @@ struct ct_footprint {
 	/* distinct objects as the guard's budgets count them: file paths (and
 	 * a rename's old path), network objects */
 	struct ct_fp_counts budget_files, budget_net;
+	struct ct_fp_containers containers;  /* containers and pods touched */
 	bool oom;                /* something could not be recorded */
 };
 

@@ -467,6 +467,15 @@ static void emit_obj(struct ct_collector *c, const struct ct_net_event *e,
 	n->detail = o->detail;
 	n->netns_inode = e->task.net_ns;
 	n->netns_name = (char *)netns_name;
+	/* a container's namespace changed from outside it (nsenter, a
+	 * runtime, a CNI plugin): say whose it is */
+	{
+		const PbContainer *nc = ct_container_of_netns(&b->netns_ctr, e->task.net_ns);
+		const PbContainer *pc = b->proc.container;
+
+		if (nc && (!pc || pc->monitor || strcmp(pc->id, nc->id)))
+			n->netns_container = (PbContainer *)nc;
+	}
 	n->msg_type = o->msg_type;
 	n->malformed = o->malformed;
 	n->truncated = truncated;
