@@ -23,18 +23,33 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* The collector ran into the reservation: persist the next one first. */
-static void reserve_seqs(struct ct_collector *c)
+static void reserve(struct ct_agent *a, uint64_t upto)
 {
-	struct ct_agent *a = (struct ct_agent *)((char *)c - offsetof(struct ct_agent, col));
-	uint64_t upto = c->seq + CT_SEQ_RESERVE;
-
 	if (ct_agent_state_reserve(&a->state, upto) < 0 && !a->seq_reserve_failures++)
 		ct_err("agent: cannot persist the seq reservation in %s/agent.state: should the "
 		       "agent stop uncleanly now, seqs not yet stored could be used again",
 		       a->state.dir);
 	/* on failure too: the next try is a reservation later, not per event */
-	c->seq_limit = upto;
+	a->col.seq_limit = upto;
+}
+
+/* The collector ran into the reservation (a burst outran the tick's):
+ * persist the next one before any of it is used. */
+static void reserve_seqs(struct ct_collector *c)
+{
+	reserve((struct ct_agent *)((char *)c - offsetof(struct ct_agent, col)),
+		c->seq + CT_SEQ_RESERVE);
+}
+
+void ct_agent_restart_tick(struct ct_agent *a)
+{
+	if (!a->has_state)
+		return;
+	/* ahead of use, off the event path: its fsync never stalls a drain */
+	if (a->col.seq_limit - a->col.seq < CT_SEQ_RESERVE / 2)
+		reserve(a, a->col.seq + CT_SEQ_RESERVE);
+	else
+		ct_agent_state_heartbeat(&a->state);
 }
 
 int ct_agent_restart_begin(struct ct_agent *a)

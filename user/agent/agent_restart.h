@@ -16,6 +16,9 @@
 int ct_agent_restart_begin(struct ct_agent *a);
 /* The "started" event's account of the previous stop. */
 void ct_agent_restart_fill_started(struct ct_agent *a, PbAgentDetail *d);
+/* Once a second: the next seq reservation when half of this one is used
+ * (so the event path rarely waits for one), else a sign of life. */
+void ct_agent_restart_tick(struct ct_agent *a);
 /* After the "started" event: the GAP event and recovered deploy events,
  * on disk before the unclean stop is forgotten. */
 void ct_agent_restart_report(struct ct_agent *a);

@@ -12,7 +12,9 @@
  *                     is an agent that was killed or crashed.
  *
  * Seqs are handed out only up to a reservation persisted (fsync) before
- * any of them is used (CT_SEQ_RESERVE at a time), so an agent that dies
+ * any of them is used (CT_SEQ_RESERVE at a time, renewed by the 1 s tick
+ * once half is used, by the event path only when a burst outruns it), so
+ * an agent that dies
  * with events not yet in the store never sees its successor reuse their
  * seqs, nor their event ids: the successor starts past the reservation.
  */
@@ -23,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CT_SEQ_RESERVE 1024
+#define CT_SEQ_RESERVE 4096
 
 struct ct_run_state {
 	uint32_t pid;

@@ -133,8 +133,7 @@ void ct_agent_store_tick(struct ct_agent *a)
 	}
 	ct_store_retain(a->store, ct_now_wall_ns());
 	ct_otlp_notify(a->otlp, a->col.seq);   /* new blocks are on disk */
-	if (a->has_state)
-		ct_agent_state_heartbeat(&a->state);
+	ct_agent_restart_tick(a);
 }
 
 /* The store first: event ids and the OTLP exporter continue from it. */
