@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "task.bpf.h"
+#include "exec_guard.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -262,7 +263,9 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	__u32 tgid = BPF_CORE_READ(t, tgid);
 	struct ct_task_attr *attr, nattr = {};
 	struct env_scan env = {};
+	struct ct_xverdict verdict = {};
 	struct ct_exec_event *e;
+	int signalled = 0;
 	__u64 exec_id;
 
 	if (tgid == ct_agent_tgid)
@@ -272,7 +275,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	if (attr) {
 		/* An existing attribution is never shed nor replaced here. */
 		attr->exec_id = exec_id;
-		ct_enforce_deploy_flags(attr);
+		signalled = ct_enforce_deploy_flags(attr);
 	} else {
 		/* Not attributed yet: the environment first, then a cgroup claim. */
 		if (env_deploy_id(t, &env) && !env_trusted(t)) {
@@ -304,6 +307,12 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 		}
 	}
 
+	/* exec rules: a match is stopped or killed here, before its first
+	 * instruction, whether or not its exec record finds ring space (a
+	 * claim the kernel had no slot for is drift to them too) */
+	ct_exec_guard(t, bprm, attr && attr->deploy_slot != CT_SLOT_CLAIM_UNNAMED ? attr : NULL,
+		      signalled, &verdict);
+
 	ct_count(CT_CNT_SEEN_EXEC);
 	e = bpf_ringbuf_reserve(&ct_bulk_rb, sizeof(*e), 0);
 	if (!e) {
@@ -317,6 +326,10 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	ct_fill_task(&e->task, t, attr);
 	e->task.attr.exec_id = exec_id;
 	e->old_pid = old_pid;
+	e->guard_gen = verdict.gen;
+	e->guard_rule = verdict.rule;
+	e->guard_action = verdict.action;
+	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  BPF_CORE_READ(bprm, filename));
 	read_args(e, t);

@@ -46,6 +46,7 @@ enum ct_kind {
 	CT_KIND_EXIT = 2,
 	CT_KIND_FILE = 3,
 	CT_KIND_NET = 4,
+	CT_KIND_EXEC_VERDICT = 5, /* an exec rule matched (bpf/exec_guard.bpf.h) */
 	CT_KIND_MAX
 };
 
@@ -90,6 +91,9 @@ enum ct_counter {
 	CT_CNT_FILE_CLOSE_SHARED,/* close(2) of a file with another reference: no record */
 	CT_CNT_TASK_STALE,       /* a ct_tasks entry named another process (pid reused): dropped */
 	CT_CNT_ENV_CLAIM_MARKED, /* env id that got no slot: process marked, events flagged */
+	CT_CNT_EXEC_VERDICT,     /* execs an exec rule matched (the action was taken) */
+	CT_CNT_EXEC_VERDICT_DROP,/* ...whose verdict record found the change ring full */
+	CT_CNT_EXEC_SIGNAL_FAIL, /* ...whose signal the kernel refused */
 	CT_CNT_MAX
 };
 
@@ -175,6 +179,11 @@ struct ct_exec_event {
 	__u16 args_len;          /* bytes valid in args[] */
 	__u8  args_truncated;
 	__u8  lineage_len;
+	/* An exec rule matched this exec (see struct ct_exec_verdict): */
+	__u32 guard_gen;         /* the policy generation it belongs to */
+	__u8  guard_rule;        /* its index + 1; 0: no rule matched */
+	__u8  guard_action;      /* enum ct_xaction */
+	__u16 _pad;
 	struct ct_ancestor lineage[CT_LINEAGE_MAX];
 	char  filename[CT_FILENAME_LEN];
 	char  args[CT_ARGS_LEN];
@@ -374,6 +383,108 @@ struct ct_file_event {
 	__u16 path1_len;         /* bytes of path1, right after path0 */
 	char  xattr[64];         /* setxattr/removexattr name */
 	char  paths[2 * CT_FILE_PATH_MAX];
+};
+
+/* ---- exec rules (bpf/exec_guard.bpf.h, user/guard/exec_rules.c, exec_guard.c) ---- */
+
+/*
+ * An exec rule names a command: the executable (a name, or an absolute
+ * path whose last component is its name) and glob patterns for its first
+ * arguments. The policy's exec rules are compiled into two sets of maps;
+ * the agent fills the set no probe uses, then flips ct_xr_state in one
+ * store, so every exec sees one whole policy.
+ */
+#define CT_XRULES_MAX      64    /* exec rules per policy: bits of a __u64 */
+#define CT_XNAME_LEN       32    /* a command name (hash key), NUL included */
+#define CT_XPATH_LEN       256   /* an executable path pattern, NUL included */
+#define CT_XARGS_MAX       8     /* argument patterns per rule */
+#define CT_XTOKEN_LEN      64    /* one argument pattern, NUL included */
+#define CT_XSCOPE_MAX      8     /* `exec:` scope entries per deploy */
+
+/* ct_xr_state: which set the probe uses, whether any rule can apply to an
+ * unattributed (drift) or an attributed process, and the generation. */
+#define CT_XR_SET          (1u << 0)
+#define CT_XR_DRIFT        (1u << 1)
+#define CT_XR_ATTRIBUTED   (1u << 2)
+#define CT_XR_GEN_SHIFT    8
+
+/* Facts about the exec'ing process a rule's conditions test. */
+#define CT_XF_DRIFT        (1u << 0)  /* no deploy claims it */
+#define CT_XF_AI           (1u << 1)  /* its deploy is AI-assisted */
+#define CT_XF_UNAPPROVED   (1u << 2)  /* no approver (always, for drift) */
+#define CT_XF_HIGH_RISK    (1u << 3)
+#define CT_XF_OUT_OF_SCOPE (1u << 4)  /* its deploy declared a scope that does not name the command */
+
+enum ct_xaction {
+	CT_XACT_ALERT = 1,
+	CT_XACT_HALT = 2,        /* SIGSTOP in the probe */
+	CT_XACT_KILL = 3,        /* SIGKILL in the probe */
+};
+
+/* The command part of a rule, or of a deploy's `exec:` scope entry. */
+struct ct_xmatch {
+	char  name[CT_XNAME_LEN];/* the executable's name (NUL-padded) */
+	__u8  n_args;            /* argument patterns that must match */
+	__u8  has_path;          /* path[] must match the executable's path */
+	__u8  _pad[6];
+	char  path[CT_XPATH_LEN];
+	char  args[CT_XARGS_MAX][CT_XTOKEN_LEN];
+};
+
+struct ct_xrule {
+	__u32 must_set;          /* CT_XF_* that must hold */
+	__u32 must_clear;        /* CT_XF_* that must not */
+	__u8  action;            /* enum ct_xaction */
+	__u8  _pad[7];
+	struct ct_xmatch m;
+};
+
+/* ct_xnames key: a command name in one set -> bitmask of its rules. */
+struct ct_xname_key {
+	__u32 set;
+	__u32 _pad;
+	char  name[CT_XNAME_LEN];
+};
+
+/* Per deploy slot (ct_deploy_prov): what the exec rules test. */
+#define CT_PROV_AI         (1u << 0)
+#define CT_PROV_APPROVED   (1u << 1)
+#define CT_PROV_HIGH_RISK  (1u << 2)
+#define CT_PROV_SCOPED     (1u << 3)  /* declared a scope */
+
+struct ct_deploy_prov {
+	__u32 flags;             /* CT_PROV_* */
+	__u32 n_xscope;          /* its `exec:` scope entries in ct_deploy_xscope */
+};
+
+/* ct_deploy_xscope key: (slot, entry) */
+struct ct_xscope_key {
+	__u32 slot;
+	__u32 idx;
+};
+
+/* How the command was recognised (ct_exec_verdict.via). */
+#define CT_XVIA_NAME       1     /* the name it was invoked by (symlink, script) */
+#define CT_XVIA_FILE       2     /* the name of the file the kernel loaded */
+
+/*
+ * An exec rule matched: sent on the change path (reserved capacity) after
+ * the probe signalled the process, so the verdict is not lost to an exec
+ * storm. The exec record that follows carries the rule too.
+ */
+struct ct_exec_verdict {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__u32 gen;               /* policy generation (ct_xr_state >> CT_XR_GEN_SHIFT) */
+	__u8  rule;              /* index among the policy's exec rules */
+	__u8  action;            /* enum ct_xaction */
+	__u8  signalled;         /* bpf_send_signal succeeded (halt, kill) */
+	__u8  via;               /* CT_XVIA_* */
+	__u16 args_len;
+	__u8  args_truncated;
+	__u8  _pad[5];
+	char  filename[CT_FILENAME_LEN];
+	char  args[CT_ARGS_LEN];
 };
 
 #endif /* CHANGETRACE_H */

@@ -178,6 +178,29 @@ TEST(otlp_file_net_guard_gap_mapping_and_severity)
 	CHECK(ival(&rec.lr, "file.size") == 1234);
 	CHECK(bval(&rec.lr, "changetrace.drift") == 1);
 	CHECK(!ct_otlp_attr(&rec.lr, "deployment.id"));   /* drift: none */
+	CHECK(!ct_otlp_attr(&rec.lr, "changetrace.sysctl.name"));
+
+	/* a sysctl: its values, the "before" only when known */
+	fc.op = CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL;
+	fc.path = "/proc/sys/net/ipv4/ip_forward";
+	fc.old_path = "";
+	fc.sysctl_name = "net.ipv4.ip_forward";
+	fc.sysctl_before = "0";
+	fc.sysctl_after = "1";
+	fc.sysctl_netns = "blue";
+	fc.sha256_after = "ab";
+	ct_otlp_map(&ev, &rec, 1);
+	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.name"), "net.ipv4.ip_forward");
+	CHECK(!ct_otlp_attr(&rec.lr, "changetrace.sysctl.value_before"));
+	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.value_after"), "1");
+	CHECK_STR(sval(&rec.lr, "changetrace.netns.name"), "blue");
+	fc.sha256_before = "cd";
+	ct_otlp_map(&ev, &rec, 1);
+	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.value_before"), "0");
+	CHECK(strstr(rec.lr.body->string_value, "net.ipv4.ip_forward: 0 -> 1 netns=blue"));
+	fc = (Changetrace__V1__FileChange)CHANGETRACE__V1__FILE_CHANGE__INIT;
+	fc.op = CHANGETRACE__V1__FILE_OP__FILE_OP_RENAME;
+	fc.path = "/etc/app.conf";
 
 	/* a network-policy change */
 	a.drift = 0;
@@ -198,6 +221,10 @@ TEST(otlp_file_net_guard_gap_mapping_and_severity)
 	CHECK_STR(sval(&rec.lr, "changetrace.net.subsystem"), "nftables");
 	CHECK_STR(sval(&rec.lr, "changetrace.net.op"), "add");
 	CHECK_STR(sval(&rec.lr, "network.interface.name"), "eth0");
+	CHECK(!ct_otlp_attr(&rec.lr, "changetrace.net.rule"));
+	nc.rule = "tcp dport 22 accept";
+	ct_otlp_map(&ev, &rec, 1);
+	CHECK_STR(sval(&rec.lr, "changetrace.net.rule"), "tcp dport 22 accept");
 	CHECK(ival(&rec.lr, "changetrace.netns.id") == 4026531840ll);
 	CHECK(strstr(rec.lr.body->string_value, "add rule inet filter in"));
 

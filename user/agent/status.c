@@ -33,6 +33,7 @@ static const struct kcounter_def kernel_seen[] = {
 static const struct kcounter_def kernel_dropped[] = {
 	{ "exec", CT_CNT_DROP_EXEC }, { "exit", CT_CNT_DROP_EXIT },
 	{ "file", CT_CNT_DROP_FILE }, { "net", CT_CNT_DROP_NET },
+	{ "guard", CT_CNT_EXEC_VERDICT_DROP },
 };
 
 static const struct kcounter_def kernel_other[] = {
@@ -51,6 +52,8 @@ static const struct kcounter_def kernel_other[] = {
 	{ "file_burst_late", CT_CNT_FILE_BURST_LATE },
 	{ "file_track_full", CT_CNT_FILE_TRACK_FULL },
 	{ "file_close_shared", CT_CNT_FILE_CLOSE_SHARED },
+	{ "guard_exec_matches", CT_CNT_EXEC_VERDICT },
+	{ "guard_exec_signal_failures", CT_CNT_EXEC_SIGNAL_FAIL },
 };
 
 /* The agent's own counters (struct ct_agent). */
@@ -209,7 +212,8 @@ void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusRespon
 	fill_path(&b->paths[CT_PATH_BULK], "bulk", &a->paths.ring[CT_PATH_BULK],
 		  ct_agent_counter(a, CT_CNT_DROP_EXEC) + ct_agent_counter(a, CT_CNT_DROP_EXIT));
 	fill_path(&b->paths[CT_PATH_CHANGE], "change", &a->paths.ring[CT_PATH_CHANGE],
-		  ct_agent_counter(a, CT_CNT_DROP_FILE) + ct_agent_counter(a, CT_CNT_DROP_NET));
+		  ct_agent_counter(a, CT_CNT_DROP_FILE) + ct_agent_counter(a, CT_CNT_DROP_NET) +
+		  ct_agent_counter(a, CT_CNT_EXEC_VERDICT_DROP));
 	for (int i = 0; i < CT_PATH_MAX; i++)
 		b->pathp[i] = &b->paths[i];
 	s->n_paths = CT_PATH_MAX;

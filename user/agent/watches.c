@@ -14,6 +14,7 @@
 #include "changetrace.skel.h"
 #include "collector/event_file.h"
 #include "collector/file_content.h"
+#include "guard/exec_guard.h"
 #include "lib/util.h"
 
 /*
@@ -108,7 +109,13 @@ void ct_agent_reload(struct ct_agent *a)
 		ct_err("agent: policy reload failed, keeping the previous policy: %s", err);
 		a->reload_failures++;
 	} else {
-		fprintf(stderr, "changetrace: policy reloaded: %d rules\n", a->guard.policy.n_rules);
+		if (ct_exec_guard_install(&a->guard, err, sizeof(err)) < 0) {
+			ct_err("agent: %s; the previous exec rules stay in force", err);
+			a->reload_failures++;
+		}
+		fprintf(stderr, "changetrace: policy reloaded: %d rules (%d exec rules, generation %llu)\n",
+			a->guard.policy.n_rules, a->guard.policy.n_exec_rules,
+			(unsigned long long)a->guard.policy_generation);
 		/* newly protected paths are watched from now on */
 		if (ct_agent_build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),

@@ -1,4 +1,5 @@
 /* A deploy's footprint: see deploy_footprint.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +18,20 @@ void ct_footprint_init(struct ct_footprint *fp, const PbDeploy *deploy)
 	fp->deploy = deploy;
 }
 
-static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c, const char *key)
+static bool same_netns(const struct ct_fp_count *x, const char *netns)
+{
+	const char *have = x->net ? x->net->netns : NULL;
+
+	return !netns || (have && !strcmp(have, netns));
+}
+
+/* Count key (in namespace netns, for network objects: the same route in
+ * two namespaces is two objects). */
+static struct ct_fp_count *count_in(struct ct_footprint *fp, struct ct_fp_counts *c,
+				    const char *key, const char *netns)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->v[i].key, key)) {
+		if (!strcmp(c->v[i].key, key) && same_netns(&c->v[i], netns)) {
 			c->v[i].n++;
 			return &c->v[i];
 		}
@@ -45,6 +56,11 @@ static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c
 	return &c->v[c->n++];
 }
 
+static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c, const char *key)
+{
+	return count_in(fp, c, key, NULL);
+}
+
 static const char *enum_short(const ProtobufCEnumDescriptor *d, int v)
 {
 	const char *s = ct_pb_enum_short(d, v);
@@ -63,6 +79,64 @@ bool ct_footprint_file_out_of_scope(const PbDeploy *d, const Changetrace__V1__Fi
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? strdup(s) : NULL;
+}
+
+/* The object's name: its policy name, what kind of thing changed in it,
+ * and for a rule what identifies it (its text, else its handle):
+ * "nft:inet/ct1/in rule tcp dport 22 accept", "route:main/10.0.0.0/8 route",
+ * "iptables:filter/INPUT rule -A INPUT -p tcp -m tcp --dport 22 -j DROP". */
+static void net_object_name(const PbNetPolicyChange *n, char *out, size_t len)
+{
+	char obj[256];
+	size_t o;
+	bool rule_like = n->subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_RULE ||
+			 (n->object_type && !strcmp(n->object_type, "rule"));
+
+	ct_net_object_name(n, obj, sizeof(obj));
+	o = snprintf(out, len, "%s %s", obj,
+		     n->object_type && *n->object_type ? n->object_type
+		     : enum_short(&changetrace__v1__net_subsystem__descriptor, n->subsystem));
+	if (o >= len || !rule_like)
+		return;
+	if (n->rule && *n->rule)
+		snprintf(out + o, len - o, " %s", n->rule);
+	else if (n->handle)
+		snprintf(out + o, len - o, " handle %llu", (unsigned long long)n->handle);
+}
+
+static struct ct_fp_net *net_identity(const PbEvent *ev, const char *netns)
+{
+	const PbNetPolicyChange *n = ev->net;
+	struct ct_fp_net *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->netns = dup_or_null(netns);
+	x->subsystem = dup_or_null(enum_short(&changetrace__v1__net_subsystem__descriptor,
+					      n->subsystem));
+	x->family = dup_or_null(n->family);
+	x->table = dup_or_null(n->table);
+	x->chain = dup_or_null(n->chain);
+	x->destination = dup_or_null(n->destination);
+	x->device = dup_or_null(n->device);
+	x->rule = dup_or_null(n->rule);
+	x->handle = n->handle;
+	return x;
+}
+
+static void net_identity_free(struct ct_fp_net *x)
+{
+	if (!x)
+		return;
+	free(x->netns);
+	free(x->subsystem);
+	free(x->family);
+	free(x->table);
+	free(x->chain);
+	free(x->destination);
+	free(x->device);
+	free(x->rule);
+	free(x);
 }
 
 static void add_file(struct ct_footprint *fp, const PbEvent *ev)
@@ -101,6 +175,47 @@ static void add_file(struct ct_footprint *fp, const PbEvent *ev)
 		count(fp, &fp->budget_files, f->old_path);
 }
 
+/* The command line as one string (argv joined by spaces, bounded). */
+static char *joined_argv(const PbProcess *p)
+{
+	char buf[1024];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; p && i < p->n_argv && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " " : "",
+				p->argv[i] ? p->argv[i] : "");
+	return strdup(buf);
+}
+
+static void add_stopped(struct ct_footprint *fp, const PbEvent *ev)
+{
+	const Changetrace__V1__GuardVerdict *g = ev->guard;
+	struct ct_fp_stopped *x;
+
+	if (fp->n_stopped == fp->cap_stopped) {
+		size_t cap = fp->cap_stopped ? fp->cap_stopped * 2 : 8;
+		struct ct_fp_stopped *v = realloc(fp->stopped, cap * sizeof(*v));
+
+		if (!v) {
+			fp->oom = true;
+			return;
+		}
+		fp->stopped = v;
+		fp->cap_stopped = cap;
+	}
+	x = &fp->stopped[fp->n_stopped++];
+	memset(x, 0, sizeof(*x));
+	x->event_id = dup_or_null(ev->event_id);
+	x->rule = dup_or_null(g->rule);
+	x->reason = dup_or_null(g->reason);
+	x->command = joined_argv(ev->process);
+	x->action = g->action;
+	x->enforced = g->enforced;
+	x->time_ns = ev->time_unix_nano;
+	x->pid = ev->process ? ev->process->pid : 0;
+}
+
 void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 {
 	struct ct_fp_count *c;
@@ -122,19 +237,23 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 			add_file(fp, ev);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
-		char obj[256];
+		char obj[256], netns[64];
 
 		if (!ev->net)
 			break;
 		fp->net++;
 		/* the object the guard protects and scopes, plus what kind of
-		 * thing changed in it: "nft:inet/ct1 chain" */
+		 * thing changed in it: "nft:inet/ct1 chain", in its namespace */
 		ct_net_object_name(ev->net, obj, sizeof(obj));
-		snprintf(key, sizeof(key), "%s %s", obj,
-			 ev->net->object_type && *ev->net->object_type ? ev->net->object_type
-			 : enum_short(&changetrace__v1__net_subsystem__descriptor, ev->net->subsystem));
+		net_object_name(ev->net, key, sizeof(key));
+		if (ev->net->netns_name && *ev->net->netns_name)
+			ct_strlcpy(netns, ev->net->netns_name, sizeof(netns));
+		else
+			snprintf(netns, sizeof(netns), "%u", ev->net->netns_inode);
 		count(fp, &fp->budget_net, obj);
-		c = count(fp, &fp->net_objects, key);
+		c = count_in(fp, &fp->net_objects, key, netns);
+		if (c && !c->net)
+			c->net = net_identity(ev, netns);
 		if (c && ev->net->op < (int)ARRAY_SIZE(c->ops))
 			c->ops[ev->net->op]++;
 		if (fp->deploy && !ct_policy_in_scope(fp->deploy, obj)) {
@@ -153,6 +272,8 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 		c = count(fp, &fp->verdicts, key);
 		if (c && ev->guard->enforced)
 			c->enforced++;
+		if (ev->guard->before_exec)
+			add_stopped(fp, ev);
 		break;
 	default:
 		break;
@@ -241,13 +362,38 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 		ct_text_word_pad(out, c->key, 40);
 		fprintf(out, " %llu (", (unsigned long long)c->n);
 		print_ops(out, c);
-		fprintf(out, ")%s\n", c->out_of_scope ? " OUT-OF-SCOPE" : "");
+		fprintf(out, ")");
+		if (c->net && c->net->netns) {
+			fputs(" netns ", out);
+			ct_text_word(out, c->net->netns);
+		}
+		fprintf(out, "%s\n", c->out_of_scope ? " OUT-OF-SCOPE" : "");
 	}
 	fprintf(out, "  guard verdicts:       %llu\n", (unsigned long long)fp->guard);
 	for (size_t i = 0; i < fp->verdicts.n; i++)
 		fprintf(out, "    %-40s %llu (enforced %llu)\n", fp->verdicts.v[i].key,
 			(unsigned long long)fp->verdicts.v[i].n,
 			(unsigned long long)fp->verdicts.v[i].enforced);
+	if (fp->n_stopped)
+		fprintf(out, "  commands judged at exec (exec rules):\n");
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		const struct ct_fp_stopped *x = &fp->stopped[i];
+		int a = x->action;
+
+		/* argv and the reason carry whatever bytes the command had */
+		fprintf(out, "    %s %s pid=%u ", x->event_id ? x->event_id : "-",
+			ct_fmt_time(x->time_ns, t1, sizeof(t1)), x->pid);
+		ct_text_escaped(out, x->rule ? x->rule : "?");
+		fprintf(out, " %s%s: ",
+			a == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_HALT ? "STOPPED" :
+			a == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_KILL ? "KILLED" : "ALERT",
+			a != CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT && !x->enforced
+				? " (signal failed)" : "");
+		ct_text_escaped(out, x->command ? x->command : "");
+		fputs("\n      why: ", out);
+		ct_text_escaped(out, x->reason ? x->reason : "");
+		fputc('\n', out);
+	}
 	ct_fp_containers_print_text(out, &fp->containers);
 	if (!fp->deploy || !fp->deploy->n_scope)
 		fprintf(out, "  outside scope:        - (no scope declared)\n");
@@ -257,6 +403,30 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 			(unsigned long long)fp->net_out_of_scope);
 	if (fp->oom || fp->containers.oom)
 		fprintf(out, "  (out of memory: the footprint is incomplete)\n");
+}
+
+static void json_field(FILE *out, const char *name, const char *v)
+{
+	if (!v)
+		return;
+	fprintf(out, ",\"%s\":", name);
+	ct_json_str(out, v);
+}
+
+static void json_net_identity(FILE *out, const struct ct_fp_net *x)
+{
+	if (!x)
+		return;
+	json_field(out, "netns", x->netns);
+	json_field(out, "subsystem", x->subsystem);
+	json_field(out, "family", x->family);
+	json_field(out, "table", x->table);
+	json_field(out, "chain", x->chain);
+	json_field(out, "destination", x->destination);
+	json_field(out, "device", x->device);
+	json_field(out, "rule", x->rule);
+	if (x->handle)
+		fprintf(out, ",\"handle\":%llu", (unsigned long long)x->handle);
 }
 
 static void json_counts(FILE *out, const char *name, const struct ct_fp_counts *c, int kind)
@@ -282,6 +452,7 @@ static void json_counts(FILE *out, const char *name, const struct ct_fp_counts *
 				first = 0;
 			}
 			fprintf(out, "},\"out_of_scope\":%s", x->out_of_scope ? "true" : "false");
+			json_net_identity(out, x->net);
 		} else if (kind == 2) {
 			fprintf(out, ",\"enforced\":%llu", (unsigned long long)x->enforced);
 		}
@@ -329,6 +500,24 @@ void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp)
 	json_counts(out, "objects", &fp->net_objects, 1);
 	fprintf(out, "},\"guard\":{\"verdicts\":%llu", (unsigned long long)fp->guard);
 	json_counts(out, "rules", &fp->verdicts, 2);
+	fprintf(out, ",\"at_exec\":[");
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		const struct ct_fp_stopped *x = &fp->stopped[i];
+
+		fprintf(out, "%s{\"event_id\":", i ? "," : "");
+		ct_json_str(out, x->event_id ? x->event_id : "");
+		fprintf(out, ",\"time_unix_nano\":%llu,\"pid\":%u,\"rule\":",
+			(unsigned long long)x->time_ns, x->pid);
+		ct_json_str(out, x->rule ? x->rule : "");
+		fprintf(out, ",\"action\":\"%s\",\"enforced\":%s,\"command\":",
+			enum_short(&changetrace__v1__guard_action__descriptor, x->action),
+			x->enforced ? "true" : "false");
+		ct_json_str(out, x->command ? x->command : "");
+		fprintf(out, ",\"reason\":");
+		ct_json_str(out, x->reason ? x->reason : "");
+		fputc('}', out);
+	}
+	fputc(']', out);
 	fputc('}', out);
 	ct_fp_containers_print_json(out, &fp->containers);
 	fprintf(out, ",\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
@@ -339,8 +528,10 @@ void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp)
 
 static void free_counts(struct ct_fp_counts *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].key);
+		net_identity_free(c->v[i].net);
+	}
 	free(c->v);
 }
 
@@ -353,6 +544,13 @@ void ct_footprint_free(struct ct_footprint *fp)
 		free(fp->files[i].comm);
 	}
 	free(fp->files);
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		free(fp->stopped[i].event_id);
+		free(fp->stopped[i].rule);
+		free(fp->stopped[i].command);
+		free(fp->stopped[i].reason);
+	}
+	free(fp->stopped);
 	free_counts(&fp->comms);
 	free_counts(&fp->file_ops);
 	free_counts(&fp->paths);

@@ -14,12 +14,20 @@
 #include "footprint_containers.h"
 #include "lib/pb.h"
 
+/* What names a network object, beyond its key (for --json). */
+struct ct_fp_net {
+	char *netns;             /* namespace name, else its inode */
+	char *subsystem, *family, *table, *chain, *destination, *device, *rule;
+	uint64_t handle;
+};
+
 struct ct_fp_count {        /* a key and how often it was seen */
 	char *key;
 	uint64_t n;
 	uint64_t ops[8];         /* NetOp counts (network groups) */
 	uint64_t enforced;       /* guard groups */
 	bool out_of_scope;
+	struct ct_fp_net *net;   /* network groups: one per key and namespace */
 };
 
 struct ct_fp_counts {
@@ -35,6 +43,15 @@ struct ct_fp_file {
 	bool out_of_scope, content_kept;
 };
 
+/* A command an exec rule stopped or killed (or flagged) at exec. */
+struct ct_fp_stopped {
+	char *event_id, *rule, *command, *reason;
+	int action;              /* GuardAction */
+	uint64_t time_ns;
+	uint32_t pid;
+	bool enforced;
+};
+
 struct ct_footprint {
 	const PbDeploy *deploy;  /* scope; NULL: not known, nothing is out of scope */
 	uint64_t events, first_ns, last_ns;
@@ -48,6 +65,8 @@ struct ct_footprint {
 	struct ct_fp_counts net_objects;
 	uint64_t guard;
 	struct ct_fp_counts verdicts;
+	struct ct_fp_stopped *stopped;   /* exec rules' verdicts, in order */
+	size_t n_stopped, cap_stopped;
 	/* distinct objects as the guard's budgets count them: file paths (and
 	 * a rename's old path), network objects */
 	struct ct_fp_counts budget_files, budget_net;

@@ -37,6 +37,11 @@ struct ct_collector {
 	 * change-path record can overtake the exec that named the slot). */
 	void (*slot_unknown)(void *owner, uint32_t slot);
 	void *owner;
+	/* An exec rule matched in the kernel: the record goes here (its GUARD
+	 * event needs the policy); and the rule's name, for its exec event. */
+	void (*exec_verdict)(void *ctx, const struct ct_exec_verdict *r);
+	const char *(*exec_rule_name)(void *ctx, uint32_t gen, uint32_t rule);
+	void *exec_ctx;          /* the guard (guard/exec_guard.c) */
 	/* Times the agent took the change ring to empty (a drain that did not
 	 * stop on its deadline): a record known to be in the ring then has
 	 * been decoded once this has moved. */

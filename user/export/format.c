@@ -249,6 +249,12 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fputc(']', out);
 		if (ev->exec->argv_truncated)
 			fputs("...", out);
+		if (ev->exec->guard_rule && *ev->exec->guard_rule) {
+			fputs(" guard=", out);
+			ct_text_word(out, ev->exec->guard_rule);
+			fprintf(out, "/%s", ct_pb_enum_short(&changetrace__v1__guard_action__descriptor,
+							     ev->exec->guard_action));
+		}
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
 		fprintf(out, " code=%d", ev->exit->exit_code);
@@ -286,6 +292,19 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			fprintf(out, " before=%.12s", f->sha256_before);
 		if (f->sha256_after && *f->sha256_after)
 			fprintf(out, " after=%.12s", f->sha256_after);
+		if (f->sysctl_name && *f->sysctl_name) {
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			fputc(' ', out);
+			ct_text_escaped(out, f->sysctl_name);
+			fputs(": ", out);
+			ct_text_word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
+			fputs(" -> ", out);
+			ct_text_word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_netns && *f->sysctl_netns) {
+				fputs(" netns=", out);
+				ct_text_word(out, f->sysctl_netns);
+			}
+		}
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
 		break;
@@ -303,6 +322,23 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fputs(" version=", out);
 		ct_text_word(out, ev->agent->version);
 		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
+		const Changetrace__V1__GuardVerdict *g = ev->guard;
+
+		fputs(" rule=", out);
+		ct_text_word(out, g->rule);
+		fprintf(out, " action=%s enforced=%s",
+			ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, g->action),
+			g->enforced ? "yes" : "no");
+		if (g->before_exec && p) {
+			fputs(" at-exec argv=[", out);
+			argv_shown(out, ev);
+			fputc(']', out);
+		}
+		fputs(" reason=", out);
+		ct_text_quoted(out, g->reason);
+		break;
+	}
 	default:
 		break;
 	}

@@ -313,6 +313,13 @@ static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecor
 static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 {
 	switch (ev->detail_case) {
+	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
+		if (ev->exec->guard_rule && *ev->exec->guard_rule) {
+			add_str(r, "changetrace.guard.rule", ev->exec->guard_rule);
+			add_enum(r, "changetrace.guard.action", &changetrace__v1__guard_action__descriptor,
+				 ev->exec->guard_action);
+		}
+		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
 		add_int(r, "process.exit.code", ev->exit->exit_code);
 		if (ev->exit->signal)
@@ -333,6 +340,12 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			add_int(r, "file.size", (int64_t)f->size_after);
 		add_str(r, "changetrace.file.sha256_before", f->sha256_before);
 		add_str(r, "changetrace.file.sha256_after", f->sha256_after);
+		add_str(r, "changetrace.sysctl.name", f->sysctl_name);
+		if (f->sha256_before && *f->sha256_before)
+			add_str(r, "changetrace.sysctl.value_before", f->sysctl_before);
+		if (f->sha256_after && *f->sha256_after)
+			add_str(r, "changetrace.sysctl.value_after", f->sysctl_after);
+		add_str(r, "changetrace.netns.name", f->sysctl_netns);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
@@ -344,6 +357,7 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_str(r, "changetrace.net.family", n->family);
 		add_str(r, "changetrace.net.table", n->table);
 		add_str(r, "changetrace.net.chain", n->chain);
+		add_str(r, "changetrace.net.rule", n->rule);
 		add_str(r, "network.interface.name", n->device);
 		add_int(r, "changetrace.netns.id", n->netns_inode);
 		add_str(r, "changetrace.netns.name", n->netns_name);
@@ -361,6 +375,11 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_bool(r, "changetrace.guard.enforced", g->enforced);
 		add_str(r, "changetrace.guard.change_event_id", g->change_event_id);
 		add_str(r, "deployment.id", g->deploy_id);
+		add_str(r, "changetrace.guard.reason", g->reason);
+		if (g->before_exec) {
+			add_bool(r, "changetrace.guard.before_exec", true);
+			add_str(r, "changetrace.guard.command", g->command);
+		}
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_DEPLOY:
