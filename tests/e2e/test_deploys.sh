@@ -510,12 +510,14 @@ EOF
 test_env_claim_beyond_kernel_slots_is_flagged_drift() {
   RN=ks
   mkdir -p "$T/ks-w"
-  own_agent_start --watch "$T/ks-w"
+  # an exec rule for drift sees a marked process as drift too
+  printf 'rule ks-drift-exec: drift and exec "echo ksguard*" => alert\n' > "$T/ks.policy"
+  own_agent_start --watch "$T/ks-w" --policy "$T/ks.policy"
   trap 'kill -TERM $RPID 2>/dev/null || true' EXIT
   local i
   for i in $(seq 1 512); do env CHANGETRACE_DEPLOY_ID="ks-fill-$i" /bin/true; done
   local m; m=$(marker ksover)
-  env CHANGETRACE_DEPLOY_ID=ks-over-the-top sh -c "echo a > $T/ks-w/one; sh -c 'echo b > $T/ks-w/two; true $m'"
+  env CHANGETRACE_DEPLOY_ID=ks-over-the-top sh -c "echo a > $T/ks-w/one; sh -c 'echo b > $T/ks-w/two; true $m'; /bin/echo ksguard-$m >/dev/null"
   local deadline=$(( $(date +%s) + 30 ))
   until [ "$(jq -c "select(.kind==\"FILE\" and (.file.path==\"$T/ks-w/one\" or .file.path==\"$T/ks-w/two\"))" "$T/ks.jsonl" | wc -l)" -ge 2 ]; do
     [ "$(date +%s)" -lt $deadline ] || fail "no file events"
@@ -530,8 +532,14 @@ test_env_claim_beyond_kernel_slots_is_flagged_drift() {
     assert_eq "$(jq -r .attribution.claimed_deploy_id <<<"$e")" ks-over-the-top "$f: claimed id"
     assert_contains "$(jq -r .attribution.claim_refused <<<"$e")" "no kernel slot left"
   done
-  # the claimer's exec and its child's (both have the marker in argv)
-  assert_eq "$(jq -c "select($(exec_with "$m") and .attribution.drift and .attribution.claimed_deploy_id==\"ks-over-the-top\")" "$T/ks.jsonl" | wc -l)" 2 "execs naming the claim"
+  # the claimer's exec and its child's (both sh with the marker in argv)
+  assert_eq "$(jq -c "select($(exec_with "$m" sh) and .attribution.drift and .attribution.claimed_deploy_id==\"ks-over-the-top\")" "$T/ks.jsonl" | wc -l)" 2 "execs naming the claim"
+  deadline=$(( $(date +%s) + 10 ))
+  until [ "$(jq -c "select($(exec_with "ksguard-$m" echo))" "$T/ks.jsonl" | wc -l)" -ge 1 ]; do
+    [ "$(date +%s)" -lt $deadline ] || fail "no exec of the marked echo"
+    sleep 0.1
+  done
+  assert_eq "$(jq -r "select($(exec_with "ksguard-$m" echo)) | .exec.guard_rule" "$T/ks.jsonl")" ks-drift-exec "drift exec rule on a marked process"
   local c; c=$("$CT" status --socket "$RS" --json)
   [ "$(jq '.status.counters[] | select(.name=="env_id_slots_full") | .value' <<<"$c")" -ge 1 ] || fail "slots not full"
   [ "$(jq '.status.counters[] | select(.name=="env_id_claims_unnamed") | .value' <<<"$c")" -ge 1 ] || fail "claim not counted"
