@@ -502,6 +502,9 @@ EOF
   own_agent_stop
 }
 
+# complete FILE: its lines but a last one still being written
+complete() { head -n "$(wc -l < "$1")" "$1"; }
+
 # A deploy claimed through the environment that attributes nothing is
 # drift, but never plain drift: once the kernel's 512 slots for
 # unregistered ids are used, a trusted claim marks the process, and its
@@ -519,13 +522,13 @@ test_env_claim_beyond_kernel_slots_is_flagged_drift() {
   local m; m=$(marker ksover)
   env CHANGETRACE_DEPLOY_ID=ks-over-the-top sh -c "echo a > $T/ks-w/one; sh -c 'echo b > $T/ks-w/two; true $m'; /bin/echo ksguard-$m >/dev/null"
   local deadline=$(( $(date +%s) + 30 ))
-  until [ "$(jq -c "select(.kind==\"FILE\" and (.file.path==\"$T/ks-w/one\" or .file.path==\"$T/ks-w/two\"))" "$T/ks.jsonl" | wc -l)" -ge 2 ]; do
+  until [ "$(jq -c "select(.kind==\"FILE\" and (.file.path==\"$T/ks-w/one\" or .file.path==\"$T/ks-w/two\"))" <(complete "$T/ks.jsonl") | wc -l)" -ge 2 ]; do
     [ "$(date +%s)" -lt $deadline ] || fail "no file events"
     sleep 0.2
   done
   local f
   for f in one two; do
-    local e; e=$(jq -c "select(.kind==\"FILE\" and .file.path==\"$T/ks-w/$f\")" "$T/ks.jsonl")
+    local e; e=$(jq -c "select(.kind==\"FILE\" and .file.path==\"$T/ks-w/$f\")" <(complete "$T/ks.jsonl"))
     echo "$e"
     assert_eq "$(jq -r .attribution.drift <<<"$e")" true "$f: drift"
     assert_eq "$(jq -r '.attribution.deploy_id // ""' <<<"$e")" "" "$f: deploy"
@@ -533,13 +536,13 @@ test_env_claim_beyond_kernel_slots_is_flagged_drift() {
     assert_contains "$(jq -r .attribution.claim_refused <<<"$e")" "no kernel slot left"
   done
   # the claimer's exec and its child's (both sh with the marker in argv)
-  assert_eq "$(jq -c "select($(exec_with "$m" sh) and .attribution.drift and .attribution.claimed_deploy_id==\"ks-over-the-top\")" "$T/ks.jsonl" | wc -l)" 2 "execs naming the claim"
+  assert_eq "$(jq -c "select($(exec_with "$m" sh) and .attribution.drift and .attribution.claimed_deploy_id==\"ks-over-the-top\")" <(complete "$T/ks.jsonl") | wc -l)" 2 "execs naming the claim"
   deadline=$(( $(date +%s) + 10 ))
-  until [ "$(jq -c "select($(exec_with "ksguard-$m" echo))" "$T/ks.jsonl" | wc -l)" -ge 1 ]; do
+  until [ "$(jq -c "select($(exec_with "ksguard-$m" echo))" <(complete "$T/ks.jsonl") | wc -l)" -ge 1 ]; do
     [ "$(date +%s)" -lt $deadline ] || fail "no exec of the marked echo"
     sleep 0.1
   done
-  assert_eq "$(jq -r "select($(exec_with "ksguard-$m" echo)) | .exec.guard_rule" "$T/ks.jsonl")" ks-drift-exec "drift exec rule on a marked process"
+  assert_eq "$(jq -r "select($(exec_with "ksguard-$m" echo)) | .exec.guard_rule" <(complete "$T/ks.jsonl"))" ks-drift-exec "drift exec rule on a marked process"
   local c; c=$("$CT" status --socket "$RS" --json)
   [ "$(jq '.status.counters[] | select(.name=="env_id_slots_full") | .value' <<<"$c")" -ge 1 ] || fail "slots not full"
   [ "$(jq '.status.counters[] | select(.name=="env_id_claims_unnamed") | .value' <<<"$c")" -ge 1 ] || fail "claim not counted"
@@ -547,11 +550,11 @@ test_env_claim_beyond_kernel_slots_is_flagged_drift() {
   local m2; m2=$(marker ksnobody)
   "${NOBODY[@]}" env CHANGETRACE_DEPLOY_ID=ks-fill-1 sh -c "true $m2"
   deadline=$(( $(date +%s) + 10 ))
-  until [ "$(jq -c "select($(exec_with "$m2" sh))" "$T/ks.jsonl" | wc -l)" -ge 1 ]; do
+  until [ "$(jq -c "select($(exec_with "$m2" sh))" <(complete "$T/ks.jsonl") | wc -l)" -ge 1 ]; do
     [ "$(date +%s)" -lt $deadline ] || fail "no exec of nobody's claim"
     sleep 0.1
   done
-  local e; e=$(jq -c "select($(exec_with "$m2" sh))" "$T/ks.jsonl")
+  local e; e=$(jq -c "select($(exec_with "$m2" sh))" <(complete "$T/ks.jsonl"))
   assert_eq "$(jq -r .attribution.drift <<<"$e")" true
   assert_eq "$(jq -r .attribution.claimed_deploy_id <<<"$e")" ks-fill-1
   assert_contains "$(jq -r .attribution.claim_refused <<<"$e")" "neither root nor in the agent's group"

@@ -27,7 +27,8 @@ agent_down() { kill -TERM "$APID"; wait "$APID" || true; }
 agent_kill9() { kill -KILL "$APID"; wait "$APID" 2>/dev/null || true; }
 
 counter() { "$CT" status --json | jq ".status.counters[] | select(.name==\"$1\") | .value // 0"; }
-in_log() { jq -c "select($2)" "$T/$1.jsonl" 2>/dev/null; }
+# complete lines only: the agent may be writing the last one
+in_log() { head -n "$(wc -l < "$T/$1.jsonl")" "$T/$1.jsonl" | jq -c "select($2)"; }
 wait_in_log() { # wait_in_log NAME JQ N [TIMEOUT]
   local deadline=$(( $(date +%s) + ${4:-10} ))
   while [ "$(in_log "$1" "$2" | wc -l)" -lt "$3" ]; do

@@ -246,6 +246,27 @@ static void dispatch(struct ct_agent *a, struct loop *l, const struct epoll_even
 	}
 }
 
+/* Leaving: the sockets go first, so a successor started now binds them
+ * at once, and waits only for the store, which stays this agent's (its
+ * lock says "stopping") until the last block is written. */
+static void stop_listening(struct ct_agent *a, struct loop *l)
+{
+	if (a->has_state)
+		ct_agent_state_stopping(&a->state);
+	if (l->epfd >= 0)
+		ct_ctl_close_all(l->epfd);
+	if (l->lfd >= 0) {
+		if (l->epfd >= 0)
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->lfd, NULL);
+		/* the name first: a successor binds it as soon as the listener
+		 * is gone, and must not lose it to this unlink */
+		unlink(a->opts.socket_path);
+		close(l->lfd);
+		l->lfd = -1;
+	}
+	ct_feed_stop_listening(a->feed, l->epfd);
+}
+
 static int run(struct ct_agent *a, struct loop *l)
 {
 	size_t file_pending = 0;
@@ -285,6 +306,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		ct_service_tick(&a->service, ct_now_mono_ns());
 	}
 	ct_service_stopping(&a->service);
+	stop_listening(a, l);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
 	ct_file_tick(&a->col, ct_now_mono_ns(), 1);
@@ -295,20 +317,11 @@ static int run(struct ct_agent *a, struct loop *l)
 
 static void stop(struct ct_agent *a, struct loop *l)
 {
-	if (a->has_state)
-		ct_agent_state_stopping(&a->state);
+	stop_listening(a, l);	/* if the loop never ran */
 	ct_feed_close(a->feed, l->epfd);
 	a->feed = NULL;
 	ct_feed_file_close(a->feed_file);
 	a->feed_file = NULL;
-	if (l->epfd >= 0)
-		ct_ctl_close_all(l->epfd);
-	if (l->lfd >= 0) {
-		/* the name first: a successor binds it as soon as the listener
-		 * is gone, and must not lose it to this unlink */
-		unlink(a->opts.socket_path);
-		close(l->lfd);
-	}
 	ct_agent_rings_close(a);
 	ct_agent_bpf_close(a);
 	ct_net_worker_stop();

@@ -391,6 +391,17 @@ void ct_feed_get_stats(const struct ct_feed *f, struct ct_feed_stats *st)
 	*st = f->st;
 }
 
+void ct_feed_stop_listening(struct ct_feed *f, int epfd)
+{
+	if (!f || f->lfd < 0)
+		return;
+	if (epfd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_DEL, f->lfd, NULL);
+	unlink(f->path);	/* before the close: never a successor's */
+	close(f->lfd);
+	f->lfd = -1;
+}
+
 void ct_feed_close(struct ct_feed *f, int epfd)
 {
 	if (!f)
