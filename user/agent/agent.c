@@ -296,7 +296,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		for (int i = 0; i < n; i++)
 			dispatch(a, l, &evs[i]);
 		ct_ctl_tick(a, l->epfd);
-		file_pending = ct_file_tick(&a->col, ct_now_mono_ns(), 0);
+		file_pending = ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 0);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;
 		ct_feed_flush(a->feed, l->epfd);
@@ -309,7 +309,7 @@ static int run(struct ct_agent *a, struct loop *l)
 	stop_listening(a, l);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
-	ct_file_tick(&a->col, ct_now_mono_ns(), 1);
+	ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 1);
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_emit_state(a, "stopped");
 	return 0;
@@ -336,6 +336,8 @@ static void stop(struct ct_agent *a, struct loop *l)
 	if (a->has_state)
 		ct_agent_state_close(&a->state, a->col.seq);
 	ct_proc_cache_free();
+	ct_file_free(a->files);
+	a->files = a->col.files = NULL;
 	ct_guard_free(&a->guard);
 	ct_content_free();
 	fflush(a->out);
