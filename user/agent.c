@@ -32,6 +32,7 @@
 #include "pb_json.h"
 #include "proc_cache.h"
 #include "store.h"
+#include "unobserved.h"
 #include "util.h"
 
 #define FD_RING  (-2)
@@ -80,6 +81,7 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *ev)
 		a->emitted[ev->kind]++;
 	if (a->store)
 		ct_store_append(a->store, ev);
+	ct_unobserved_on_emit(ev);
 	ct_feed_publish(a->feed, ev);
 	ct_feed_file_write(a->feed_file, ev);
 	if (!a->opts.quiet) {
@@ -185,6 +187,10 @@ static void emit_agent_event(struct ct_agent *a, const char *state)
 			  CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_AGENT, ct_now_mono_ns());
 	d.state = (char *)state;
 	d.version = CT_VERSION;
+	if (!strcmp(state, "started")) {
+		d.last_state = (char *)ct_unobserved_mode_name(ct_unobserved_mode());
+		d.last_state_detail = (char *)ct_unobserved_detail();
+	}
 	d.n_probes = n;
 	d.probes = names;
 	evbuf.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_AGENT;
@@ -504,6 +510,7 @@ static int setup_file_watch(struct ct_agent *a)
 		.settle_ns = 50ull * 1000000,
 		.max_quiet_ns = 2000ull * 1000000,
 		.max_age_ns = 5000ull * 1000000,
+		.path_seen = ct_unobserved_touched,
 	};
 	struct stat st;
 
@@ -524,7 +531,8 @@ static int setup_file_watch(struct ct_agent *a)
 		/* explicitly configured paths (listed last) first */
 		for (int i = 0; i < a->watches.n; i++)
 			roots[i] = a->watches.w[a->watches.n - 1 - i].path;
-		if (ct_content_baseline_start(roots, a->watches.n, 200000) < 0)
+		if (ct_content_baseline_start(roots, a->watches.n, 200000,
+					      ct_unobserved_baseline_hook()) < 0)
 			ct_err("agent: baseline thread did not start: first changes have no \"before\"");
 	}
 	if (stat("/proc/self/ns/mnt", &st) == 0)
@@ -535,6 +543,49 @@ static int setup_file_watch(struct ct_agent *a)
 	fprintf(stderr, "changetrace: watching %d paths (%d configured paths absent)\n",
 		a->watches.n, a->watches.missing);
 	return 0;
+}
+
+static void sync_store_cb(void *ctx)
+{
+	struct ct_agent *a = ctx;
+
+	if (a->store) {
+		ct_store_flush(a->store);
+		ct_store_sync(a->store);
+	}
+}
+
+static void drain_cb(void *ctx)
+{
+	ct_agent_drain(ctx);
+}
+
+/* What this start compares with (unobserved.h): the watched paths as they
+ * are now (a path a SIGHUP adds later is not walked, so not part of it). */
+static void open_last_state(struct ct_agent *a)
+{
+	static char *roots[CT_WATCH_MAX];
+	static char blobs[4096];
+	struct ct_unobserved_cfg cfg = {
+		.hash_max = a->opts.hash_max,
+		.col = &a->col,
+		.roots = roots,
+		.n_roots = a->watches.n,
+		.store_sync = sync_store_cb,
+		.drain = drain_cb,
+		.ctx = a,
+	};
+
+	for (int i = 0; i < a->watches.n; i++)
+		roots[i] = a->watches.w[i].path;
+	if (a->store) {
+		snprintf(blobs, sizeof(blobs), "%s/blobs", a->opts.store_dir);
+		cfg.store_dir = a->opts.store_dir;
+		cfg.blob_dir = blobs;
+		cfg.store_id = ct_store_id(a->store);
+		cfg.store_last_seq = ct_store_last_seq(a->store);
+	}
+	ct_unobserved_open(&cfg);
 }
 
 static int add_fd(int epfd, int fd, int tag)
@@ -608,8 +659,6 @@ int ct_cmd_agent(int argc, char **argv)
 	/* after the mask: the worker inherits it, so signals reach signalfd */
 	if (ct_net_worker_start() < 0)
 		ct_err("agent: network ruleset worker did not start; net events carry no ruleset");
-	else
-		ct_net_prime();
 
 	lfd = ct_ctl_listen(a->opts.socket_path, a->opts.group, err, sizeof(err));
 	if (lfd < 0) {
@@ -627,6 +676,7 @@ int ct_cmd_agent(int argc, char **argv)
 		snprintf(a->col.id_prefix, sizeof(a->col.id_prefix), "%s", ct_store_id(a->store));
 		a->col.seq = ct_store_last_seq(a->store);
 	}
+	open_last_state(a);
 	if (a->opts.feed_file_dir) {
 		a->feed_file = ct_feed_file_open(a->opts.feed_file_dir, a->opts.feed_file_proto,
 						 (uint64_t)a->opts.feed_file_mb << 20,
@@ -661,6 +711,9 @@ int ct_cmd_agent(int argc, char **argv)
 		goto out;
 	if (setup_file_watch(a) < 0)
 		goto out;
+	/* rulesets once the probes are live: a change after this is seen */
+	ct_net_prime();
+	ct_unobserved_compare_net();
 	/* Seed after the probes are live: a process that execs in between is
 	 * seen by both, and the exec event simply refreshes its entry. */
 	size_t seeded = ct_proc_seed(a->col.proc_root);
@@ -700,6 +753,7 @@ int ct_cmd_agent(int argc, char **argv)
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(epfd, evs, 16,
+				   ct_unobserved_busy() ? 0 :
 				   file_pending || was_polling ? CT_POLL_INTERVAL_MS
 							       : CT_DRAIN_INTERVAL_MS);
 
@@ -735,6 +789,7 @@ int ct_cmd_agent(int argc, char **argv)
 				a->col.wall_offset = ct_mono_to_wall_offset();
 				ct_paths_check_drops(&a->paths, a);
 				store_tick(a);
+				ct_unobserved_tick(true);
 				ct_ctl_reap_idle(epfd);
 			} else if (tag == lfd) {
 				ct_ctl_on_listen(a, lfd, epfd);
@@ -751,6 +806,7 @@ int ct_cmd_agent(int argc, char **argv)
 			}
 		}
 		file_pending = ct_file_tick(&a->col, ct_now_mono_ns(), 0);
+		ct_unobserved_tick(false);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;
 		ct_feed_flush(a->feed, epfd);
@@ -762,6 +818,7 @@ int ct_cmd_agent(int argc, char **argv)
 	ct_file_tick(&a->col, ct_now_mono_ns(), 1);
 	ct_paths_check_drops(&a->paths, a);
 	emit_agent_event(a, "stopped");
+	ct_unobserved_close();
 	rc = 0;
 out:
 	ct_feed_close(a->feed, epfd);

@@ -19,6 +19,7 @@
 #include "deploys.h"
 #include "proc_cache.h"
 #include "store.h"
+#include "unobserved.h"
 #include "util.h"
 
 #define MAX_APPROVERS 16
@@ -527,6 +528,25 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "store_segments_retired", sst.segments_retired);
 		add_counter(other, otherp, &no, "store_torn_bytes_truncated", sst.torn_bytes_truncated);
 		add_counter(other, otherp, &no, "store_last_errno", sst.last_errno);
+	}
+	{
+		struct ct_unobserved_stats us;
+
+		ct_unobserved_get_stats(&us);
+		s.last_state = (char *)ct_unobserved_mode_name(ct_unobserved_mode());
+		s.last_state_detail = (char *)ct_unobserved_detail();
+		s.unobserved_changes = us.changes;
+		add_counter(other, otherp, &no, "unobserved_changes", us.changes);
+		add_counter(other, otherp, &no, "unobserved_files_compared", us.files_compared);
+		add_counter(other, otherp, &no, "unobserved_superseded", us.superseded);
+		add_counter(other, otherp, &no, "unobserved_compare_ms", us.compare_ms);
+		add_counter(other, otherp, &no, "unobserved_compare_done", us.compare_done);
+		add_counter(other, otherp, &no, "state_replayed_events", us.replayed);
+		add_counter(other, otherp, &no, "state_files", us.state_files);
+		add_counter(other, otherp, &no, "state_rulesets", us.state_rulesets);
+		add_counter(other, otherp, &no, "state_snapshots", us.snapshots);
+		add_counter(other, otherp, &no, "state_snapshot_failures", us.snapshot_failures);
+		add_counter(other, otherp, &no, "state_snapshot_ms", us.snapshot_ms);
 	}
 	add_counter(other, otherp, &no, "guard_verdicts", a->guard.verdicts);
 	add_counter(other, otherp, &no, "guard_halts", a->guard.halts);

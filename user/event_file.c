@@ -217,7 +217,7 @@ static bool resolve_parent(const char *root, const char *p, char *outp, size_t l
  * that differs. False when it is not watched after all (a prefix match
  * the kernel could not rule out) or cannot be resolved.
  */
-static bool host_path(const struct ct_file_event *e, int which, char *host, char *ns)
+static bool resolve_host_path(const struct ct_file_event *e, int which, char *host, char *ns)
 {
 	uint32_t wid = which ? e->watch_id1 : e->watch_id;
 	uint32_t soff = which ? e->suffix_off1 : e->suffix_off;
@@ -279,12 +279,21 @@ static bool host_path(const struct ct_file_event *e, int which, char *host, char
 	return true;
 }
 
+static bool host_path(const struct ct_file_event *e, int which, char *host, char *ns)
+{
+	if (!resolve_host_path(e, which, host, ns))
+		return false;
+	if (cfg.path_seen)
+		cfg.path_seen(host);
+	return true;
+}
+
 /* ------------------------------------------------------------ emit */
 
 static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts, int op,
 		 const char *path, const char *old, const char *ns, uint64_t ino, uint32_t dev,
 		 const struct ct_file_state *before, const struct ct_file_state *after,
-		 uint32_t writes, const char *xattr, bool with_owner)
+		 uint32_t writes, const char *xattr)
 {
 	struct ct_event_buf *b = &out.eb;
 	PbFileChange *f = &out.fc;
@@ -304,14 +313,15 @@ static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts
 		ct_strlcpy(out.ns, ns, sizeof(out.ns));
 		f->ns_path = out.ns;
 	}
+	/* mode, owner and mtime as found: the last known state follows
+	 * the events (last_state.c), a kill loses none of it */
 	if (lstat(path, &st) == 0) {
 		f->inode = st.st_ino;
 		f->dev = st.st_dev;
-		if (with_owner) {
-			f->mode = st.st_mode;
-			f->uid = st.st_uid;
-			f->gid = st.st_gid;
-		}
+		f->mode = st.st_mode;
+		f->uid = st.st_uid;
+		f->gid = st.st_gid;
+		f->mtime_unix_nano = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
 	} else {
 		f->inode = ino;
 		f->dev = dev;
@@ -588,7 +598,7 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 		op = CT_FOP_WRITE;
 	if (p->opens + (p->truncate_op ? 1 : 0) > 1)
 		stats.coalesced += p->opens - 1;
-	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after, p->writes, NULL, op == CT_FOP_CREATE);
+	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after, p->writes, NULL);
 	/* the next change's "before" (sysctl values included); an unknown
 	 * digest is not a state to compare against */
 	if (after.exists && after.sha256[0])
@@ -959,13 +969,13 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		after.exists = true;
 		ct_content_rename(from, to);
 		emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0, NULL, NULL,
-		     writes, NULL, false);
+		     writes, NULL);
 		return;
 	}
 	/* rename sets the moved file's ctime: a later one means it changed again */
 	snapshot(to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
 	emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0,
-	     b ? &before : NULL, &after, writes, NULL, false);
+	     b ? &before : NULL, &after, writes, NULL);
 	if (e->flags & CT_FF_EXCHANGE) {
 		snapshot(from, &e->task, 0, 0, &other);
 		ct_content_put(from, &other);
@@ -996,7 +1006,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		if (!from && !raw_path(e, 1, other, sizeof(other)))
 			ct_strlcpy(other, "?", sizeof(other));
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, other, to ? ns : NULL, 0, 0, NULL,
-		     NULL, 0, NULL, false);
+		     NULL, 0, NULL);
 		return;
 	}
 	if (!host_path(e, 0, path, ns))
@@ -1007,7 +1017,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		flush_path(c, path);
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, 0, 0, b,
-		     NULL, 0, NULL, false);
+		     NULL, 0, NULL);
 		if (e->op == CT_FOP_UNLINK)
 			ct_content_forget(path);
 		return;
@@ -1015,8 +1025,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		/* path1 is the link's target, as given */
 		if (record_path(e, 1, other, sizeof(other)))
 			old = other;
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL,
-		     true);
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL);
 		return;
 	case CT_FOP_TRUNCATE:
 		on_write_open(c, e);
@@ -1042,7 +1051,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		after = before;
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, e->ino, e->dev,
-		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr, true);
+		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr);
 		return;
 	}
 	}

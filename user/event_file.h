@@ -25,6 +25,8 @@ struct ct_file_cfg {
 	uint64_t max_age_ns;       /* a file written without pause is reported this often */
 	uint32_t host_mnt_ns, host_net_ns;
 	const char *proc_root;
+	/* every watched path a record names (its host path); may be NULL */
+	void (*path_seen)(const char *host_path);
 };
 
 struct ct_file_stats {

@@ -154,6 +154,9 @@ struct snap_req {
 	uint32_t ifindex[IFX_MAX];
 	unsigned n_ifindex;
 	bool want_ruleset;
+	/* the text to take; NULL: the nftables ruleset */
+	char *(*dump)(uint32_t netns_inode, size_t max, int *err);
+	size_t max;
 	/* results */
 	char *ruleset;
 	char ifname[IFX_MAX][IF_NAMESIZE];
@@ -195,7 +198,9 @@ static void work(struct snap_req *r)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
 	if (r->want_ruleset)
-		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->err);
+		r->ruleset = (r->dump ? r->dump : ct_nft_list_ruleset)(r->inode,
+								       r->max ? r->max : RULESET_MAX,
+								       &r->err);
 }
 
 #define NFT_CTX_IDLE_NS (5ull * 1000000000ull)
@@ -329,6 +334,36 @@ static void prime_one(const char *path, uint32_t inode, const char *name)
 		stats.snapshot_failures++;
 	}
 	free(r);
+}
+
+char *ct_net_dump(const char *path, uint32_t inode,
+		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err)
+{
+	struct snap_req *r = calloc(1, sizeof(*r));
+	char *text = NULL;
+	int rc;
+
+	*err = ENOMEM;
+	if (!r)
+		return NULL;
+	ct_strlcpy(r->path, path, sizeof(r->path));
+	r->inode = inode;
+	r->want_ruleset = true;
+	r->dump = dump;
+	r->max = max;
+	rc = run_on_worker(r);
+	if (rc == -2) {
+		*err = ETIMEDOUT;
+		return NULL;	/* the worker frees it */
+	}
+	if (rc == 0 && r->ruleset) {
+		text = r->ruleset;
+	} else {
+		*err = rc < 0 ? EAGAIN : (r->err ? r->err : EIO);
+		free(r->ruleset);
+	}
+	free(r);
+	return text;
 }
 
 void ct_net_prime(void)

@@ -44,6 +44,11 @@ void ct_net_worker_stop(void);
 /* Take the current ruleset of the host and of every named namespace
  * (/run/netns), so the first change seen in each has a "before". */
 void ct_net_prime(void);
+/* The text dump (NULL: the nftables ruleset) gives, at most max bytes, run
+ * on the worker inside the namespace at path (which must still be inode).
+ * malloc'd, or NULL with *err set (timeout included). */
+char *ct_net_dump(const char *path, uint32_t inode,
+		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err);
 
 /* Record -> events, emitted through c->emit. Returns 1 (consumed; zero or
  * more events emitted) or -1 when the record itself is malformed. */
