@@ -105,6 +105,9 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 	struct ct_fp_count *c;
 	char key[512];
 
+	/* made while no agent watched: nobody's, whatever a store says */
+	if (ev->unobserved)
+		return;
 	fp->events++;
 	if (!fp->first_ns || ev->time_unix_nano < fp->first_ns)
 		fp->first_ns = ev->time_unix_nano;

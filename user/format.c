@@ -54,6 +54,43 @@ static void process(FILE *out, const PbProcess *p)
 		fprintf(out, " exe=%s", p->exe);
 }
 
+/* What an unobserved change changed besides the content. */
+static void unobserved_file(FILE *out, const PbFileChange *f)
+{
+	if (f->mode_before && f->mode && f->mode_before != f->mode)
+		fprintf(out, " mode=%04o->%04o", f->mode_before & 07777, f->mode & 07777);
+	if (f->mode_before && f->mode && (f->uid_before != f->uid || f->gid_before != f->gid))
+		fprintf(out, " owner=%u:%u->%u:%u", f->uid_before, f->gid_before, f->uid, f->gid);
+	if (f->sysctl) {
+		fputs(" value=", out);
+		ct_json_str(out, f->sysctl->before);
+		fputs("->", out);
+		ct_json_str(out, f->sysctl->after);
+	}
+}
+
+/* Nobody's change: no process, no deploy, not drift; when it happened. */
+static void unobserved_window(FILE *out, const Changetrace__V1__UnobservedWindow *w)
+{
+	char a[40], b[40];
+
+	fputs(" deploy=- UNOBSERVED", out);
+	if (w)
+		fprintf(out, " between=%s..%s%s", w->from_unix_nano ? ct_fmt_time(w->from_unix_nano, a, sizeof(a)) : "?",
+			ct_fmt_time(w->to_unix_nano, b, sizeof(b)),
+			w->clean_stop ? "" : " (no stop recorded)");
+}
+
+static void agent_down(FILE *out, const PbGapDetail *g)
+{
+	char a[40], b[40];
+	uint64_t s = g->to_unix_nano > g->from_unix_nano ? (g->to_unix_nano - g->from_unix_nano) / 1000000000ull : 0;
+
+	fprintf(out, " agent down from=%s to=%s (%llus): %llu changes found unobserved; %s",
+		ct_fmt_time(g->from_unix_nano, a, sizeof(a)), ct_fmt_time(g->to_unix_nano, b, sizeof(b)),
+		(unsigned long long)s, (unsigned long long)g->unobserved_changes, g->reason);
+}
+
 void ct_format_text(FILE *out, const PbEvent *ev)
 {
 	char ts[40];
@@ -99,9 +136,15 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			fprintf(out, " after=%.12s", f->sha256_after);
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
+		if (ev->unobserved)
+			unobserved_file(out, f);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
+		if (ev->gap->path == CHANGETRACE__V1__GAP_PATH__GAP_PATH_AGENT_DOWN) {
+			agent_down(out, ev->gap);
+			break;
+		}
 		fprintf(out, " lost=%llu path=%s kind=%s reason=%s",
 			(unsigned long long)ev->gap->count,
 			ct_pb_enum_short(&changetrace__v1__gap_path__descriptor, ev->gap->path),
@@ -116,6 +159,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 	}
 	if (p)
 		attribution(out, ev->attribution);
+	if (ev->unobserved)
+		unobserved_window(out, ev->unobserved_window);
 	if (p && p->n_lineage) {
 		fputs(" lineage=", out);
 		for (size_t i = 0; i < p->n_lineage; i++)

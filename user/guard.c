@@ -243,12 +243,17 @@ static void on_violation(const struct ct_policy_rule *r, const char *reason, voi
 			c->dep->pb->status = sig == SIGKILL
 				? CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_ABORTED
 				: CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_HALTED;
+		} else if (c->change->unobserved) {
+			/* made while nobody watched: nothing is running to stop */
+			n = -1;
 		} else if (c->change->process && c->change->process->pid) {
 			/* drift has no deploy tree: act on the acting process */
 			pids[0] = c->change->process->pid;
 			n = kill(pids[0], sig) == 0;
 		}
-		if (n > 0) {
+		if (n < 0) {
+			n = 0;
+		} else if (n > 0) {
 			v.enforced = 1;
 			if (sig == SIGKILL)
 				a->guard.kills++;
@@ -276,6 +281,7 @@ void ct_guard_on_event(struct ct_agent *a, const PbEvent *ev)
 	char netobj[512];
 	const char *id;
 
+	f.unobserved = ev->unobserved;
 	if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_FILE && ev->file) {
 		f.is_file = true;
 		f.path = ev->file->path;

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,21 @@ static void add_enum(struct ct_otlp_rec *r, const char *key, const ProtobufCEnum
 		o[i] = tolower((unsigned char)s[i]);
 	o[i] = '\0';
 	add_str(r, key, o);
+}
+
+/* A formatted string kept in the record's scratch. */
+static void add_fmt(struct ct_otlp_rec *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_fmt(struct ct_otlp_rec *r, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n_small >= (int)ARRAY_SIZE(r->small))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->small[r->n_small], sizeof(r->small[0]), fmt, ap);
+	va_end(ap);
+	add_str(r, key, r->small[r->n_small++]);
 }
 
 static void add_array(struct ct_otlp_rec *r, const char *key, char **v, size_t n)
@@ -199,6 +215,21 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			add_int(r, "file.size", (int64_t)f->size_after);
 		add_str(r, "changetrace.file.sha256_before", f->sha256_before);
 		add_str(r, "changetrace.file.sha256_after", f->sha256_after);
+		if (ev->unobserved && f->mode_before) {
+			/* what the last known state said (semconv: file.mode is octal text) */
+			if (f->mode)
+				add_fmt(r, "file.mode", "%04o", f->mode & 07777);
+			add_fmt(r, "changetrace.file.mode_before", "%04o", f->mode_before & 07777);
+			if (f->mode) {
+				add_fmt(r, "file.owner.id", "%u", f->uid);
+				add_fmt(r, "file.group.id", "%u", f->gid);
+			}
+			add_fmt(r, "changetrace.file.owner_before", "%u:%u", f->uid_before, f->gid_before);
+		}
+		if (f->sysctl) {
+			add_str(r, "changetrace.sysctl.value_before", f->sysctl->before);
+			add_str(r, "changetrace.sysctl.value_after", f->sysctl->after);
+		}
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
@@ -233,6 +264,11 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_enum(r, "changetrace.gap.path", &changetrace__v1__gap_path__descriptor, ev->gap->path);
 		add_enum(r, "changetrace.gap.lost_kind", &changetrace__v1__event_kind__descriptor, ev->gap->lost_kind);
 		add_int(r, "changetrace.gap.count", (int64_t)ev->gap->count);
+		if (ev->gap->path == CHANGETRACE__V1__GAP_PATH__GAP_PATH_AGENT_DOWN) {
+			add_int(r, "changetrace.gap.from_unix_nano", (int64_t)ev->gap->from_unix_nano);
+			add_int(r, "changetrace.gap.to_unix_nano", (int64_t)ev->gap->to_unix_nano);
+			add_int(r, "changetrace.gap.unobserved_changes", (int64_t)ev->gap->unobserved_changes);
+		}
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
 		add_str(r, "changetrace.agent.state", ev->agent->state);
@@ -248,6 +284,9 @@ static Changetrace__Otlp__SeverityNumber severity(const PbEvent *ev)
 		return ev->guard->action == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT ?
 			SEV(WARN) : SEV(ERROR);
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_GAP)
+		return SEV(WARN);
+	/* made while nobody watched: worth a look, like drift */
+	if (ev->unobserved)
 		return SEV(WARN);
 	/* drift: a change nobody claims (process events are not changes) */
 	if ((ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
@@ -327,6 +366,17 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 	map_process(r, ev->process);
 	if (ev->process)    /* agent-level events (GAP, AGENT) are nobody's change */
 		map_attribution(r, ev->attribution);
+	if (ev->unobserved) {
+		/* nobody's and not drift: its own flag, and when it happened */
+		add_bool(r, "changetrace.unobserved", true);
+		add_bool(r, "changetrace.drift", false);
+		if (ev->unobserved_window) {
+			add_int(r, "changetrace.unobserved.from_unix_nano",
+				(int64_t)ev->unobserved_window->from_unix_nano);
+			add_int(r, "changetrace.unobserved.to_unix_nano",
+				(int64_t)ev->unobserved_window->to_unix_nano);
+		}
+	}
 	map_detail(r, ev);
 }
 

@@ -20,6 +20,7 @@ static const char *const cond_names[CT_COND_MAX] = {
 	[CT_COND_FILE] = "file",
 	[CT_COND_NET] = "net",
 	[CT_COND_HIGH_RISK] = "high-risk",
+	[CT_COND_UNOBSERVED] = "unobserved",
 };
 
 static int perr(char *err, size_t errlen, int line, const char *fmt, ...)
@@ -161,7 +162,7 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 				break;
 		if (c == CT_COND_MAX)
 			return perr(err, errlen, line, "unknown condition '%s' (ai, unapproved, drift, "
-				    "protected, out-of-scope, file, net, high-risk)", w[i]);
+				    "protected, out-of-scope, file, net, high-risk, unobserved)", w[i]);
 		if (r->n_conds >= CT_POLICY_MAX_CONDS)
 			return perr(err, errlen, line, "more than %d conditions", CT_POLICY_MAX_CONDS);
 		r->cond[r->n_conds] = c;
@@ -393,7 +394,9 @@ static bool cond_true(const struct ct_policy *p, const struct ct_change_facts *f
 	case CT_COND_UNAPPROVED:
 		return !d || d->n_approved_by == 0;
 	case CT_COND_DRIFT:
-		return !d;
+		return !d && !f->unobserved;
+	case CT_COND_UNOBSERVED:
+		return f->unobserved;
 	case CT_COND_PROTECTED:
 		return ct_policy_path_protected(p, f->path) ||
 		       ct_policy_path_protected(p, f->old_path) ||
@@ -445,7 +448,8 @@ int ct_policy_eval(const struct ct_policy *p, const struct ct_change_facts *f,
 			off = snprintf(reason, sizeof(reason), "%s %s by %s%s%s:",
 				       f->is_file ? "file" : "network object",
 				       f->is_file ? (f->path ? f->path : "?") : (f->net_object ? f->net_object : "?"),
-				       f->deploy ? "deploy " : "drift", f->deploy ? f->deploy->id : "",
+				       f->deploy ? "deploy " : f->unobserved ? "nobody (made while no agent watched)" : "drift",
+				       f->deploy ? f->deploy->id : "",
 				       f->deploy && f->deploy->ai && f->deploy->ai->ai_assisted ? " (AI-assisted)" : "");
 			for (int k = 0; k < r->n_conds && off < sizeof(reason); k++)
 				off += snprintf(reason + off, sizeof(reason) - off, "%s%s%s",

@@ -150,6 +150,9 @@ int ct_filter_apply(struct ct_store_filter *f, int opt, const char *arg)
 		return parse_num("uid", arg, &f->uid);
 	case 10:
 		return parse_num("netns", arg, &f->netns);
+	case 11:
+		f->unobserved_only = true;
+		return 0;
 	default:
 		return 1;
 	}
