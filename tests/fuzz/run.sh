@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-$PWD/build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig)
+[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig laststate)
 
 seed() { # NAME: write seed inputs into the corpus dir
   local d=$BUILD/fuzz/corpus/$1
@@ -28,6 +28,9 @@ seed() { # NAME: write seed inputs into the corpus dir
       printf 'protect /etc/payments /srv/app/conf\nprotect-net nft:inet/filter\nrule ai-unapproved: ai and unapproved and protected => halt\nrule scope: out-of-scope => alert\nrule d: not drift and file => kill\nbudget blast: files 50 => halt\nbudget n: net 10 => alert\n' > "$d/readme" ;;
     watchlist)
       printf '/etc\n  /tmp/../tmp/./x  # comment\n\n/proc/sys\n' > "$d/list" ;;
+    laststate)
+      # version 1, a store id, seq 5, a root, a file, an nft ruleset
+      printf '\x08\x01\x12\x100123456789abcdef\x18\x05\x2a\x02/w\x32\x0a\x0a\x04/w/a\x28\xa4\x81\x02\x3a\x1c\x0a\x04host\x1a\x03nft\x22\x0ftable ip t {\n}\n' > "$d/state" ;;
     agentconfig)
       printf '# agent\njson\nwatch /srv/app conf  # spaces\notlp-endpoint http://127.0.0.1:4318\n--watch /etc\n' > "$d/conf" ;;
     store)
