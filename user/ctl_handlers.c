@@ -539,6 +539,7 @@ static void status(struct ct_agent *a, int fd)
 		add_counter(other, otherp, &no, "unobserved_changes", us.changes);
 		add_counter(other, otherp, &no, "unobserved_files_compared", us.files_compared);
 		add_counter(other, otherp, &no, "unobserved_superseded", us.superseded);
+		add_counter(other, otherp, &no, "unobserved_dropped", us.dropped);
 		add_counter(other, otherp, &no, "unobserved_compare_ms", us.compare_ms);
 		add_counter(other, otherp, &no, "unobserved_compare_done", us.compare_done);
 		add_counter(other, otherp, &no, "state_replayed_events", us.replayed);

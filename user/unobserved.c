@@ -197,6 +197,8 @@ static void add_difference(int op, const struct ct_known_file *b, const struct c
 
 	pthread_mutex_lock(&u.lock);
 	v = grow_vec(u.diffs, &u.cap_diffs, u.n_diffs, sizeof(*u.diffs));
+	if (!v)
+		u.st.dropped++;
 	if (v) {
 		u.diffs = v;
 		d = &u.diffs[u.n_diffs++];
@@ -216,6 +218,8 @@ static void add_reading(const struct ct_known_file *k)
 
 	pthread_mutex_lock(&u.lock);
 	v = grow_vec(u.readings, &u.cap_readings, u.n_readings, sizeof(*u.readings));
+	if (!v)
+		u.st.dropped++;
 	if (v) {
 		u.readings = v;
 		copy_known(&u.readings[u.n_readings++], k);

@@ -55,6 +55,7 @@ struct ct_unobserved_stats {
 	uint64_t changes;          /* unobserved events emitted */
 	uint64_t files_compared;   /* files the comparison read and compared */
 	uint64_t superseded;       /* differences left to a live event (changed during the comparison) */
+	uint64_t dropped;          /* differences or readings not kept: out of memory */
 	uint64_t compare_ms;       /* walk and comparison */
 	uint64_t compare_done;     /* 1 once the differences are emitted and the state saved */
 	uint64_t replayed;         /* store events applied to the loaded snapshot */

@@ -150,16 +150,21 @@ static void follow(const char *path, const char *netns, const struct ct_last_sta
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
 		const struct net_source *src = &sources[i];
-		struct ct_known_ruleset *was = compare ?
-			ct_last_state_ruleset((struct ct_last_state *)prev, netns, src->name) : NULL;
+		struct ct_known_ruleset *was =
+			ct_last_state_ruleset((struct ct_last_state *)prev, netns, src->name);
 		int err = 0;
 		char *text = ct_net_dump(path, st.st_ino, src->dump, CT_LAST_STATE_RULESET_MAX, &err);
 
 		if (!text) {
-			ct_err("agent: %s ruleset of namespace %s not taken (%s): not compared",
-			       src->name, netns, strerror(err));
+			ct_err("agent: %s ruleset of namespace %s not taken (%s): not compared; "
+			       "the next start compares with the one known before", src->name, netns,
+			       strerror(err));
+			if (was && was->text)
+				ct_last_state_set_ruleset(cur, netns, st.st_ino, src->name, was->text);
 			continue;
 		}
+		if (!compare)
+			was = NULL;
 		/* a namespace not followed before (or whose text was not
 		 * known): a baseline */
 		if (was && was->text)
