@@ -556,29 +556,19 @@ bad:
 	return -1;
 }
 
-/* Written beside its final name, fsynced, renamed over it, and the
- * directory fsynced: after a crash the old or the new one is there. */
-int ct_last_state_save(struct ct_last_state *s, const char *path, char *err, size_t errlen)
+uint8_t *ct_last_state_pack(struct ct_last_state *s, size_t *len)
 {
 	PbLastState pb = CHANGETRACE__STATE__V1__LAST_STATE__INIT;
-	PbKnownFile *files = NULL, **fp = NULL;
+	PbKnownFile *files, **fp;
 	PbKnownRuleset rs[CT_LAST_STATE_RULESETS], *rp[CT_LAST_STATE_RULESETS];
 	struct ct_known_file *f = NULL;
-	char tmp[PATH_MAX + 8], dir[PATH_MAX];
 	uint8_t *buf = NULL;
-	size_t n = 0, b = 0, len;
-	int fd = -1, rc = -1;
+	size_t n = 0, b = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "path too long");
-		return -1;
-	}
 	files = calloc(s->n_files ? s->n_files : 1, sizeof(*files));
 	fp = calloc(s->n_files ? s->n_files : 1, sizeof(*fp));
-	if (!files || !fp) {
-		snprintf(err, errlen, "out of memory");
+	if (!files || !fp)
 		goto out;
-	}
 	while ((f = ct_last_state_next(s, &b, &f)) && n < s->n_files) {
 		PbKnownFile *k = &files[n];
 
@@ -617,13 +607,27 @@ int ct_last_state_save(struct ct_last_state *s, const char *path, char *err, siz
 	pb.time_unix_nano = s->time_ns = ct_now_wall_ns();
 	pb.n_roots = s->n_roots;
 	pb.roots = s->roots;
-	len = changetrace__state__v1__last_state__get_packed_size(&pb);
-	buf = malloc(len ? len : 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
+	*len = changetrace__state__v1__last_state__get_packed_size(&pb);
+	buf = malloc(*len ? *len : 1);
+	if (buf)
+		changetrace__state__v1__last_state__pack(&pb, buf);
+out:
+	free(files);
+	free(fp);
+	return buf;
+}
+
+/* Written beside its final name, fsynced, renamed over it, and the
+ * directory fsynced: after a crash the old or the new one is there. */
+int ct_last_state_write(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
+	int fd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "path too long");
+		return -1;
 	}
-	changetrace__state__v1__last_state__pack(&pb, buf);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write_full(fd, buf, len) != (ssize_t)len || fsync(fd) < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
@@ -639,17 +643,31 @@ int ct_last_state_save(struct ct_last_state *s, const char *path, char *err, siz
 	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		fsync(fd);
-	s->dirty = false;
-	s->applied = 0;
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)
 		unlink(tmp);
+	return rc;
+}
+
+int ct_last_state_save(struct ct_last_state *s, const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	uint8_t *buf = ct_last_state_pack(s, &len);
+	int rc;
+
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = ct_last_state_write(path, buf, len, err, errlen);
 	free(buf);
-	free(files);
-	free(fp);
+	if (rc == 0) {
+		s->dirty = false;
+		s->applied = 0;
+	}
 	return rc;
 }
 

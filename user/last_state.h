@@ -92,6 +92,11 @@ bool ct_last_state_apply(struct ct_last_state *s, const PbEvent *ev);
  * why; the state is left empty). Save: 0, or -1 with err. */
 int ct_last_state_load(struct ct_last_state *s, const char *path, char *err, size_t errlen);
 int ct_last_state_save(struct ct_last_state *s, const char *path, char *err, size_t errlen);
+/* The two halves of a save, so the write can leave the agent's loop: the
+ * snapshot's bytes (malloc'd; NULL: out of memory; sets s->time_ns), and
+ * writing them (any thread). */
+uint8_t *ct_last_state_pack(struct ct_last_state *s, size_t *len);
+int ct_last_state_write(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /* The store's newest event into *last (all zero for an empty store) and,
  * with journal, its FILE and NET events after s->seq applied to s.

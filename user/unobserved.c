@@ -16,8 +16,9 @@
 
 #define EMIT_PER_TICK 256             /* events per loop turn: the loop stays responsive */
 #define GRACE_NS (100ull * 1000000)    /* a syscall's effect to its exit probe's record */
-#define SAVE_EVERY_NS (60ull * 1000000000)
-#define SAVE_AFTER_EVENTS 10000
+#define SAVE_EVERY_NS (60ull * 1000000000)  /* the state, when it changed: this often */
+#define SAVE_AFTER_EVENTS 10000        /* ... or sooner after this many changes, */
+#define SAVE_MIN_NS (10ull * 1000000000) /* but not more often than this */
 #define TOUCHED_BUCKETS 4096
 
 /* A difference found by the walk. */
@@ -553,7 +554,7 @@ static void emit_gap(void)
 
 /* ------------------------------------------------------------ state */
 
-static void write_crumb(void)
+static void write_crumb(uint64_t seq, uint64_t time_ns)
 {
 	char tmp[PATH_MAX + 8], line[96];
 	FILE *f;
@@ -561,8 +562,8 @@ static void write_crumb(void)
 	if (!u.crumb[0])
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", u.crumb);
-	snprintf(line, sizeof(line), "%s %llu %llu\n", u.cfg.store_id,
-		 (unsigned long long)u.cur.seq, (unsigned long long)u.cur.time_ns);
+	snprintf(line, sizeof(line), "%s %llu %llu\n", u.cfg.store_id, (unsigned long long)seq,
+		 (unsigned long long)time_ns);
 	f = fopen(tmp, "we");
 	if (!f)
 		return;
@@ -576,29 +577,85 @@ static void write_crumb(void)
 		unlink(tmp);
 }
 
-static void save(void)
-{
+/* The snapshot's write and fsyncs, off the agent's loop (a slow disk must
+ * not hold up events); one at a time. */
+static struct {
+	pthread_t thread;
+	bool running;
+	atomic_bool done;
+	uint8_t *buf;
+	size_t len;
+	uint64_t seq, time_ns, t0;
+	int rc;
 	char err[512];
-	uint64_t t0 = ct_now_mono_ns();
+} w;
 
-	if (u.cfg.store_sync)
-		u.cfg.store_sync(u.cfg.ctx);
-	u.cur.seq = u.cfg.col->seq;
-	ct_strlcpy(u.cur.store_id, u.cfg.store_id, sizeof(u.cur.store_id));
-	if (ct_last_state_save(&u.cur, u.path, err, sizeof(err)) < 0) {
-		u.st.snapshot_failures++;
-		ct_err("agent: last known state not saved (the store's events still hold it): %s", err);
-	} else {
-		u.st.snapshots++;
-		write_crumb();
-	}
-	u.last_save_mono = ct_now_mono_ns();
-	u.st.snapshot_ms = (u.last_save_mono - t0) / 1000000;
+static void *writer_main(void *arg)
+{
+	w.rc = ct_last_state_write(u.path, w.buf, w.len, w.err, sizeof(w.err));
+	if (w.rc == 0)
+		write_crumb(w.seq, w.time_ns);
+	atomic_store_explicit(&w.done, true, memory_order_release);
+	return NULL;
 }
 
-/* The new state: what live events said, then what the walk read for
- * every path no live record touched, then (read now) the touched paths
- * whose live event has not come yet. */
+static void written(void)
+{
+	free(w.buf);
+	w.buf = NULL;
+	if (w.rc < 0) {
+		u.st.snapshot_failures++;
+		u.cur.dirty = true;	/* again at the next chance */
+		ct_err("agent: last known state not saved (the store's events still hold it): %s", w.err);
+	} else {
+		u.st.snapshots++;
+	}
+	u.st.snapshot_ms = (ct_now_mono_ns() - w.t0) / 1000000;
+}
+
+/* A finished write taken in; with wait, an unfinished one waited for. */
+static void writer_reap(bool wait)
+{
+	if (!w.running ||
+	    (!wait && !atomic_load_explicit(&w.done, memory_order_acquire)))
+		return;
+	pthread_join(w.thread, NULL);
+	w.running = false;
+	written();
+}
+
+/* The state as of the newest event, once every event up to it is on
+ * disk; written in the background unless wait. */
+static void save(bool wait)
+{
+	writer_reap(wait);
+	if (w.running)
+		return;	/* the previous one is still being written: next tick */
+	if (u.cfg.store_sync)
+		u.cfg.store_sync(u.cfg.ctx);
+	w.t0 = ct_now_mono_ns();
+	u.last_save_mono = w.t0;
+	u.cur.seq = u.cfg.col->seq;
+	ct_strlcpy(u.cur.store_id, u.cfg.store_id, sizeof(u.cur.store_id));
+	w.buf = ct_last_state_pack(&u.cur, &w.len);
+	if (!w.buf) {
+		u.st.snapshot_failures++;
+		ct_err("agent: last known state not saved: out of memory");
+		return;
+	}
+	u.cur.dirty = false;
+	u.cur.applied = 0;
+	w.seq = u.cur.seq;
+	w.time_ns = u.cur.time_ns;
+	atomic_store(&w.done, false);
+	if (!wait && pthread_create(&w.thread, NULL, writer_main, NULL) == 0) {
+		w.running = true;
+		return;
+	}
+	writer_main(NULL);
+	written();
+}
+
 static void set_known(struct ct_last_state *s, const struct ct_known_file *r)
 {
 	struct ct_known_file *k = ct_last_state_file_put(s, r->path);
@@ -663,7 +720,7 @@ static void finish(void)
 	ct_last_state_free(&u.prev);
 	touched_free();
 	u.phase = DONE;
-	save();
+	save(false);
 	u.st.compare_done = 1;
 	if (u.mode == CT_LAST_STATE_COMPARED) {
 		char ts[40], ts2[40];
@@ -724,9 +781,11 @@ void ct_unobserved_tick(bool timer)
 		return;
 	}
 	case DONE:
+		writer_reap(false);
 		if (timer && u.cur.dirty &&
-		    (now - u.last_save_mono >= SAVE_EVERY_NS || u.cur.applied >= SAVE_AFTER_EVENTS))
-			save();
+		    (now - u.last_save_mono >= SAVE_EVERY_NS ||
+		     (u.cur.applied >= SAVE_AFTER_EVENTS && now - u.last_save_mono >= SAVE_MIN_NS)))
+			save(false);
 		return;
 	default:
 		return;
@@ -750,7 +809,7 @@ bool ct_unobserved_busy(void)
 void ct_unobserved_close(void)
 {
 	if (u.mode != CT_LAST_STATE_OFF && u.phase == DONE)
-		save();
+		save(true);
 	u.mode = CT_LAST_STATE_OFF;
 	/* the walk may still run (stopped mid-comparison): prev is its */
 	ct_last_state_free(&u.cur);
