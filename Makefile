@@ -9,7 +9,7 @@ CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PROTOC_C  ?= protoc-c
-PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl
+PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl libsystemd
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
@@ -22,7 +22,9 @@ endif
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-             -Iinclude -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+             -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
+# header dependencies, recorded by the compiler next to each object
+DEPFLAGS  := -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(SANITIZE),1)
@@ -34,7 +36,9 @@ endif
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/: one folder per role (agent, collector, guard, store, export, cli,
+# lib) plus main.c, the command table
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 PROTOS    := $(wildcard proto/*.proto)
 PROTO_HDRS := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.h,$(PROTOS))
@@ -70,10 +74,10 @@ $(BUILD)/vmlinux.h:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/changetrace.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(DEPFLAGS) \
 		-Iinclude -Ibpf -I$(BUILD) -c $< -o $@
 
 # All probe files link into one object (shared maps), one skeleton.
@@ -95,20 +99,20 @@ $(BUILD)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
-		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+# generated headers first; -MMD then records which object needs which
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/changetrace: $(USER_OBJS) $(PROTO_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit_tests: $(TEST_UNIT_SRCS) $(LIB_OBJS)
+$(BUILD)/tests/unit_tests: $(TEST_UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h user/*/*.h)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 .PRECIOUS: $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h
 
@@ -120,7 +124,7 @@ $(BUILD)/tests/%: tests/progs/%.c
 $(TEST_LIB_PROGS): $(BUILD)/tests/%: tests/progs/%.c $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iuser $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/bench/ct_load: tools/bench/ct_load.c
 	$(call msg,CC,$@)
@@ -151,11 +155,10 @@ bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/unobserved_bench.sh
 
-$(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/changetrace.h \
-		$(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+$(FUZZ_DIR)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(call msg,CC-FUZZ,$@)
@@ -165,6 +168,10 @@ $(FUZZ_DIR)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+# the encoders' harness checks their output with another library's strict
+# JSON and UTF-8 decoder (jansson)
+$(FUZZ_DIR)/fuzz_encoders: LDLIBS += $(shell pkg-config --libs jansson)
 
 .SECONDARY: $(FUZZ_OBJS)
 fuzzers: $(FUZZ_BINS)
@@ -185,3 +192,86 @@ test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers $(BUILD)/bench/ct
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+
+# ---------------------------------------------------------------------------
+# install, uninstall, man pages, Debian package
+#
+# `make install` honours DESTDIR and PREFIX (and the finer prefix, sbindir,
+# sysconfdir, mandir, ... below). It installs the binary, the agent's config
+# file, an example guardrail policy, the systemd unit (made for sbindir and
+# sysconfdir), a tmpfiles.d entry for /run/changetrace, the man pages
+# (generated from the binary's own --help: dist/man/gen-man.sh) and bash
+# completion. An edited config file is never overwritten or removed.
+# `make deb` builds the Debian package (debian/, dpkg-buildpackage) from a
+# copy of the sources in $(BUILD)/deb, then runs lintian on it.
+PREFIX         ?= /usr/local
+prefix         ?= $(PREFIX)
+exec_prefix    ?= $(prefix)
+sbindir        ?= $(exec_prefix)/sbin
+sysconfdir     ?= /etc
+datarootdir    ?= $(prefix)/share
+mandir         ?= $(datarootdir)/man
+docdir         ?= $(datarootdir)/doc/changetrace
+systemdunitdir ?= $(prefix)/lib/systemd/system
+tmpfilesdir    ?= $(prefix)/lib/tmpfiles.d
+bashcompdir    ?= $(datarootdir)/bash-completion/completions
+INSTALL        ?= install
+# create the system group the config names (not when staging into DESTDIR)
+INSTALL_GROUP  ?= $(if $(DESTDIR),no,yes)
+CT_VERSION_STR := $(shell sed -n 's/^\#define CT_VERSION "\(.*\)"/\1/p' user/lib/util.h)
+CONF_DIR       := $(DESTDIR)$(sysconfdir)/changetrace
+
+.PHONY: man install uninstall deb
+man: $(BUILD)/man/.stamp
+$(BUILD)/man/.stamp: $(BUILD)/changetrace dist/man/gen-man.sh $(wildcard dist/man/*.h2m)
+	$(call msg,MAN,$(BUILD)/man)
+	$(Q)rm -rf $(BUILD)/man
+	$(Q)dist/man/gen-man.sh $(abspath $(BUILD)/changetrace) $(BUILD)/man $(CT_VERSION_STR)
+	$(Q)touch $@
+
+install: all man
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(CONF_DIR) $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(bashcompdir)
+	$(INSTALL) -m 0755 $(BUILD)/changetrace $(DESTDIR)$(sbindir)/changetrace
+	@if [ -e $(CONF_DIR)/changetrace.conf ] && ! cmp -s dist/changetrace.conf $(CONF_DIR)/changetrace.conf; then \
+		echo "install: keeping the edited $(CONF_DIR)/changetrace.conf; the new one is changetrace.conf.new"; \
+		$(INSTALL) -m 0644 dist/changetrace.conf $(CONF_DIR)/changetrace.conf.new; \
+	else \
+		$(INSTALL) -m 0644 dist/changetrace.conf $(CONF_DIR)/changetrace.conf; \
+	fi
+	$(INSTALL) -m 0644 dist/guardrail.policy $(DESTDIR)$(docdir)/examples/guardrail.policy
+	sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' dist/changetrace.service.in \
+		> $(DESTDIR)$(systemdunitdir)/changetrace.service
+	chmod 0644 $(DESTDIR)$(systemdunitdir)/changetrace.service
+	$(INSTALL) -m 0644 dist/changetrace.tmpfiles $(DESTDIR)$(tmpfilesdir)/changetrace.conf
+	$(INSTALL) -m 0644 $(BUILD)/man/*.8 $(DESTDIR)$(mandir)/man8/
+	$(INSTALL) -m 0644 dist/changetrace.bash-completion $(DESTDIR)$(bashcompdir)/changetrace
+	@# the config's `group changetrace`: on the live system only (a package makes its own)
+	@if [ "$(INSTALL_GROUP)" = yes ] && ! getent group changetrace >/dev/null; then \
+		echo "install: creating the system group changetrace"; groupadd --system changetrace; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/changetrace $(DESTDIR)$(docdir)/examples/guardrail.policy \
+		$(DESTDIR)$(systemdunitdir)/changetrace.service $(DESTDIR)$(tmpfilesdir)/changetrace.conf \
+		$(DESTDIR)$(mandir)/man8/changetrace.8 $(DESTDIR)$(mandir)/man8/changetrace-*.8 \
+		$(DESTDIR)$(bashcompdir)/changetrace $(CONF_DIR)/changetrace.conf.new
+	@if [ -e $(CONF_DIR)/changetrace.conf ] && ! cmp -s dist/changetrace.conf $(CONF_DIR)/changetrace.conf; then \
+		echo "uninstall: keeping the edited $(CONF_DIR)/changetrace.conf"; \
+	else rm -f $(CONF_DIR)/changetrace.conf; fi
+	@rmdir $(CONF_DIR) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := Makefile README.md bpf include user proto dist debian
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/changetrace-$(CT_VERSION_STR)
+	$(Q)tar -c $(DEB_SRC) | tar -x -C $(DEB_DIR)/changetrace-$(CT_VERSION_STR)
+	$(Q)cd $(DEB_DIR)/changetrace-$(CT_VERSION_STR) && \
+		dpkg-buildpackage -b -us -uc $(if $(filter 1,$(V)),,>../build.log 2>&1) || \
+		{ tail -n 40 ../build.log; exit 1; }
+	$(Q)lintian --fail-on error $(DEB_DIR)/*.changes
+	$(Q)ls $(DEB_DIR)/*.deb

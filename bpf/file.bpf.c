@@ -70,7 +70,7 @@ struct {
  * largest single cost of a watched open), and LRU eviction took live
  * entries, writes counted nowhere. Entries go at close(2); those closed
  * another way (exit, dup2 over the fd) are reused with the address or
- * swept by the collector (sweep_wfiles in user/event_file.c); a full
+ * swept by the collector (sweep_wfiles in user/collector/event_file.c); a full
  * map is counted.
  */
 struct {

@@ -42,6 +42,7 @@ static __always_inline void ct_fill_task(struct ct_task *out,
 	out->net_ns = nsp ? nsp->net_ns->ns.inum : 0;
 	out->cgroup_id = bpf_get_current_cgroup_id();
 	out->start_ns = t->group_leader->start_time;
+	out->image_seq = t->self_exec_id;
 	__builtin_memcpy(out->comm, t->comm, sizeof(out->comm));
 	if (attr)
 		out->attr = *attr;

@@ -124,6 +124,11 @@ struct ct_task {
 	__u32 pid_ns, mnt_ns, net_ns;
 	__u64 cgroup_id;
 	__u64 start_ns;          /* group leader start_time (boot-relative) */
+	/* The image the task runs: task->self_exec_id, which every exec
+	 * raises by one and fork and clone copy. (pid, start_ns, image_seq)
+	 * names one process image, so the collector finds the exe and argv
+	 * an exec record gave it, whatever ran in that pid since. */
+	__u64 image_seq;
 	char  comm[CT_COMM_LEN];
 	struct ct_task_attr attr;
 };
@@ -157,7 +162,7 @@ struct ct_exit_event {
 	__s32 signal;            /* terminating signal, 0 if none */
 };
 
-/* ---- network-policy changes (bpf/net.bpf.c, user/event_net.c) ---- */
+/* ---- network-policy changes (bpf/net.bpf.c, user/collector/event_net.c) ---- */
 
 #define CT_NET_DATA_MAX    8192  /* request bytes copied per event (power of 2) */
 #define CT_NET_ACKS_MAX    16    /* kernel answers read from the socket queue */
@@ -196,7 +201,7 @@ struct ct_net_event {
 	__u8  data[CT_NET_DATA_MAX]; /* the record ends after data_len bytes */
 };
 
-/* ---- config writes (bpf/file.bpf.c, user/event_file.c) ---- */
+/* ---- config writes (bpf/file.bpf.c, user/collector/event_file.c) ---- */
 
 #define CT_FILE_PATH_MAX    1024  /* bytes of one path in a record (power of 2) */
 #define CT_FILE_DEPTH       40    /* dentries walked up (mount crossings included) */

@@ -2,11 +2,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "util.h"
+#include "agent/agent.h"
+#include "cli/cli.h"
+#include "lib/util.h"
 
 static const char usage[] =
 "usage: changetrace COMMAND [options]\n"
+"\n"
+"changetrace traces production changes from the kernel: every process launch,\n"
+"config write and network-policy change, each attributed to the deploy that\n"
+"made it, with its provenance (AI-assisted or not, tool, model, author,\n"
+"approver); what no deploy claims is drift.\n"
 "\n"
 "  agent     load the probes and trace changes (foreground, as root)\n"
 "  run       run a command attributed to a deploy: run --deploy ID -- CMD ...\n"
@@ -21,7 +27,12 @@ static const char usage[] =
 "  deploy    register deploys and their provenance: deploy start|end|list|show\n"
 "  version   print the version\n"
 "\n"
-"`changetrace COMMAND --help` for a command's options.\n";
+"`changetrace COMMAND --help` (or `changetrace help COMMAND`) for a command's options.\n";
+
+static const char version_usage[] =
+"usage: changetrace version\n"
+"\n"
+"Print the version (also: changetrace --version).\n";
 
 static const struct {
 	const char *name;
@@ -47,7 +58,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		char *help_argv[] = { argc > 2 ? argv[2] : NULL, "--help", NULL };
+
+		if (argc > 2 && strcmp(argv[2], "version"))
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				if (!strcmp(argv[2], commands[i].name))
+					return commands[i].fn(2, help_argv);
+		if (argc > 2 && !strcmp(argv[2], "version")) {
+			fputs(version_usage, stdout);
+			return 0;
+		}
+		if (argc > 2) {
+			ct_err("unknown command '%s'", argv[2]);
+			fputs(usage, stderr);
+			return 2;
+		}
 		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "version") && argc > 2 &&
+	    (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		fputs(version_usage, stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

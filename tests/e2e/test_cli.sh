@@ -1,4 +1,4 @@
-# CLI input validation and agent lifecycle (issue 2).
+# CLI input validation and agent lifecycle.
 
 expect_fail() { # expect_fail CODE MESSAGE-SUBSTRING -- cmd...
   local code=$1 msg=$2 out rc; shift 3

@@ -1,4 +1,4 @@
-# Deploys, provenance and every attribution mechanism (issue 3), on the
+# Deploys, provenance and every attribution mechanism, on the
 # real kernel with a real agent.
 P=$BUILD/tests
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)

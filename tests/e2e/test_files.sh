@@ -1,4 +1,4 @@
-# Config writes (issue 4): every change under a watched tmp tree, through
+# Config writes: every change under a watched tmp tree, through
 # plain syscalls and real tools, attributed, with digests and diffs.
 
 files_setup() {

@@ -1,4 +1,4 @@
-# Guardrails (issue 8): policy loading and reload. Enforcement tests land
+# Guardrails: policy loading and reload. Enforcement tests land
 # with the file and network probes.
 
 test_agent_refuses_bad_policy_with_line() {

@@ -1,4 +1,4 @@
-# Process lineage and wrapper attribution (issue 2), on the real kernel.
+# Process lineage and wrapper attribution, on the real kernel.
 P=$BUILD/tests
 
 setup_file() {

@@ -1,4 +1,4 @@
-# Network-policy changes (issue 5), on the real kernel, only inside network
+# Network-policy changes, on the real kernel, only inside network
 # namespaces this file creates (and deletes in teardown_file).
 P=$BUILD/tests
 

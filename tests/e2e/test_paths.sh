@@ -1,4 +1,4 @@
-# The two event paths and gap events (issue 10): losses are never silent.
+# The two event paths and gap events: losses are never silent.
 
 test_bulk_overload_is_counted_and_reported_as_gaps() {
   # a deliberately tiny bulk ring (4 KiB: two exec records) under an exec storm

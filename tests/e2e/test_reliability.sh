@@ -93,7 +93,7 @@ test_burst_of_file_records_and_execs_all_stored_or_counted() {
   # (5-90 per million cycles, more the more records the ring dropped).
   assert_eq "$(( made + misses ))" "$(( 2 * cycles ))" "FILE records made by the probes (+ folded, + shared closes, + kernel-skipped runs)"
   assert_eq "$((recs + dropped))" "$seen" "every record received or counted as dropped"
-  # the collector follows up to 4096 changes at once (user/event_file.c
+  # the collector follows up to 4096 changes at once (user/collector/event_file.c
   # PENDING_MAX): 2000 files in flight are each one change, none reported
   # early to make room (that was 256, and evictions cost most of its time)
   if [ "$REL_FILES" -le 4096 ]; then
@@ -174,7 +174,7 @@ for fd in fds: os.close(fd)" & local holder=$!
   umount "$T/fs"; trap - EXIT
 }
 
-# More files in flight than the collector follows (4096, user/event_file.c
+# More files in flight than the collector follows (4096, user/collector/event_file.c
 # PENDING_MAX): the oldest changes are reported early to make room (with
 # their files still open: their writes so far), and still every file has
 # its event (the ring is large enough here that nothing is dropped).

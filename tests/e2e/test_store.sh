@@ -1,10 +1,10 @@
-# The event store and the forensic CLI (issue 6), with real agents on the
+# The event store and the forensic CLI, with real agents on the
 # real kernel. Every test runs its own agent on its own store under $T
 # (socket, pin dir and store named after the test), so a test can stop,
 # kill -9 or starve its agent without touching the others. Network changes
 # happen only in namespaces the tests create.
 P=$BUILD/tests
-HDR=360   # sizeof(struct ct_block_hdr), user/store_format.h
+HDR=360   # sizeof(struct ct_block_hdr), user/store/store_format.h
 
 # agent_up NAME [agent args]: store $T/NAME, socket $T/NAME.sock (exported,
 # so the CLI talks to this agent), events on stdout to $T/NAME.jsonl.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer: the agent's configuration file (--config, user/agent_config.c
+ * libFuzzer: the agent's configuration file (--config, user/agent/agent_config.c
  * ct_agent_config_expand) against the agent's real option names.
  */
 #include <getopt.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "agent_config.h"
+#include "agent/agent_config.h"
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },

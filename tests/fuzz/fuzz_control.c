@@ -1,7 +1,7 @@
 /*
  * libFuzzer: the agent's control-socket input. The bytes are a stream from
  * a client: split into length-delimited frames as the agent does
- * (user/agent_control.c), each unpacked as a Request and passed to the
+ * (user/agent/agent_control.c), each unpacked as a Request and passed to the
  * handlers' validation. Requests that need a live agent (status, tagging)
  * stop at validation or at the permission check of an unprivileged peer;
  * list/show run against the (empty) registry for real.
@@ -12,10 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "control.h"
-#include "ctl_handlers.h"
-#include "util.h"
+#include "agent/agent.h"
+#include "lib/control.h"
+#include "agent/ctl_handlers.h"
+#include "lib/deploy_validate.h"
+#include "lib/util.h"
 
 static struct ct_agent agent;
 static int null_fd = -1;

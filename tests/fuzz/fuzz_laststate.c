@@ -1,6 +1,6 @@
 /*
  * libFuzzer: the agent's last known state snapshot (STORE/last_state.pb,
- * user/last_state.c ct_last_state_load), read at every start; what loads
+ * user/store/last_state.c ct_last_state_load), read at every start; what loads
  * is then compared and saved as the agent would.
  */
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "last_state.h"
-#include "unobserved.h"
+#include "store/last_state.h"
+#include "collector/unobserved.h"
 
 static char path[64], out[64];
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer: the netlink decoder (user/netlink_decode.c) on request bytes
+ * libFuzzer: the netlink decoder (user/collector/netlink_decode.c) on request bytes
  * as the probes copy them from a process's sendmsg. The first byte picks
  * the decoder: rtnetlink, nfnetlink, xfrm, a setsockopt blob or a bpf attr.
  */
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netlink_decode.h"
+#include "collector/netlink_decode.h"
 
 static struct ct_net_obj objs[CT_NL_OBJ_MAX];
 

@@ -1,11 +1,11 @@
 /*
- * libFuzzer: the guardrail policy parser (user/policy.c), then every rule
+ * libFuzzer: the guardrail policy parser (user/guard/policy.c), then every rule
  * evaluated against a file and a network change, as the agent would.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "policy.h"
+#include "guard/policy.h"
 
 static void cb(const struct ct_policy_rule *r, const char *reason, void *ctx)
 {

@@ -1,5 +1,5 @@
 /*
- * libFuzzer: the store reader (user/store_read.c) on arbitrary segment
+ * libFuzzer: the store reader (user/store/store_read.c) on arbitrary segment
  * bytes. The input is one segment file; when it holds the marker "IDX!",
  * what follows is that segment's .idx and a later (empty) segment makes
  * it a sealed one, so the index path is read too. Every event is scanned,
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "store/store.h"
 
 static char dir[64];
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer: the watch-list file (--watch-list, user/file_watch.c
+ * libFuzzer: the watch-list file (--watch-list, user/collector/file_watch.c
  * ct_watches_build), and path normalisation on each line.
  */
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "file_watch.h"
+#include "collector/file_watch.h"
 
 static char list[64];
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pb.h"
-#include "pb_json.h"
-#include "store_block.h"
+#include "lib/pb.h"
+#include "export/pb_json.h"
+#include "store/store_block.h"
 
 int main(void)
 {

@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "store.h"
-#include "util.h"
+#include "store/store.h"
+#include "lib/util.h"
 
 static double now_s(void)
 {

@@ -16,8 +16,15 @@ Each request is logged to --requests as {"t", "status", "records",
   400            refuse (not retryable)
   partial:N      200 with partial_success.rejected_log_records = N
 Records are written to --out only when the answer is 2xx.
+
+Strings are decoded as strict UTF-8, as OTLP backends do: a request with
+an invalid string is undecodable and answered 400. --reject-body TEXT
+answers 400 to any request holding a record whose body contains TEXT
+(a poison record the backend will never take). bytes values are written
+as {"bytes": BASE64}.
 """
 import argparse
+import base64
 import gzip
 import json
 import struct
@@ -66,7 +73,9 @@ def fields(b):
 def any_value(b):
     for fn, wt, v in fields(b):
         if fn == 1:
-            return v.decode()
+            return v.decode("utf-8", errors="strict")
+        if fn == 7:
+            return {"bytes": base64.b64encode(v).decode()}
         if fn == 2:
             return bool(v)
         if fn == 3:
@@ -179,7 +188,9 @@ class Handler(BaseHTTPRequestHandler):
             records = []
         step = srv.script[min(srv.n, len(srv.script) - 1)]
         srv.n += 1
-        if problems:
+        poison = srv.reject_body and any(srv.reject_body in str(r.get("body", ""))
+                                         for r in records)
+        if problems or poison:
             status, body, hdrs = 400, b"", ()
         elif step == "200":
             status, body, hdrs = 200, b"", ()
@@ -208,12 +219,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--requests", required=True)
     ap.add_argument("--script", default="200")
+    ap.add_argument("--reject-body", default="")
     a = ap.parse_args()
     srv = HTTPServer(("127.0.0.1", a.port), Handler)
     srv.script = a.script.split(",")
     srv.n = 0
     srv.out = a.out
     srv.requests = a.requests
+    srv.reject_body = a.reject_body
     print("listening", flush=True)
     srv.serve_forever()
 

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "unit.h"
-#include "ctl_handlers.h"
-#include "deploys.h"
-#include "event.h"
-#include "git_provenance.h"
+#include "lib/deploy_validate.h"
+#include "store/deploys.h"
+#include "collector/event.h"
+#include "cli/git_provenance.h"
 
 static PbDeploy mk(const char *id)
 {

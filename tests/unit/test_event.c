@@ -1,9 +1,9 @@
 #include <stdlib.h>
 #include "unit.h"
-#include "deploys.h"
-#include "event.h"
-#include "pb_json.h"
-#include "proc_cache.h"
+#include "store/deploys.h"
+#include "collector/event.h"
+#include "export/pb_json.h"
+#include "collector/proc_cache.h"
 
 static struct ct_event_buf buf;
 

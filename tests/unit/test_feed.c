@@ -1,6 +1,6 @@
 /* Where the feed socket is by default (feed.c). */
 #include "unit.h"
-#include "feed.h"
+#include "export/feed.h"
 
 TEST(feed_socket_sits_next_to_the_control_socket)
 {

@@ -2,7 +2,7 @@
  * (FILE events come from the config-write probes; these stand in). */
 #include <stdlib.h>
 #include "unit.h"
-#include "deploy_footprint.h"
+#include "cli/deploy_footprint.h"
 
 static PbEvent *file_event(const char *id, int op, const char *path, const char *old_path)
 {

@@ -8,9 +8,9 @@
 #include <linux/netfilter.h>
 #include <linux/xfrm.h>
 
-#include "event_net.h"
-#include "netlink_decode.h"
-#include "proc_cache.h"
+#include "collector/event_net.h"
+#include "collector/netlink_decode.h"
+#include "collector/proc_cache.h"
 #include "unit.h"
 
 struct mb {
@@ -308,7 +308,7 @@ TEST(netlink_line_diff)
 	CHECK(strlen(out) < 8);
 }
 
-/* Whole records through ct_event_from_record: events out via c->emit. */
+/* Whole records through ct_event_from_record: events out via c->sink. */
 static int emitted;
 static char last_summary[320];
 
@@ -330,7 +330,7 @@ TEST(net_record_emits_accepted_and_drops_rejected)
 
 	ct_collector_init(&c);
 	c.proc_root = "/nonexistent";
-	c.emit = count_emit;
+	c.sink.emit = count_emit;
 	ct_proc_cache_init(16);
 	build_nft_batch(&m);
 	e->hdr.kind = CT_KIND_NET;

@@ -1,7 +1,7 @@
 /* Event -> OTLP LogRecord mapping and request framing (otlp_map.c). */
 #include <stdlib.h>
 #include "unit.h"
-#include "otlp_map.h"
+#include "export/otlp_map.h"
 
 static struct ct_otlp_rec rec;
 

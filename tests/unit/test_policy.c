@@ -1,6 +1,6 @@
 #include <stdlib.h>
 #include "unit.h"
-#include "policy.h"
+#include "guard/policy.h"
 
 static struct ct_policy pol;
 static char err[256];

@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "proc_cache.h"
+#include "collector/proc_cache.h"
 
 static void write_file(const char *path, const char *s)
 {
@@ -59,5 +59,33 @@ TEST(proc_cache_is_bounded)
 	/* updating an existing entry does not count as overflow */
 	CHECK(ct_proc_update(1, 0, 0, "y", "/y", "/", "a\0", 2));
 	CHECK_STR(ct_proc_lookup(1)->exe, "/y");
+	ct_proc_cache_free();
+}
+
+/* An image is found by (pid, start, image_seq) after the process exec'd
+ * again or exited, until it expires. */
+TEST(proc_cache_keeps_images_after_exec_and_exit)
+{
+	struct ct_proc *p;
+
+	ct_proc_cache_free();
+	ct_proc_cache_init(16);
+	ct_proc_exec(10, 1, 5000, 3, 100, "ip", "/usr/bin/ip", "/", "ip\0netns\0exec\0", 15);
+	ct_proc_exec(10, 1, 5000, 4, 101, "nft", "/usr/sbin/nft", "/", "nft\0add\0", 8);
+	p = ct_proc_lookup(10);
+	CHECK(p && p->exec_id == 101);
+	p = ct_proc_image(10, 5000, 3);
+	CHECK(p && p->retired_ns && !strcmp(p->exe, "/usr/bin/ip"));
+	ct_proc_remove(10);
+	CHECK(!ct_proc_lookup(10));
+	p = ct_proc_image(10, 5000, 4);
+	CHECK(p && !strcmp(p->comm, "nft") && p->args_len == 8);
+	/* /proc never overwrites an image an exec record gave */
+	ct_proc_exec(11, 1, 7000, 2, 102, "cp", "/bin/cp", "/", "cp\0a\0b\0", 7);
+	p = ct_proc_update(11, 1, 7000, "cp", "/bin/cp", "/", "other\0", 6);
+	CHECK(p && p->exec_id == 102 && p->args_len == 7);
+	ct_proc_expire(UINT64_MAX);
+	CHECK(!ct_proc_image(10, 5000, 3) && !ct_proc_image(10, 5000, 4));
+	CHECK(ct_proc_image(11, 7000, 2));
 	ct_proc_cache_free();
 }

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "proc_fds.h"
+#include "collector/proc_fds.h"
 
 /* A fake /proc/PID/fd: symlinks stand for the fds (readlink is all the
  * reader does), many of them, in no order. */

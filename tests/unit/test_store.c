@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "store.h"
-#include "store_block.h"
+#include "store/store.h"
+#include "store/store_block.h"
 
 static int count_cb(const PbEvent *ev, void *ctx)
 {

@@ -5,13 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "format.h"
-#include "last_state.h"
-#include "otlp_map.h"
-#include "policy.h"
-#include "store.h"
-#include "unobserved.h"
-#include "unobserved_net.h"
+#include "export/format.h"
+#include "store/last_state.h"
+#include "export/otlp_map.h"
+#include "guard/policy.h"
+#include "store/store.h"
+#include "collector/unobserved.h"
+#include "collector/unobserved_net.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

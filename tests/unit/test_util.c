@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include "unit.h"
-#include "util.h"
-#include "event.h"
+#include "lib/util.h"
+#include "collector/event.h"
 
 TEST(deploy_id_validation)
 {

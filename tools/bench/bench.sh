@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Overhead side by side (issue 9): the same workloads under no tracer, empty
+# Overhead side by side: the same workloads under no tracer, empty
 # programs at the agent's hooks (ct_hooks: the kernel's cost of the hooks),
 # the changetrace agent (default configuration + --watch of the bench's dir),
 # auditd (equivalent rules) and libbpf-tools opensnoop+execsnoop, in one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Store benchmark (issue 6): write N synthetic events through the store API
+# Store benchmark: write N synthetic events through the store API
 # (build/tests/ct_store_bench: the agent's append path, a block sealed per
 # second of event time, fsync per block), then time the CLI on that store:
 # a selective query (one deploy), blame of one file, a full scan, verify.

@@ -1,0 +1,67 @@
+/*
+ * Network-policy records (struct ct_net_event) -> NetPolicyChange events:
+ * decode (netlink_decode.c), decide acceptance from the kernel's answers
+ * captured with the request, name the network namespace, and for nftables
+ * take the ruleset before/after in that namespace (a worker thread that
+ * setns()'s and uses libnftables, never fork/exec of nft).
+ */
+#ifndef CT_EVENT_NET_H
+#define CT_EVENT_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "changetrace.h"
+#include "event.h"
+#include "netlink_decode.h"
+#include "lib/counters.h"
+
+struct ct_net_stats {
+	uint64_t records;          /* change requests seen from the kernel */
+	uint64_t changes;          /* NET events emitted (one per changed object) */
+	uint64_t rejected;         /* requests the kernel answered with an error */
+	uint64_t unconfirmed;      /* ack asked for, none found: emitted, marked */
+	uint64_t malformed;        /* requests that did not decode cleanly */
+	uint64_t snapshots;        /* rulesets taken */
+	uint64_t snapshot_failures;/* namespace gone, libnftables error, timeout */
+};
+
+/* Acceptance of one request from the answers queued by the kernel. */
+enum ct_net_verdict {
+	CT_NET_ACCEPTED_ACK = 1,   /* NLMSG_ERROR 0 for it */
+	CT_NET_ACCEPTED_NOERR,     /* no ack asked, no error queued */
+	CT_NET_UNCONFIRMED,        /* ack asked, none found */
+	CT_NET_REJECTED,           /* an error for it (for a batch: any message) */
+	CT_NET_ACCEPTED_SYSCALL,   /* setsockopt/bpf: the call itself succeeded */
+};
+
+/* Pure: verdict for object i of a decoded request. */
+enum ct_net_verdict ct_net_verdict(const struct ct_net_event *e, const struct ct_nl_result *r,
+				   const struct ct_net_obj *o);
+
+/* Start/stop the ruleset worker; without it events carry no ruleset. */
+int ct_net_worker_start(void);
+void ct_net_worker_stop(void);
+/* Take the current ruleset of the host and of every named namespace
+ * (/run/netns), so the first change seen in each has a "before". */
+void ct_net_prime(void);
+/* The text dump (NULL: the nftables ruleset) gives, at most max bytes, run
+ * on the worker inside the namespace at path (which must still be inode).
+ * malloc'd, or NULL with *err set (timeout included). */
+char *ct_net_dump(const char *path, uint32_t inode,
+		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err);
+
+/* Record -> events, emitted through c->sink. Returns 1 (consumed; zero or
+ * more events emitted) or -1 when the record itself is malformed. */
+int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
+		       struct ct_event_buf *b);
+
+void ct_net_get_stats(struct ct_net_stats *s);
+
+/* Line diff of two texts ("-old" / "+new" lines), bounded; into out. */
+size_t ct_net_line_diff(const char *before, const char *after, char *out, size_t out_len);
+
+/* Its status counters, read from a struct ct_net_stats. */
+extern const struct ct_counter_table ct_net_counters;
+
+#endif
