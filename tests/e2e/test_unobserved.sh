@@ -190,6 +190,17 @@ test_unobserved_store_wiped_is_said_plainly() {
   "$CT" status | grep -q '^last known state: STORE WIPED store-wiped: ' || fail "status: $("$CT" status | head -3)"
   assert_eq "$(count_events '.unobserved == true')" 0
   ct_agent_stop
+  # under a hardened service the crumb beside the store cannot be written:
+  # the pin dir remembers the store too
+  rm -rf "$T/store-wipe" "$T/.store-wipe.last-state"
+  up store-wipe
+  grep -q 'STORE WIPED: the store at .*store-wipe was wiped' "$T/agent.err" || fail "agent log (pin dir): $(cat "$T/agent.err")"
+  ct_agent_stop
+  # a new pin dir and no crumb: nothing says there was a store, a first start
+  rm -rf "$T/store-wipe" "$T/.store-wipe.last-state"
+  up store-wipe --pin-dir "$CT_PIN_DIR-wipe"
+  "$CT" status | grep -q '^last known state: first-start' || fail "status: $("$CT" status | head -3)"
+  ct_agent_stop
 }
 
 # A file changed live while the comparison runs is reported once, live. The

@@ -4,11 +4,94 @@
  * are at start, and the two things only the agent can do for it (sync the
  * store, drain the rings).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "agent.h"
 #include "collector/unobserved.h"
+#include "lib/util.h"
 #include "store/store.h"
+
+/*
+ * Which store the agent last followed, in a one-entry map pinned in the
+ * pin dir: it outlives a wiped store and is writable under the hardened
+ * service (the crumb file beside the store is not), though not a reboot.
+ */
+#define REMEMBER_PIN "ct_last_store"
+
+struct remembered {
+	char store_id[16];
+	uint64_t seq, time_ns;
+};
+
+static char remember_path[PATH_MAX];
+static int remember_fd = -1;
+
+static void remember(void *ctx, const char *store_id, uint64_t seq, uint64_t time_ns)
+{
+	struct remembered r = { .seq = seq, .time_ns = time_ns };
+	uint32_t key = 0;
+
+	if (remember_fd == -1) {
+		remember_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, REMEMBER_PIN, sizeof(key),
+					     sizeof(r), 1, NULL);
+		if (remember_fd >= 0 && bpf_obj_pin(remember_fd, remember_path) < 0) {
+			close(remember_fd);
+			remember_fd = -1;
+		}
+		if (remember_fd < 0) {
+			remember_fd = -2;	/* only the crumb file then; not tried again */
+			return;
+		}
+	}
+	if (remember_fd < 0)
+		return;
+	memcpy(r.store_id, store_id, sizeof(r.store_id));
+	bpf_map_update_elem(remember_fd, &key, &r, BPF_ANY);
+}
+
+/* The pinned map, if it is one this agent made (its layout checked before
+ * a read: the pin dir is not ours alone). */
+static int open_remembered(void)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(remember_path);
+
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.key_size != sizeof(uint32_t) || info.value_size != sizeof(struct remembered) ||
+	    info.max_entries < 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void recall(struct ct_agent *a, struct ct_unobserved_cfg *cfg)
+{
+	struct remembered r;
+	uint32_t key = 0;
+
+	if (snprintf(remember_path, sizeof(remember_path), "%s/%s", a->opts.pin_dir,
+		     REMEMBER_PIN) >= (int)sizeof(remember_path))
+		return;
+	remember_fd = open_remembered();
+	if (remember_fd < 0 || bpf_map_lookup_elem(remember_fd, &key, &r) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(r.store_id); i++)
+		if (!strchr("0123456789abcdef", r.store_id[i]) || !r.store_id[i])
+			return;
+	memcpy(cfg->remembered_id, r.store_id, sizeof(r.store_id));
+	cfg->remembered_id[16] = '\0';
+	cfg->remembered_seq = r.seq;
+	cfg->remembered_time = r.time_ns;
+}
 
 static void sync_store(void *ctx)
 {
@@ -39,6 +122,7 @@ void ct_agent_open_last_state(struct ct_agent *a)
 		.n_roots = a->watches.n,
 		.store_sync = sync_store,
 		.drain = drain,
+		.remember = remember,
 		.ctx = a,
 	};
 
@@ -50,6 +134,7 @@ void ct_agent_open_last_state(struct ct_agent *a)
 		cfg.blob_dir = blobs;
 		cfg.store_id = ct_store_id(a->store);
 		cfg.store_last_seq = ct_store_last_seq(a->store);
+		recall(a, &cfg);
 	}
 	ct_unobserved_open(&cfg);
 }

@@ -628,8 +628,11 @@ static struct {
 static void *writer_main(void *arg)
 {
 	w.rc = ct_last_state_write(u.path, w.buf, w.len, w.err, sizeof(w.err));
-	if (w.rc == 0)
+	if (w.rc == 0) {
 		write_crumb(w.seq, w.time_ns);
+		if (u.cfg.remember)
+			u.cfg.remember(u.cfg.ctx, u.cfg.store_id, w.seq, w.time_ns);
+	}
 	atomic_store_explicit(&w.done, true, memory_order_release);
 	return NULL;
 }
@@ -864,10 +867,15 @@ static bool read_crumb(char *id, uint64_t *seq, uint64_t *time_ns)
 {
 	char buf[128];
 	unsigned long long s, t;
+	ssize_t n = ct_read_file(u.crumb, buf, sizeof(buf) - 1);
 
-	if (ct_read_file(u.crumb, buf, sizeof(buf) - 1) <= 0 ||
-	    sscanf(buf, "%16[0-9a-f] %llu %llu", id, &s, &t) != 3)
+	if (n <= 0)
 		return false;
+	buf[n] = '\0';
+	if (sscanf(buf, "%16[0-9a-f] %llu %llu", id, &s, &t) != 3 || strlen(id) != 16) {
+		id[0] = '\0';
+		return false;
+	}
 	*seq = s;
 	*time_ns = t;
 	return true;
@@ -923,7 +931,12 @@ void ct_unobserved_open(const struct ct_unobserved_cfg *cfg)
 			say("%s is unusable (%s): this start takes a new baseline; changes made while "
 			    "the agent was down cannot be reported", u.path, err);
 	} else if (rc == 1) {
-		if (read_crumb(crumb_id, &crumb_seq, &crumb_time) && strcmp(crumb_id, cfg->store_id)) {
+		if (!read_crumb(crumb_id, &crumb_seq, &crumb_time) && cfg->remembered_id[0]) {
+			ct_strlcpy(crumb_id, cfg->remembered_id, sizeof(crumb_id));
+			crumb_seq = cfg->remembered_seq;
+			crumb_time = cfg->remembered_time;
+		}
+		if (crumb_id[0] && strcmp(crumb_id, cfg->store_id)) {
 			u.mode = CT_LAST_STATE_WIPED;
 			say("the store at %s was wiped or replaced: it held store %s (last state at event %llu, "
 			    "%s), now it is store %s. This start takes a new baseline; changes made while "

@@ -49,6 +49,13 @@ struct ct_unobserved_cfg {
 	void (*store_sync)(void *ctx);
 	/* the rings drained to their end (before a difference is taken as not seen live) */
 	void (*drain)(void *ctx);
+	/* Which store the agent last followed, kept where wiping the store does
+	 * not reach (besides the crumb file next to the store directory, which
+	 * a hardened service cannot write): found at start (id "" if none),
+	 * and remembered after each snapshot (called from the writer thread). */
+	char remembered_id[17];
+	uint64_t remembered_seq, remembered_time;
+	void (*remember)(void *ctx, const char *store_id, uint64_t seq, uint64_t time_ns);
 	void *ctx;
 };
 
