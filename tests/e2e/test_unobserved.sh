@@ -110,6 +110,27 @@ test_unobserved_unchanged_restart_makes_no_events() {
   ct_agent_stop
 }
 
+# a name that is not UTF-8: events carry it repaired (raw_strings keep the
+# bytes); the state keeps the bytes, so a kill and restart find it unchanged
+test_unobserved_non_utf8_name_after_sigkill() {
+  W=$T/w-utf8
+  mkdir -p "$W"
+  local f; f=$(printf '%s/caf\xff.conf' "$W")
+  up store-utf8
+  echo one > "$f"
+  wait_events '.kind=="FILE" and (.raw_strings // [] | length) > 0' 1
+  wait_stored store-utf8 '.kind=="FILE" and (.raw_strings // [] | length) > 0'
+  killed
+  up store-utf8
+  assert_eq "$(count_events "$UNOB")" 0 "$(events "$UNOB")"
+  ct_agent_stop
+  echo two > "$f"
+  up store-utf8
+  assert_eq "$(count_events "$UNOB")" 1 "$(events "$UNOB")"
+  assert_eq "$(events "$UNOB" | jq -r .file.op)" WRITE
+  ct_agent_stop
+}
+
 test_unobserved_large_file_by_size_mtime_inode() {
   W=$T/w-large
   mkdir -p "$W"

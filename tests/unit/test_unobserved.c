@@ -155,6 +155,26 @@ TEST(last_state_follows_events)
 	file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL, "/proc/sys/net/x", NULL, NULL,
 		   S_IFREG | 0644);
 	CHECK(!ct_last_state_apply(&s, &ev));
+	/* a name that is not UTF-8 is kept as the bytes on disk (raw_strings),
+	 * the one the walk finds, not as its repaired text */
+	{
+		Changetrace__V1__RawString raw = CHANGETRACE__V1__RAW_STRING__INIT, *rp = &raw;
+
+		file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_WRITE, "/v/\xef\xbf\xbd.conf", NULL,
+			   SHA_A, S_IFREG | 0644);
+		raw.field = "file.path";
+		raw.value.data = (uint8_t *)"/v/\xff.conf";
+		raw.value.len = strlen("/v/\xff.conf");
+		ev.n_raw_strings = 1;
+		ev.raw_strings = &rp;
+		CHECK(ct_last_state_apply(&s, &ev));
+		CHECK(ct_last_state_file(&s, "/v/\xff.conf") && !ct_last_state_file(&s, "/v/\xef\xbf\xbd.conf"));
+		file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_UNLINK, "/v/\xef\xbf\xbd.conf", NULL, NULL, 0);
+		ev.n_raw_strings = 1;
+		ev.raw_strings = &rp;
+		CHECK(ct_last_state_apply(&s, &ev));
+		CHECK(!ct_last_state_file(&s, "/v/\xff.conf"));
+	}
 	/* a relative path from a damaged store is refused */
 	file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_WRITE, "rel", NULL, SHA_A, S_IFREG);
 	CHECK(!ct_last_state_apply(&s, &ev));

@@ -327,9 +327,32 @@ static void set_from_event(struct ct_known_file *k, const PbFileChange *f, bool 
 	}
 }
 
-static bool apply_file(struct ct_last_state *s, const PbFileChange *f)
+/* A string field of ev as it was before it was made valid UTF-8 for the
+ * outputs (Event.raw_strings): the name the walk finds on disk. */
+static const char *original(const PbEvent *ev, const char *field, const char *s, char *buf,
+			    size_t len)
 {
-	const char *path = f->path, *old = f->old_path && *f->old_path ? f->old_path : NULL;
+	for (size_t i = 0; i < ev->n_raw_strings; i++) {
+		const Changetrace__V1__RawString *r = ev->raw_strings[i];
+
+		if (!r->field || strcmp(r->field, field))
+			continue;
+		if (r->value.len >= len || (r->value.len && memchr(r->value.data, 0, r->value.len)))
+			return s;
+		memcpy(buf, r->value.data, r->value.len);
+		buf[r->value.len] = '\0';
+		return buf;
+	}
+	return s;
+}
+
+static bool apply_file(struct ct_last_state *s, const PbEvent *ev)
+{
+	static char pbuf[PATH_MAX], obuf[PATH_MAX];
+	const PbFileChange *f = ev->file;
+	const char *path = original(ev, "file.path", f->path, pbuf, sizeof(pbuf));
+	const char *old = f->old_path && *f->old_path ?
+		original(ev, "file.old_path", f->old_path, obuf, sizeof(obuf)) : NULL;
 	struct ct_known_file *k, *src;
 	bool had;
 
@@ -432,7 +455,7 @@ bool ct_last_state_apply(struct ct_last_state *s, const PbEvent *ev)
 	bool changed = false;
 
 	if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_FILE && ev->file)
-		changed = apply_file(s, ev->file);
+		changed = apply_file(s, ev);
 	else if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_NET && ev->net)
 		changed = apply_net(s, ev->net);
 	if (changed) {
