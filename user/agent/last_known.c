@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -26,10 +27,23 @@
 struct remembered {
 	char store_id[16];
 	uint64_t seq, time_ns;
+	uint64_t dir_hash;       /* of the store directory: another --store is no wipe */
 };
 
 static char remember_path[PATH_MAX];
 static int remember_fd = -1;
+static uint64_t store_dir_hash;
+
+static uint64_t hash_dir(const char *dir)
+{
+	char real[PATH_MAX];
+	const char *s = realpath(dir, real) ? real : dir;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
 
 static void remember(void *ctx, const char *store_id, uint64_t seq, uint64_t time_ns)
 {
@@ -51,6 +65,7 @@ static void remember(void *ctx, const char *store_id, uint64_t seq, uint64_t tim
 	if (remember_fd < 0)
 		return;
 	memcpy(r.store_id, store_id, sizeof(r.store_id));
+	r.dir_hash = store_dir_hash;
 	bpf_map_update_elem(remember_fd, &key, &r, BPF_ANY);
 }
 
@@ -81,8 +96,10 @@ static void recall(struct ct_agent *a, struct ct_unobserved_cfg *cfg)
 	if (snprintf(remember_path, sizeof(remember_path), "%s/%s", a->opts.pin_dir,
 		     REMEMBER_PIN) >= (int)sizeof(remember_path))
 		return;
+	store_dir_hash = hash_dir(a->opts.store_dir);
 	remember_fd = open_remembered();
-	if (remember_fd < 0 || bpf_map_lookup_elem(remember_fd, &key, &r) < 0)
+	if (remember_fd < 0 || bpf_map_lookup_elem(remember_fd, &key, &r) < 0 ||
+	    r.dir_hash != store_dir_hash)
 		return;
 	for (size_t i = 0; i < sizeof(r.store_id); i++)
 		if (!strchr("0123456789abcdef", r.store_id[i]) || !r.store_id[i])
