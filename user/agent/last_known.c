@@ -1,8 +1,7 @@
 /*
  * The start-up comparison with the last known state (collector/
  * unobserved.h), wired to the agent: its store, the watched paths as they
- * are at start, and the two things only the agent can do for it (sync the
- * store, drain the rings).
+ * are at start, syncing the store, and remembering which store it was.
  */
 #include <errno.h>
 #include <limits.h>
@@ -120,11 +119,6 @@ static void sync_store(void *ctx)
 	}
 }
 
-static void drain(void *ctx)
-{
-	ct_agent_drain(ctx);
-}
-
 /* After the store is open, before the probes. The roots are the watch
  * list now: a path a SIGHUP adds later is not walked at this start, so it
  * is not part of what the next start compares. */
@@ -138,7 +132,6 @@ void ct_agent_open_last_state(struct ct_agent *a)
 		.roots = roots,
 		.n_roots = a->watches.n,
 		.store_sync = sync_store,
-		.drain = drain,
 		.remember = remember,
 		.ctx = a,
 	};

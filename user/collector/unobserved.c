@@ -21,7 +21,13 @@
 #define SAVE_EVERY_NS (60ull * 1000000000)  /* the state, when it changed: this often */
 #define SAVE_AFTER_EVENTS 10000        /* ... or sooner after this many changes, */
 #define SAVE_MIN_NS (10ull * 1000000000) /* but not more often than this */
-#define TOUCHED_BUCKETS 4096
+#define PATHSET_BUCKETS 4096
+
+/* A set of paths (the main thread's, during the comparison). */
+struct pathset {
+	char **v[PATHSET_BUCKETS];
+	size_t n[PATHSET_BUCKETS];
+};
 
 /* A difference found by the walk. */
 struct difference {
@@ -56,8 +62,10 @@ static struct {
 	struct ct_net_difference *net;
 	size_t n_net, emitted_files, emitted_net;
 	bool gap_sent;
-	char **touched[TOUCHED_BUCKETS];
-	size_t n_touched[TOUCHED_BUCKETS];
+	bool drain_marked;
+	uint64_t drain_mark;           /* change_ring_emptied when the walk was over */
+	struct pathset touched;        /* named by a live record */
+	struct pathset gone;           /* removed from the state by a live event */
 	uint64_t last_save_mono;
 	uint64_t state_time;           /* of the snapshot compared with */
 	char tsbuf[40];
@@ -408,45 +416,60 @@ static uint64_t hash_path(const char *s)
 	return h;
 }
 
-static bool was_touched(const char *path)
+static bool pathset_has(const struct pathset *ps, const char *path)
 {
-	uint64_t k = hash_path(path) & (TOUCHED_BUCKETS - 1);
+	uint64_t k = hash_path(path) & (PATHSET_BUCKETS - 1);
 
-	for (size_t i = 0; i < u.n_touched[k]; i++)
-		if (!strcmp(u.touched[k][i], path))
+	for (size_t i = 0; i < ps->n[k]; i++)
+		if (!strcmp(ps->v[k][i], path))
 			return true;
 	return false;
 }
 
-void ct_unobserved_touched(const char *path)
+static void pathset_add(struct pathset *ps, const char *path)
 {
-	uint64_t k;
+	uint64_t k = hash_path(path) & (PATHSET_BUCKETS - 1);
 	char **v, *p;
 
-	if (u.phase != WALKING && u.phase != EMITTING)
+	if (pathset_has(ps, path))
 		return;
-	if (was_touched(path))
-		return;
-	k = hash_path(path) & (TOUCHED_BUCKETS - 1);
-	v = realloc(u.touched[k], (u.n_touched[k] + 1) * sizeof(*v));
+	v = realloc(ps->v[k], (ps->n[k] + 1) * sizeof(*v));
+	if (v)
+		ps->v[k] = v;
 	if (!v || !(p = strdup(path))) {
-		if (v)
-			u.touched[k] = v;
+		u.st.dropped++;
 		return;
 	}
-	u.touched[k] = v;
-	v[u.n_touched[k]++] = p;
+	v[ps->n[k]++] = p;
 }
 
-static void touched_free(void)
+static void pathset_free(struct pathset *ps)
 {
-	for (size_t k = 0; k < TOUCHED_BUCKETS; k++) {
-		for (size_t i = 0; i < u.n_touched[k]; i++)
-			free(u.touched[k][i]);
-		free(u.touched[k]);
-		u.touched[k] = NULL;
-		u.n_touched[k] = 0;
+	for (size_t k = 0; k < PATHSET_BUCKETS; k++) {
+		for (size_t i = 0; i < ps->n[k]; i++)
+			free(ps->v[k][i]);
+		free(ps->v[k]);
+		ps->v[k] = NULL;
+		ps->n[k] = 0;
 	}
+}
+
+static bool was_touched(const char *path)
+{
+	return pathset_has(&u.touched, path);
+}
+
+void ct_unobserved_touched(const char *path)
+{
+	if (u.phase == WALKING || u.phase == EMITTING)
+		pathset_add(&u.touched, path);
+}
+
+/* A live event removed path from the state (unlink, rename away): the
+ * walk's reading of it is older. */
+static void on_removed(void *ctx, const char *path)
+{
+	pathset_add(&u.gone, path);
 }
 
 /* ------------------------------------------------------------ events */
@@ -713,26 +736,18 @@ static void set_known(struct ct_last_state *s, const struct ct_known_file *r)
 	ct_last_state_set_link(k, r->link);
 }
 
+/* The new state: what live events said (set or removed), and what the
+ * walk read for every other path. A path whose live event is still to
+ * come gets the reading now and the event's state when it comes; nothing
+ * is read again here (the loop must not wait for files). */
 static void merge(void)
 {
 	for (size_t i = 0; i < u.n_readings; i++) {
 		const struct ct_known_file *r = &u.readings[i];
 
-		if (!was_touched(r->path) && !ct_last_state_file(&u.cur, r->path))
+		if (!ct_last_state_file(&u.cur, r->path) && !pathset_has(&u.gone, r->path))
 			set_known(&u.cur, r);
 	}
-	for (size_t b = 0; b < TOUCHED_BUCKETS; b++)
-		for (size_t i = 0; i < u.n_touched[b]; i++) {
-			const char *p = u.touched[b][i];
-			struct ct_known_file k;
-			struct stat sb;
-
-			if (ct_last_state_file(&u.cur, p) || lstat(p, &sb) < 0 ||
-			    (is_sysctl(p) && !sysctl_is_state(p, &sb)) || !read_now(p, &sb, &k))
-				continue;
-			set_known(&u.cur, &k);
-			free(k.link);
-		}
 	ct_last_state_set_roots(&u.cur, u.cfg.roots, u.cfg.n_roots);
 	u.cur.dirty = true;
 }
@@ -756,7 +771,9 @@ static void finish(void)
 	u.net = NULL;
 	u.n_net = 0;
 	ct_last_state_free(&u.prev);
-	touched_free();
+	pathset_free(&u.touched);
+	pathset_free(&u.gone);
+	u.cur.removed = NULL;
 	u.phase = DONE;
 	save(false);
 	u.st.compare_done = 1;
@@ -781,9 +798,16 @@ void ct_unobserved_tick(bool timer)
 		    now < u.walk_done_mono + GRACE_NS)
 			return;
 		/* every record of a change the walk could have read is in the
-		 * rings by now: a path they name is the live event's */
-		if (u.cfg.drain)
-			u.cfg.drain(u.cfg.ctx);
+		 * change ring by now: once the loop has taken that ring to its
+		 * end (it does, between deadlines), a path they name is the
+		 * live event's. Waiting for it, not draining here, keeps the
+		 * loop's own pace under a storm. */
+		if (!u.drain_marked) {
+			u.drain_mark = u.cfg.col->change_ring_emptied;
+			u.drain_marked = true;
+		}
+		if (u.cfg.col->change_ring_emptied <= u.drain_mark)
+			return;
 		for (size_t i = 0; i < u.n_diffs; i++) {
 			struct difference *d = &u.diffs[i];
 
@@ -899,6 +923,7 @@ void ct_unobserved_open(const struct ct_unobserved_cfg *cfg)
 	u.start_wall = ct_now_wall_ns();
 	ct_last_state_init(&u.prev);
 	ct_last_state_init(&u.cur);
+	u.cur.removed = on_removed;	/* until the walk's readings are merged */
 	if (!cfg->store_dir) {
 		u.mode = CT_LAST_STATE_OFF;
 		snprintf(u.detail, sizeof(u.detail), "no store (--no-store): nothing is compared at start");

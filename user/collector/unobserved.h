@@ -47,8 +47,6 @@ struct ct_unobserved_cfg {
 	int n_roots;
 	/* every event emitted so far on disk (before a snapshot names its seq) */
 	void (*store_sync)(void *ctx);
-	/* the rings drained to their end (before a difference is taken as not seen live) */
-	void (*drain)(void *ctx);
 	/* Which store the agent last followed, kept where wiping the store does
 	 * not reach (besides the crumb file next to the store directory, which
 	 * a hardened service cannot write): found at start (id "" if none),

@@ -153,6 +153,8 @@ void ct_last_state_file_del(struct ct_last_state *s, const char *path)
 			struct ct_known_file *f = *link;
 
 			*link = f->next;
+			if (s->removed)
+				s->removed(s->removed_ctx, f->path);
 			free_file(f);
 			s->n_files--;
 			return;
@@ -212,6 +214,8 @@ static bool move_tree(struct ct_last_state *s, const char *from, const char *to)
 			link = &(*link)->next;
 		*link = moved[i]->next;
 		s->n_files--;
+		if (s->removed)
+			s->removed(s->removed_ctx, moved[i]->path);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ct_known_file *src = moved[i], *dst;

@@ -57,6 +57,9 @@ struct ct_last_state {
 	uint64_t time_ns;            /* when the snapshot was written */
 	uint64_t applied;            /* events applied since load or save */
 	bool dirty;                  /* changed since load or save */
+	/* told of every path an event removes (unlink, rename away); may be NULL */
+	void (*removed)(void *ctx, const char *path);
+	void *removed_ctx;
 };
 
 void ct_last_state_init(struct ct_last_state *s);
