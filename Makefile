@@ -9,7 +9,7 @@ CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PROTOC_C  ?= protoc-c
-PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl libsystemd
+PKGS      := libbpf libelf zlib libprotobuf-c libcrypto libnftables libcurl libsystemd jansson
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)

@@ -7,11 +7,14 @@ PKGS=(
   # build
   make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   protobuf-c-compiler libprotobuf-c-dev libssl-dev libcurl4-openssl-dev
-  libnftables-dev libsystemd-dev
+  libnftables-dev libsystemd-dev libjansson-dev
   # man pages, the Debian package and the systemd unit's checks
   help2man debhelper dpkg-dev lintian systemd man-db bsdextrautils adduser bash-completion
   # tests
   jq iproute2 nftables iptables util-linux procps git python3
+  # real containers (tests/e2e/test_containers.sh): podman with runc, a
+  # busybox root filesystem, no image registry
+  podman runc conmon busybox-static
   # benchmarks and fuzzing
   auditd libbpf-tools hyperfine libclang-rt-14-dev valgrind libjansson-dev
 )

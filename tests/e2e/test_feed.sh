@@ -269,9 +269,15 @@ test_otlp_export_carries_semconv_attributes() {
   assert_eq "$(jq -r '.attrs["vcs.ref.head.revision"]' <<<"$d")" 0123abcd
   assert_eq "$(jq -r '.attrs["vcs.repository.url.full"]' <<<"$d")" https://git.example/app
   assert_eq "$(jq -r '.attrs["cicd.pipeline.run.id"]' <<<"$d")" run-7
-  assert_eq "$(jq -r '.attrs["gen_ai.system"]' <<<"$d")" claude
+  assert_eq "$(jq -r '.attrs["gen_ai.agent.name"]' <<<"$d")" claude
+  assert_eq "$(jq -r '.attrs["gen_ai.provider.name"]' <<<"$d")" anthropic
+  assert_eq "$(jq -r '.attrs | has("gen_ai.system")' <<<"$d")" false "gen_ai.system is deprecated"
   assert_eq "$(jq -r '.attrs["gen_ai.request.model"]' <<<"$d")" claude-opus-4
-  assert_eq "$(jq -r '.attrs["deployment.status"]' <<<"$d")" running
+  # deployment.status takes only the convention's values (succeeded, failed)
+  assert_eq "$(jq -r '.attrs | has("deployment.status")' <<<"$d")" false "running is not a deployment.status value"
+  assert_eq "$(jq -r '.attrs["changetrace.deploy.status"]' <<<"$d")" running
+  assert_eq "$(jq -r '.attrs["changetrace.deploy.start_time_unix_nano"] | type' <<<"$d")" number
+  assert_eq "$(jq -r '.resource["service.instance.id"] | test("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")' <<<"$r")" true "service.instance.id is a UUID v5"
   assert_eq "$(jq -r '.attrs["changetrace.deploy.approved_by"] | join(",")' <<<"$d")" bob
   # every request was well-formed: path, content type, gzip, protobuf
   assert_eq "$(jq -s '[.[] | select(.problems | length > 0)] | length' "$T/a.reqs")" 0 "malformed requests"
@@ -279,6 +285,66 @@ test_otlp_export_carries_semconv_attributes() {
   assert_eq "$(counter otlp_failed)" 0
   ct_agent_stop
   recv_stop a
+}
+
+# OpenTelemetry's own decoder (the protobuf code generated from
+# opentelemetry-proto that @opentelemetry/otlp-transformer 0.214.0 ships),
+# installed once with npm into the build tree ($CT_NPM_CACHE to move it).
+otlp_js_modules() {
+  local dir=${CT_NPM_CACHE:-$BUILD/npm/otlp-transformer-0.214.0} out
+  MODS=$dir/node_modules
+  [ -f "$MODS/@opentelemetry/otlp-transformer/build/src/generated/root.js" ] && return 0
+  command -v node >/dev/null || skip "node is not installed: no OpenTelemetry decoder to check the requests with"
+  command -v npm >/dev/null || skip "npm is not installed: cannot fetch @opentelemetry/otlp-transformer@0.214.0"
+  mkdir -p "$dir"
+  if ! out=$(timeout 300 npm install --prefix "$dir" --no-audit --no-fund --silent \
+      @opentelemetry/otlp-transformer@0.214.0 2>&1); then
+    skip "npm could not install @opentelemetry/otlp-transformer@0.214.0: $(tail -n1 <<<"$out")"
+  fi
+  [ -f "$MODS/@opentelemetry/otlp-transformer/build/src/generated/root.js" ] ||
+    fail "@opentelemetry/otlp-transformer@0.214.0 has no generated/root.js"
+}
+
+# Every request the agent sends decodes with OpenTelemetry's generated
+# code and encodes back to the very same bytes: no field the official
+# schema lacks, no wrong type, nothing out of order.
+test_otlp_requests_reencode_byte_for_byte_with_opentelemetry_decoder() {
+  PORT=4323
+  otlp_js_modules
+  mkdir -p "$T/raw" "$T/otlp-w"
+  : > "$T/events.jsonl"
+  nsenter "$NSNET$(cat "$T/ns")" python3 "$RECV" --port "$PORT" --out "$T/rt.recs" \
+    --requests "$T/rt.reqs" --script 200 --raw-dir "$T/raw" > "$T/rt.recv.log" 2>&1 &
+  echo $! > "$T/rt.recv.pid"
+  trap recv_stop_all EXIT
+  for _ in $(seq 50); do grep -q listening "$T/rt.recv.log" && break; sleep 0.1; done
+  otlp_agent_start "$T/store-rt" --watch "$T/otlp-w"
+  local m; m=$(marker rt)
+  "$CT" deploy start --id RT-1 --ai-tool kiro --ai-model claude-sonnet-4 --scope "$T/otlp-w" \
+    --rollback-plan "git revert HEAD" >/dev/null
+  "$CT" run --deploy RT-1 -- /bin/sh -c "echo $m > $T/otlp-w/rt.conf"
+  ip netns exec "$(cat "$T/ns")" nft add table inet "ctrt$$"
+  ip netns exec "$(cat "$T/ns")" nft delete table inet "ctrt$$"
+  "$CT" deploy end --id RT-1 --status succeeded >/dev/null
+  fwait "$T/rt.recs" '.event_name=="changetrace.file" and .attrs["file.path"]=="'"$T"'/otlp-w/rt.conf"' 1 15
+  fwait "$T/rt.recs" '.event_name=="changetrace.deploy" and .attrs["changetrace.deploy.action"]=="end"' 1 15
+  fwait "$T/rt.recs" '.event_name=="changetrace.net" and (.attrs["changetrace.net.table"] // "")=="ctrt'"$$"'"' 2 15
+  ct_agent_stop
+  recv_stop rt
+  local out rc
+  set +e; out=$(node "$PWD/tests/progs/otlp_roundtrip.js" "$MODS" "$T"/raw/req-*.pb); rc=$?; set -e
+  jq -c '{file, bytes, reencoded, same, first_diff}' <<<"$out"
+  assert_ge "$(wc -l <<<"$out")" 1 "requests checked"
+  assert_eq "$rc" 0 "every request re-encodes to the same bytes"
+  assert_eq "$(jq -s 'map(select(.same | not)) | length' <<<"$out")" 0
+  # and the official decoder sees the types the conventions give
+  local recs; recs=$(jq -c '.records[]' <<<"$out")
+  assert_eq "$(jq -r '.resource["service.instance.id"] | keys[0]' <<<"$(head -n1 <<<"$out")")" stringValue
+  assert_eq "$(jq -rs 'map(select(.["file.path"].stringValue == "'"$T"'/otlp-w/rt.conf")) | .[0]["file.inode"] | keys[0]' <<<"$recs")" stringValue "file.inode is a string"
+  assert_eq "$(jq -rs 'map(select(.["changetrace.deploy.action"].stringValue == "end")) | .[0]["gen_ai.provider.name"].stringValue' <<<"$recs")" anthropic
+  assert_eq "$(jq -rs 'map(select(.["changetrace.deploy.action"].stringValue == "end")) | .[0]["deployment.status"].stringValue' <<<"$recs")" succeeded
+  assert_eq "$(jq -rs 'map(select(.["changetrace.deploy.action"].stringValue == "end")) | .[0]["changetrace.deploy.end_time_unix_nano"] | keys[0]' <<<"$recs")" intValue
+  assert_contains "$(jq -rs 'map(select(.["changetrace.net.table"].stringValue == "ctrt'"$$"'" and .["changetrace.net.op"].stringValue == "add")) | .[0]["changetrace.net.ruleset_after"].stringValue' <<<"$recs")" "table inet ctrt$$"
 }
 
 # Delivery is at-least-once (a batch acknowledged but not yet recorded in

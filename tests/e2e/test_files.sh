@@ -473,12 +473,38 @@ test_sysctl_write_in_a_test_netns() {
   command -v ip >/dev/null || skip "no ip"
   local ns=ct-test-$$-f$RANDOM
   ip netns add "$ns" || fail "ip netns add"
+  trap "ip netns del $ns 2>/dev/null || true" EXIT
   files_setup
   ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
-  wait_events '.kind=="FILE" and .file.path=="/proc/sys/net/ipv4/ip_forward"' 1
-  local e; e=$(events '.kind=="FILE" and .file.path=="/proc/sys/net/ipv4/ip_forward"')
+  local f=".kind==\"FILE\" and .file.path==\"/proc/sys/net/ipv4/ip_forward\" and .file.sysctl_netns==\"$ns\""
+  wait_events "$f" 1
+  local e; e=$(events "$f")
   assert_eq "$(jq -r .file.op <<<"$e")" SYSCTL
-  ip netns del "$ns"
+  # the namespace existed at start: its value then is the "before"
+  assert_eq "$(jq -r '.file.sysctl_before + " -> " + .file.sysctl_after' <<<"$e")" "0 -> 1"
+  ct_agent_stop
+}
+
+# A namespace made after the agent started: its first sysctl write has no
+# "before" (unknown, not the host's), the next one has.
+test_sysctl_in_a_namespace_made_after_start() {
+  command -v ip >/dev/null || skip "no ip"
+  local ns=ct-test-$$-g$RANDOM f e
+  files_setup
+  ip netns add "$ns" || fail "ip netns add"
+  trap "ip netns del $ns 2>/dev/null || true" EXIT
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_default_ttl=71
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_default_ttl=72
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=33
+  f=".kind==\"FILE\" and .file.sysctl_netns==\"$ns\""
+  wait_events "$f" 3
+  e=$(events "$f and .file.sysctl_after==\"71\"")
+  assert_eq "$(jq -r '(.file.sha256_before // "") + "|" + (.file.sysctl_before // "")' <<<"$e")" "|"
+  e=$(events "$f and .file.sysctl_after==\"72\"")
+  assert_eq "$(jq -r .file.sysctl_before <<<"$e")" 71
+  # its other values were read when it was first seen
+  e=$(events "$f and .file.sysctl_name==\"net.ipv4.tcp_fin_timeout\"")
+  assert_eq "$(jq -r '.file.sysctl_before + " -> " + .file.sysctl_after' <<<"$e")" "60 -> 33"
   ct_agent_stop
 }
 

@@ -8,7 +8,11 @@ setup_file() {
   NS=ct-test-$$-a
   ip netns add "$NS" || return 1
   echo "$NS" > "$T/ns"
-  # made before the agent starts, so the agent knows its ruleset "before"
+  # before the agent starts, so it knows them as "before": legacy tables
+  # (a first read creates them) and a sysctl value unlike the host's
+  ip netns exec "$NS" iptables-legacy -L >/dev/null 2>&1 || true
+  ip netns exec "$NS" ip6tables-legacy -L >/dev/null 2>&1 || true
+  ip netns exec "$NS" sysctl -qw net.ipv4.ip_default_ttl=77 || return 1
   ct_agent_start
 }
 
@@ -73,7 +77,12 @@ test_nft_table_chain_rule_setelem() {
   assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+		tcp dport 2222 accept"
   assert_contains "$(jq -r .net.ruleset_after <<<"$e")" "tcp dport 2222 accept"
   [[ "$(jq -r '.net.ruleset_before // ""' <<<"$e")" != *"dport 2222"* ]] || fail "before has the rule"
-  assert_contains "$(jq -r .net.summary <<<"$e")" "nft add rule inet ct1 in"
+  assert_contains "$(jq -r .net.summary <<<"$e")" "nft add rule inet ct1 in tcp dport 2222 accept"
+  assert_eq "$(jq -r .net.rule <<<"$e")" "tcp dport 2222 accept"
+  # the delete names the rule by its handle and, from the diff, its text
+  e=$(events "$f and .net.object_type==\"rule\" and .net.op==\"DELETE\"")
+  assert_eq "$(jq -r .net.rule <<<"$e")" "tcp dport 2222 accept"
+  assert_eq "$(count_events "$f and .net.ruleset_inexact")" 0 "one command at a time: read right after each"
   # the table's first add has a before too (the namespace was primed)
   e=$(events "$f and .net.object_type==\"table\" and .net.op==\"ADD\"")
   assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+table inet ct1 {"
@@ -208,27 +217,198 @@ test_iptables_nft() {
   ip netns exec "$(ns)" iptables-nft -F 2>/dev/null || true
 }
 
+# Legacy iptables: every change carries its table before and after, in
+# iptables-save form, read in the namespace; the diff says what it did.
 test_iptables_legacy() {
   [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
   ip netns exec "$(ns)" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
-  local d=iptl-1
+  local d=iptl-1 f e add='-A INPUT -p tcp -m tcp --dport 8082 -j ACCEPT'
   nsx $d iptables-legacy -A INPUT -p tcp --dport 8082 -j ACCEPT
   nsx $d iptables-legacy -D INPUT -p tcp --dport 8082 -j ACCEPT
-  nsx $d ip6tables-legacy -A INPUT -p tcp --dport 8082 -j ACCEPT 2>/dev/null || true
-  wait_events "$(net_of $d)" 2
-  assert_ge "$(count_events "$(net_of $d) and .net.subsystem==\"IPTABLES_LEGACY\" and .net.op==\"REPLACE\" and .net.table==\"filter\" and .net.family==\"ip\" and .net.acceptance==\"syscall\"")" 2
+  nsx $d iptables-legacy -A INPUT -p tcp --dport 8083 -j DROP
+  nsx $d iptables-legacy -A INPUT -p udp --dport 8084 -j DROP
+  nsx $d iptables-legacy -F INPUT
+  nsx $d ip6tables-legacy -A INPUT -p tcp --dport 8085 -j ACCEPT
+  # a table made by this command (its first read creates it): from nothing
+  nsx $d iptables-legacy -t mangle -A OUTPUT -p tcp --dport 8086 -j ACCEPT
+  f="$(net_of $d) and .net.subsystem==\"IPTABLES_LEGACY\""
+  wait_events "$f" 7
+  sleep 0.3
+  assert_eq "$(count_events "$f")" 7
+  assert_eq "$(count_events "$f and .net.acceptance==\"syscall\" and (.net.ruleset_after // \"\") != \"\"")" 7
+  assert_eq "$(count_events "$f and .net.ruleset_inexact")" 0 "one command at a time: read right after each"
+  # the add: before without the rule, after with it, the diff, the rule
+  e=$(events "$f and .net.op==\"ADD\" and .net.family==\"ip\" and .net.table==\"filter\"" | head -n1)
+  assert_eq "$(jq -r '[.net.object_type, .net.table, .net.chain, .net.rule] | join("|")' <<<"$e")" "rule|filter|INPUT|$add"
+  assert_contains "$(jq -r .net.ruleset_before <<<"$e")" ":INPUT ACCEPT"    # iptables-save form
+  [[ "$(jq -r .net.ruleset_before <<<"$e")" != *"--dport 8082"* ]] || fail "before has the rule"
+  assert_contains "$(jq -r .net.ruleset_after <<<"$e")" "$add"
+  assert_eq "$(jq -r .net.ruleset_diff <<<"$e")" "+$add"
+  assert_contains "$(jq -r .net.summary <<<"$e")" "iptables-legacy add rule ip filter INPUT $add"
+  # the delete: the other way round
+  e=$(events "$f and .net.op==\"DELETE\"")
+  assert_eq "$(jq -r .net.rule <<<"$e")" "$add"
+  assert_contains "$(jq -r .net.ruleset_before <<<"$e")" "$add"
+  [[ "$(jq -r .net.ruleset_after <<<"$e")" != *"--dport 8082"* ]] || fail "after has the rule"
+  assert_eq "$(jq -r .net.ruleset_diff <<<"$e")" "-$add"
+  # the flush: both rules before, none after
+  e=$(events "$f and .net.op==\"FLUSH\"")
+  assert_eq "$(jq -r '[.net.object_type, .net.chain] | join("|")' <<<"$e")" "chain|INPUT"
+  assert_contains "$(jq -r .net.ruleset_before <<<"$e")" "-A INPUT -p tcp -m tcp --dport 8083 -j DROP"
+  assert_contains "$(jq -r .net.ruleset_before <<<"$e")" "-A INPUT -p udp -m udp --dport 8084 -j DROP"
+  [[ "$(jq -r .net.ruleset_after <<<"$e")" != *"-A INPUT"* ]] || fail "rules after the flush"
+  assert_eq "$(jq -r .net.ruleset_diff <<<"$e" | grep -v '^$' | sort | tr '\n' '|')" \
+    "--A INPUT -p tcp -m tcp --dport 8083 -j DROP|--A INPUT -p udp -m udp --dport 8084 -j DROP|"
+  # ip6tables-legacy: its own table
+  e=$(events "$f and .net.family==\"ip6\"")
+  assert_eq "$(jq -r .net.rule <<<"$e")" "-A INPUT -p tcp -m tcp --dport 8085 -j ACCEPT"
+  [[ "$(jq -r .net.ruleset_after <<<"$e")" != *"8083"* ]] || fail "the ip6 table shows the ip one"
+  # a new table: nothing before, all of it added
+  e=$(events "$f and .net.table==\"mangle\"")
+  assert_eq "$(jq -r '.net.ruleset_before // ""' <<<"$e")" ""
+  assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+*mangle"
+  assert_eq "$(jq -r '[.net.op, .net.rule] | join("|")' <<<"$e")" "ADD|-A OUTPUT -p tcp -m tcp --dport 8086 -j ACCEPT"
   assert_all_in_ns $d
+  local s; s=$("$CT" status --json)
+  assert_ge "$(jq '.status.counters[] | select(.name=="net_legacy_dumps") | .value' <<<"$s")" 7
+  assert_eq "$(jq '.status.counters[] | select(.name=="net_legacy_failures") | .value // 0' <<<"$s")" 0
   ip netns exec "$(ns)" iptables-legacy -F 2>/dev/null || true
+  ip netns exec "$(ns)" iptables-legacy -t mangle -F 2>/dev/null || true
   ip netns exec "$(ns)" ip6tables-legacy -F 2>/dev/null || true
 }
 
+# Back to back, the collector reads tables after later changes: such an
+# event says so (ruleset_inexact) rather than give another command's rule.
+test_iptables_legacy_burst_never_misattributes() {
+  [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
+  ip netns exec "$(ns)" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
+  local d=iptlb-1 f pids
+  nsx $d sh -c 'for i in $(seq 101 160); do iptables-legacy -A FORWARD -p tcp --dport $i -j DROP; done'
+  f="$(net_of $d) and .net.subsystem==\"IPTABLES_LEGACY\""
+  wait_events "$f" 60 30
+  sleep 0.3
+  # each command's port, by its pid (from its exec)
+  pids=$(events ".kind==\"EXEC\" and .attribution.deploy_id==\"$d\" and ((.process.argv // []) | index(\"--dport\"))" |
+    jq -s -c 'map({key: (.process.pid|tostring), value: (.process.argv as $a | $a[($a | index("--dport")) + 1])}) | from_entries')
+  assert_eq "$(jq 'length' <<<"$pids")" 60 "execs seen"
+  # a rule given is the one its own command added; one not given is flagged
+  assert_eq "$(events "$f" | jq -s --argjson p "$pids" '[.[] | select((.net.rule // "") != "") |
+    select(.net.rule != "-A FORWARD -p tcp -m tcp --dport \($p[.process.pid|tostring]) -j DROP")] | length')" 0 "misattributed rules"
+  assert_eq "$(count_events "$f and (.net.rule // \"\") == \"\" and (.net.ruleset_inexact | not)")" 0 "no rule, not flagged"
+  local exact; exact=$(count_events "$f and (.net.rule // \"\") != \"\"")
+  echo "exact: $exact of 60"
+  assert_ge "$(jq '.status.counters[] | select(.name=="net_legacy_inexact") | .value // 0' <<<"$("$CT" status --json)")" \
+    "$(count_events "$(net_of $d) and .net.ruleset_inexact")" "counted"
+  ip netns exec "$(ns)" iptables-legacy -F FORWARD
+}
+
+# The same for nftables, by its generation: a rule's text is its own
+# command's, or the event says its ruleset was read late.
+test_nft_burst_never_misattributes() {
+  local d=nftb-2 f pids
+  ip netns exec "$(ns)" nft add table inet ctburst
+  ip netns exec "$(ns)" nft add chain inet ctburst c
+  nsx $d sh -c 'for i in $(seq 201 260); do nft add rule inet ctburst c tcp dport $i drop; done'
+  f="$(net_of $d) and .net.object_type==\"rule\""
+  wait_events "$f" 60 30
+  sleep 0.3
+  pids=$(events ".kind==\"EXEC\" and .attribution.deploy_id==\"$d\" and .process.comm==\"nft\"" |
+    jq -s -c 'map({key: (.process.pid|tostring), value: .process.argv[-2]}) | from_entries')
+  assert_eq "$(jq 'length' <<<"$pids")" 60 "execs seen"
+  assert_eq "$(events "$f" | jq -s --argjson p "$pids" '[.[] | select((.net.rule // "") != "") |
+    select(.net.rule != "tcp dport \($p[.process.pid|tostring]) drop")] | length')" 0 "misattributed rules"
+  assert_eq "$(count_events "$f and (.net.rule // \"\") == \"\" and (.net.ruleset_inexact | not)")" 0 "no rule, not flagged"
+  echo "exact: $(count_events "$f and (.net.rule // \"\") != \"\"") of 60"
+  ip netns exec "$(ns)" nft delete table inet ctburst
+}
+
+# A sysctl written in the test namespace: its old and new value there, from
+# the value known there (primed at start: 77, not the host's), never the
+# host's, which stays as it was.
+test_sysctl_values_in_the_writers_namespace() {
+  local d=sysctl-1 f e ttl=/proc/sys/net/ipv4/ip_default_ttl fwd=/proc/sys/net/ipv4/ip_forward
+  local host_ttl host_fwd; host_ttl=$(cat $ttl); host_fwd=$(cat $fwd)
+  [ "$host_ttl" != 77 ] || skip "the host's ip_default_ttl is the test's value"
+  nsx $d sysctl -qw net.ipv4.ip_default_ttl=91
+  nsx $d sysctl -qw net.ipv4.ip_default_ttl=92
+  nsx $d sysctl -qw net.ipv4.ip_forward=1
+  f=".kind==\"FILE\" and .attribution.deploy_id==\"$d\""
+  wait_events "$f" 3
+  sleep 0.3
+  assert_eq "$(count_events "$f")" 3
+  assert_eq "$(count_events "$f and .file.op==\"SYSCTL\" and .file.sysctl_netns==\"$(ns)\" and .process.net_ns==$(ns_inode)")" 3
+  e=$(events "$f and .file.sysctl_after==\"91\"")
+  assert_eq "$(jq -r '[.file.sysctl_name, .file.sysctl_before, .file.sysctl_after] | join("|")' <<<"$e")" \
+    "net.ipv4.ip_default_ttl|77|91"
+  e=$(events "$f and .file.sysctl_after==\"92\"")
+  assert_eq "$(jq -r .file.sysctl_before <<<"$e")" 91       # the last known value there
+  e=$(events "$f and .file.sysctl_name==\"net.ipv4.ip_forward\"")
+  assert_eq "$(jq -r '.file.sysctl_before + " -> " + .file.sysctl_after' <<<"$e")" "0 -> 1"
+  # the digests are of the namespace's values
+  assert_eq "$(jq -r .file.sha256_before <<<"$e")" "$(printf '0\n' | sha256sum | cut -d' ' -f1)"
+  assert_eq "$(jq -r .file.sha256_after <<<"$e")" "$(printf '1\n' | sha256sum | cut -d' ' -f1)"
+  # the host's values: untouched, and in no event
+  assert_eq "$(cat $ttl) $(cat $fwd)" "$host_ttl $host_fwd"
+  assert_eq "$(count_events "$f and (.file.sysctl_netns // \"\") != \"$(ns)\"")" 0
+  assert_eq "$(count_events "$f and .file.sysctl_name==\"net.ipv4.ip_default_ttl\" and (.file.sysctl_before==\"$host_ttl\" or .file.sysctl_after==\"$host_ttl\")")" 0
+  assert_eq "$(jq '.status.counters[] | select(.name=="file_sysctl_unread") | .value // 0' <<<"$("$CT" status --json)")" 0
+  ip netns exec "$(ns)" sysctl -qw net.ipv4.ip_forward=0
+}
+
+# `deploy show` names each network object by what identifies it, in its
+# namespace: a route by table and destination, an address by device, a
+# rule by table, chain and its text.
+test_deploy_show_names_network_objects() {
+  local d=fpnet-1 j n=0 legacy=0
+  nsx $d ip link add ctn0 type veth peer name ctn1
+  nsx $d ip addr add 192.0.2.20/24 dev ctn0
+  nsx $d ip link set ctn0 up
+  nsx $d ip route add 198.51.100.0/24 via 192.0.2.1
+  nsx $d ip route add 203.0.113.0/24 via 192.0.2.1 table 100
+  nsx $d nft add table inet ctfp
+  nsx $d nft add chain inet ctfp in '{ type filter hook input priority 0; }'
+  nsx $d nft add rule inet ctfp in tcp dport 2424 accept
+  if ip netns exec "$(ns)" iptables-legacy -L >/dev/null 2>&1; then
+    nsx $d iptables-legacy -A INPUT -p tcp --dport 2425 -j DROP
+    legacy=1
+  fi
+  wait_events "$(net_of $d)" $((8 + legacy))
+  for _ in $(seq 50); do
+    j=$("$CT" deploy show $d --store "$T/store" --json)
+    n=$(jq '.footprint.net.changes' <<<"$j")
+    [ "$n" -ge $((8 + legacy)) ] && break
+    sleep 0.2
+  done
+  assert_eq "$n" $((8 + legacy)) "stored net changes"
+  obj() { jq -c --arg n "$1" '.footprint.net.objects[] | select(.name==$n) | del(.count, .ops, .out_of_scope)' <<<"$j"; }
+  assert_eq "$(obj "route:main/198.51.100.0/24 route")" \
+    "{\"name\":\"route:main/198.51.100.0/24 route\",\"netns\":\"$(ns)\",\"subsystem\":\"ROUTE\",\"family\":\"ip\",\"table\":\"main\",\"destination\":\"198.51.100.0/24\"}"
+  assert_eq "$(obj "route:100/203.0.113.0/24 route" | jq -r '.table + " " + .destination + " " + .netns')" "100 203.0.113.0/24 $(ns)"
+  assert_eq "$(obj "addr:ctn0/192.0.2.20/24 address" | jq -r '.device + " " + .destination + " " + .netns')" "ctn0 192.0.2.20/24 $(ns)"
+  assert_eq "$(obj "nft:inet/ctfp/in rule tcp dport 2424 accept" | jq -r '[.table, .chain, .rule, .netns] | join("|")')" \
+    "ctfp|in|tcp dport 2424 accept|$(ns)"
+  if [ $legacy = 1 ]; then
+    assert_eq "$(obj "iptables:filter/INPUT rule -A INPUT -p tcp -m tcp --dport 2425 -j DROP" | jq -r '[.table, .chain, .netns] | join("|")')" \
+      "filter|INPUT|$(ns)"
+  fi
+  # the text names them too
+  local t; t=$("$CT" deploy show $d --store "$T/store")
+  grep -E "^    route:main/198.51.100.0/24 route +1 \(ADD=1\) netns $(ns)\$" <<<"$t" >/dev/null || fail "route line: $t"
+  grep -E "^    addr:ctn0/192.0.2.20/24 address +1 \(ADD=1\) netns $(ns)\$" <<<"$t" >/dev/null || fail "address line: $t"
+  ip netns exec "$(ns)" nft delete table inet ctfp
+  ip netns exec "$(ns)" iptables-legacy -F 2>/dev/null || true
+  ip -n "$(ns)" link del ctn0
+}
+
 test_unattributed_change_is_drift() {
+  # this file's namespace only: the same test may run in another checkout
+  local f=".kind==\"NET\" and .net.table==\"ctdrift\" and .net.netns_inode==$(ns_inode)"
   ip netns exec "$(ns)" nft add table inet ctdrift
   ip netns exec "$(ns)" nft delete table inet ctdrift
-  wait_events ".kind==\"NET\" and .net.table==\"ctdrift\"" 2
-  assert_eq "$(count_events ".kind==\"NET\" and .net.table==\"ctdrift\" and .attribution.drift==true")" 2
+  wait_events "$f" 2
+  assert_eq "$(count_events "$f and .attribution.drift==true")" 2
   # the summary is one readable line
-  assert_eq "$(events ".kind==\"NET\" and .net.table==\"ctdrift\"" | head -n1 | jq -r .net.summary)" "nft add table inet ctdrift"
+  assert_eq "$(events "$f" | head -n1 | jq -r .net.summary)" "nft add table inet ctdrift"
 }
 
 # runs last (tests run in name order)

@@ -307,7 +307,7 @@ test_unobserved_sysctl_value_in_a_test_netns() {
   ct_agent_stop
   ip netns del "$ns"
   local e; e=$(events "$(on_path "$W") and .unobserved")
-  assert_eq "$(jq -r '"\(.file.op) \(.file.sysctl.before)->\(.file.sysctl.after)"' <<<"$e")" "SYSCTL 0->1"
+  assert_eq "$(jq -r '"\(.file.op) \(.file.sysctl_name) \(.file.sysctl_before)->\(.file.sysctl_after)"' <<<"$e")" "SYSCTL net.ipv4.ip_forward 0->1"
   "$CT" diff --store "$T/store-sysctl" "$(jq -r .event_id <<<"$e")" | grep -q '^+1$' || fail "diff"
 }
 

@@ -15,7 +15,9 @@ Each request is logged to --requests as {"t", "status", "records",
   503:2          503 with Retry-After: 2 (likewise 429:N)
   400            refuse (not retryable)
   partial:N      200 with partial_success.rejected_log_records = N
-Records are written to --out only when the answer is 2xx.
+Records are written to --out only when the answer is 2xx. With
+--raw-dir, each request's protobuf (gunzipped) is also kept there as
+req-N.pb, for a decoder of another make (tests/progs/otlp_roundtrip.js).
 
 Strings are decoded as strict UTF-8, as OTLP backends do: a request with
 an invalid string is undecodable and answered 400. --reject-body TEXT
@@ -23,6 +25,7 @@ answers 400 to any request holding a record whose body contains TEXT
 (a poison record the backend will never take). bytes values are written
 as {"bytes": BASE64}.
 """
+import os
 import argparse
 import base64
 import gzip
@@ -182,7 +185,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Encoding") != "gzip":
             problems.append("content-encoding %s" % self.headers.get("Content-Encoding"))
         try:
-            records = decode_request(gzip.decompress(raw))
+            body = gzip.decompress(raw)
+            if srv.raw_dir:
+                with open(os.path.join(srv.raw_dir, "req-%d.pb" % srv.n), "wb") as f:
+                    f.write(body)
+            records = decode_request(body)
         except Exception as e:  # a decoding failure is a test failure: say so
             problems.append("undecodable: %r" % e)
             records = []
@@ -219,6 +226,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--requests", required=True)
     ap.add_argument("--script", default="200")
+    ap.add_argument("--raw-dir")
     ap.add_argument("--reject-body", default="")
     a = ap.parse_args()
     srv = HTTPServer(("127.0.0.1", a.port), Handler)
@@ -226,6 +234,7 @@ def main():
     srv.n = 0
     srv.out = a.out
     srv.requests = a.requests
+    srv.raw_dir = a.raw_dir
     srv.reject_body = a.reject_body
     print("listening", flush=True)
     srv.serve_forever()

@@ -123,3 +123,87 @@ TEST(footprint_budget_use)
 	CHECK(ct_footprint_budget_used(&fp, &net) == 0);
 	ct_footprint_free(&fp);
 }
+
+static PbEvent *net_event(int sub, int op, const char *type, const char *table,
+			  const char *dest, const char *dev, const char *rule, uint64_t handle,
+			  const char *netns)
+{
+	static PbEvent ev[16];
+	static PbNetPolicyChange nc[16];
+	static int n;
+	int i = n++ % 16;
+
+	ev[i] = (PbEvent)CHANGETRACE__V1__EVENT__INIT;
+	nc[i] = (PbNetPolicyChange)CHANGETRACE__V1__NET_POLICY_CHANGE__INIT;
+	nc[i].subsystem = sub;
+	nc[i].op = op;
+	nc[i].object_type = (char *)type;
+	nc[i].family = "inet";
+	nc[i].table = (char *)table;
+	nc[i].chain = sub == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES ? "in" : "";
+	nc[i].destination = (char *)dest;
+	nc[i].device = (char *)dev;
+	nc[i].rule = (char *)rule;
+	nc[i].handle = handle;
+	nc[i].netns_name = (char *)netns;
+	nc[i].netns_inode = 4026530000u;
+	ev[i].kind = CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET;
+	ev[i].detail_case = CHANGETRACE__V1__EVENT__DETAIL_NET;
+	ev[i].net = &nc[i];
+	return &ev[i];
+}
+
+/* Routes, addresses and rules are named by what identifies them, in
+ * their namespace; --json carries the parts. */
+TEST(footprint_names_network_objects)
+{
+	struct ct_footprint fp;
+	char *buf = NULL;
+	size_t len;
+	FILE *m;
+#define SUB(x) CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_##x
+#define OP(x) CHANGETRACE__V1__NET_OP__NET_OP_##x
+
+	ct_footprint_init(&fp, NULL);
+	ct_footprint_add(&fp, net_event(SUB(ROUTE), OP(ADD), "route", "main", "198.51.100.0/24", "", "", 0, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(ROUTE), OP(DELETE), "route", "main", "198.51.100.0/24", "", "", 0, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(ROUTE), OP(ADD), "route", "main", "198.51.100.0/24", "", "", 0, "ns2"));
+	ct_footprint_add(&fp, net_event(SUB(ROUTE), OP(ADD), "route", "100", "default", "", "", 0, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(ADDRESS), OP(ADD), "address", "", "192.0.2.10/24", "ctv0", "", 0, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(NFTABLES), OP(ADD), "rule", "t", "", "", "tcp dport 22 accept", 0, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(NFTABLES), OP(DELETE), "rule", "t", "", "", "tcp dport 22 accept", 7, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(NFTABLES), OP(DELETE), "rule", "t", "", "", "", 9, "ns1"));
+	ct_footprint_add(&fp, net_event(SUB(NFTABLES), OP(ADD), "chain", "t", "", "", "", 0, ""));
+	CHECK(fp.net == 9);
+	CHECK(fp.net_objects.n == 7);      /* one route in two namespaces is two */
+	CHECK(fp.budget_net.n == 4);       /* the guard's names: no namespace, a rule is its chain */
+	m = open_memstream(&buf, &len);
+	ct_footprint_print_json(m, &fp);
+	fclose(m);
+	CHECK(strstr(buf, "{\"name\":\"route:main/198.51.100.0/24 route\",\"count\":2,"
+			  "\"ops\":{\"ADD\":1,\"DELETE\":1},\"out_of_scope\":false,\"netns\":\"ns1\","
+			  "\"subsystem\":\"ROUTE\",\"family\":\"inet\",\"table\":\"main\","
+			  "\"destination\":\"198.51.100.0/24\"}"));
+	CHECK(strstr(buf, "\"name\":\"route:main/198.51.100.0/24 route\",\"count\":1,"
+			  "\"ops\":{\"ADD\":1},\"out_of_scope\":false,\"netns\":\"ns2\""));
+	CHECK(strstr(buf, "\"name\":\"route:100/default route\""));
+	CHECK(strstr(buf, "\"name\":\"addr:ctv0/192.0.2.10/24 address\""));
+	CHECK(strstr(buf, "\"device\":\"ctv0\""));
+	CHECK(strstr(buf, "{\"name\":\"nft:inet/t/in rule tcp dport 22 accept\",\"count\":2,"));
+	CHECK(strstr(buf, "\"rule\":\"tcp dport 22 accept\""));
+	CHECK(strstr(buf, "{\"name\":\"nft:inet/t/in rule handle 9\",\"count\":1,"));
+	CHECK(strstr(buf, "\"handle\":9"));
+	CHECK(strstr(buf, "\"netns\":\"4026530000\""));   /* no name: its inode */
+	free(buf);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	ct_footprint_print_text(m, &fp, "D");
+	fclose(m);
+	CHECK(strstr(buf, "network changes:      9 in 7 objects"));
+	CHECK(strstr(buf, "    route:main/198.51.100.0/24 route         2 (ADD=1 DELETE=1) netns ns1\n"));
+	CHECK(strstr(buf, "route:main/198.51.100.0/24 route         1 (ADD=1) netns ns2\n"));
+	free(buf);
+	ct_footprint_free(&fp);
+#undef SUB
+#undef OP
+}

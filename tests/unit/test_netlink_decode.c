@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/fib_rules.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>
@@ -120,6 +121,36 @@ TEST(netlink_route_decoded)
 	CHECK(objs[0].ifindex == 7 && objs[0].seq == 42);
 	ct_net_obj_summary(&objs[0], s, sizeof(s));
 	CHECK_STR(s, "route add 10.10.0.0/16 via 10.9.0.2 ifindex 7");
+}
+
+/* An ip rule: its table, and its selector as `ip rule` writes it. */
+TEST(netlink_ip_rule_selector)
+{
+	struct mb m;
+	struct ct_nl_result r;
+	struct rtmsg h = { .rtm_family = AF_INET, .rtm_src_len = 24, .rtm_table = 100,
+			   .rtm_type = 1 };
+	uint8_t src[4] = { 192, 0, 2, 0 }, dst[4] = { 198, 51, 100, 0 };
+
+	memset(&m, 0, sizeof(m));
+	mb_msg(&m, RTM_NEWRULE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE, 5);
+	mb_put(&m, &h, sizeof(h));
+	mb_attr(&m, FRA_SRC, src, 4);
+	mb_end(&m);
+	ct_nl_decode(NETLINK_ROUTE, m.buf, m.len, objs, CT_NL_OBJ_MAX, &r);
+	CHECK(r.n == 1 && !r.malformed);
+	CHECK_STR(objs[0].table, "100");
+	CHECK_STR(objs[0].rule, "from 192.0.2.0/24");
+	h.rtm_src_len = 0;
+	h.rtm_dst_len = 24;
+	memset(&m, 0, sizeof(m));
+	mb_msg(&m, RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK, 6);
+	mb_put(&m, &h, sizeof(h));
+	mb_attr(&m, FRA_DST, dst, 4);
+	mb_end(&m);
+	ct_nl_decode(NETLINK_ROUTE, m.buf, m.len, objs, CT_NL_OBJ_MAX, &r);
+	CHECK(r.n == 1);
+	CHECK_STR(objs[0].rule, "from all to 198.51.100.0/24");
 }
 
 TEST(netlink_every_truncation_is_flagged)

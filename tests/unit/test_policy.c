@@ -114,3 +114,29 @@ TEST(policy_eval_scope_and_budget)
 	CHECK(ct_policy_eval(&pol, &n, NULL, NULL) == 2);          /* + out of scope */
 	ct_policy_free(&pol);
 }
+
+TEST(policy_net_names_cover_what_is_below)
+{
+	PbDeploy d = CHANGETRACE__V1__DEPLOY__INIT;
+	char *scope[] = { "route:100", "addr", "iptables:filter" };
+
+	CHECK(parse("protect-net route:main iptables nft:inet/app\n") == 0);
+	CHECK(ct_policy_net_protected(&pol, "route:main/10.0.0.0/8"));
+	CHECK(!ct_policy_net_protected(&pol, "route:100/default"));
+	CHECK(!ct_policy_net_protected(&pol, "route:mainx/default"));
+	CHECK(ct_policy_net_protected(&pol, "iptables:filter/INPUT"));   /* bare: all of it */
+	CHECK(!ct_policy_net_protected(&pol, "ip6tables:filter/INPUT"));
+	CHECK(!ct_policy_net_protected(&pol, "iptablesx:filter"));
+	CHECK(ct_policy_net_protected(&pol, "nft:inet/app/input"));
+	CHECK(!ct_policy_net_protected(&pol, "nft:inet/apple"));
+	ct_policy_free(&pol);
+	CHECK(parse("protect-net ip6tables link tc neigh\n") == 0);
+	ct_policy_free(&pol);
+	d.scope = scope;
+	d.n_scope = 3;
+	CHECK(ct_policy_in_scope(&d, "route:100/198.51.100.0/24"));
+	CHECK(!ct_policy_in_scope(&d, "route:main/198.51.100.0/24"));
+	CHECK(ct_policy_in_scope(&d, "addr:eth0/192.0.2.1/24"));
+	CHECK(ct_policy_in_scope(&d, "iptables:filter/INPUT"));
+	CHECK(!ct_policy_in_scope(&d, "iptables:nat/POSTROUTING"));
+}

@@ -151,10 +151,24 @@ TEST(last_state_follows_events)
 	file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_UNLINK, "/v/a.conf", NULL, NULL, 0);
 	CHECK(ct_last_state_apply(&s, &ev));
 	CHECK(!ct_last_state_file(&s, "/v/a.conf") && s.n_files == 2);
-	/* a sysctl written in another namespace has no digest: not this state */
+	/* a sysctl that could not be read has no digest: nothing known */
 	file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL, "/proc/sys/net/x", NULL, NULL,
 		   S_IFREG | 0644);
 	CHECK(!ct_last_state_apply(&s, &ev));
+	/* a net.* value written in another namespace is that namespace's */
+	{
+		PbProcess proc = CHANGETRACE__V1__PROCESS__INIT;
+
+		s.own_net_ns = 5;
+		file_event(&ev, &f, CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL, "/proc/sys/net/x", NULL,
+			   SHA_B, S_IFREG | 0644);
+		ev.process = &proc;
+		proc.net_ns = 6;
+		CHECK(!ct_last_state_apply(&s, &ev));
+		proc.net_ns = 5;
+		CHECK(ct_last_state_apply(&s, &ev));
+		CHECK(!strcmp(ct_last_state_file(&s, "/proc/sys/net/x")->sha256, SHA_B));
+	}
 	/* a name that is not UTF-8 is kept as the bytes on disk (raw_strings),
 	 * the one the walk finds, not as its repaired text */
 	{

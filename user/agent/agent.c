@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "agent_config.h"
 #include "changetrace.skel.h"
+#include "collector/container_ctx.h"
 #include "collector/event_file.h"
 #include "collector/event_net.h"
 #include "collector/file_content.h"
@@ -122,6 +123,16 @@ static int start_userspace(struct ct_agent *a, struct loop *l)
 	/* after the mask: the worker inherits it, so signals reach signalfd */
 	if (ct_net_worker_start() < 0)
 		ct_err("agent: network ruleset worker did not start; net events carry no ruleset");
+	else
+		ct_net_prime();
+	{
+		struct ct_containers_cfg cc = {
+			.proc_root = a->col.proc_root, .runtime_socket = a->opts.runtime_socket,
+		};
+
+		if (ct_containers_init(&cc) < 0)
+			ct_err("agent: container names worker did not start; events say names are unavailable");
+	}
 
 	l->lfd = ct_ctl_listen(a->opts.socket_path, a->opts.group, err, sizeof(err));
 	if (l->lfd < 0) {
@@ -146,8 +157,7 @@ static int start_kernel_side(struct ct_agent *a, struct loop *l)
 	a->guard.deploy_flags_fd = bpf_map__fd(a->skel->maps.ct_deploy_flags);
 	if (ct_agent_setup_file_watch(a) < 0)
 		return -1;
-	/* rulesets once the probes are live: a change after this is seen */
-	ct_net_prime();
+	/* rulesets compared once the probes are live: a change after this is seen */
 	ct_unobserved_compare_net();
 	/* Seed after the probes are live: a process that execs in between is
 	 * seen by both, and the exec event simply refreshes its entry. */
@@ -306,6 +316,7 @@ static void stop(struct ct_agent *a, struct loop *l)
 	ct_agent_rings_close(a);
 	ct_agent_bpf_close(a);
 	ct_net_worker_stop();
+	ct_containers_stop();
 	/* after the store's last block is on disk: a last export attempt */
 	if (a->store)
 		ct_store_flush(a->store);

@@ -52,6 +52,7 @@ struct ct_agent_opts {
 	bool no_feed;
 	unsigned feed_queue;      /* events per subscriber (--feed-queue) */
 	const char *otlp_endpoint;/* OTLP/HTTP logs export (--otlp-endpoint) */
+	const char *runtime_socket;/* container names from a docker-compatible API */
 	const char *feed_file_dir;/* rotating event files (--feed-file) */
 	bool feed_file_proto;
 	unsigned long feed_file_mb, feed_file_keep;

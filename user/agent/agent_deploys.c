@@ -11,6 +11,7 @@
 
 #include "agent_actor.h"
 #include "agent_deploys.h"
+#include "collector/container_ctx.h"
 #include "lib/cgroup_path.h"
 #include "changetrace.skel.h"
 #include "lib/util.h"
@@ -297,11 +298,59 @@ static bool evict_one(struct ct_agent *a)
 	return true;
 }
 
+/*
+ * --container and --pod claim their cgroups: a container's own, a pod's
+ * whole subtree (so containers it starts later are claimed too). They
+ * join the deploy's cgroups, and the references become the full
+ * container ids and pod UIDs.
+ */
+static int container_claims(PbDeploy *d, char **cgroups, char (*paths)[PATH_MAX],
+			    char **ids, char (*id_buf)[CT_CTR_ID_LEN],
+			    char **uids, char (*uid_buf)[CT_POD_UID_LEN], char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	if (d->n_cgroups + d->n_containers + d->n_pods > 64) {
+		snprintf(err, errlen, "at most 64 cgroups, containers and pods together");
+		return -1;
+	}
+	for (size_t i = 0; i < d->n_cgroups; i++)
+		cgroups[n++] = d->cgroups[i];
+	for (size_t i = 0; i < d->n_containers; i++, n++) {
+		char why[256];
+
+		if (ct_container_cgroup(d->containers[i], paths[n], PATH_MAX, id_buf[i],
+					CT_CTR_ID_LEN, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--container %s: %s", d->containers[i], why);
+			return -1;
+		}
+		cgroups[n] = paths[n];
+		ids[i] = id_buf[i];
+	}
+	for (size_t i = 0; i < d->n_pods; i++, n++) {
+		char why[256];
+
+		if (ct_pod_cgroup(d->pods[i], paths[n], PATH_MAX, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--pod %s: %s", d->pods[i], why);
+			return -1;
+		}
+		ct_parse_pod_uid(d->pods[i], strlen(d->pods[i]), uid_buf[i]);
+		cgroups[n] = paths[n];
+		uids[i] = uid_buf[i];
+	}
+	d->cgroups = cgroups;
+	d->n_cgroups = n;
+	d->containers = ids;
+	d->pods = uids;
+	return 0;
+}
+
 struct ct_deploy *ct_agent_deploy_start(struct ct_agent *a, const PbDeploy *src,
 					const PbRegistrant *reg, char *err, size_t errlen)
 {
-	static char rel[64][PATH_MAX];
-	char *ptrs[64];
+	static char rel[64][PATH_MAX], claim_paths[64][PATH_MAX];
+	static char id_buf[64][CT_CTR_ID_LEN], uid_buf[64][CT_POD_UID_LEN];
+	char *ptrs[64], *claim_ptrs[64], *ids[64], *uids[64];
 	struct ct_deploy *e = ct_deploys_find(src->id);
 	PbDeploy d = *src;
 
@@ -310,6 +359,9 @@ struct ct_deploy *ct_agent_deploy_start(struct ct_agent *a, const PbDeploy *src,
 			 running(e) ? "it is running" : "it has ended");
 		return NULL;
 	}
+	if (container_claims(&d, claim_ptrs, claim_paths, ids, id_buf, uids, uid_buf,
+			     err, errlen) < 0)
+		return NULL;
 	if (canonical_cgroups(a, &d, rel, ptrs, err, errlen) < 0)
 		return NULL;
 	d.registered_by = (PbRegistrant *)reg;

@@ -50,6 +50,9 @@ static const char usage[] =
 "  --feed-file-keep N  keep N files (default 8)\n"
 "  --otlp-endpoint URL\n"
 "                      export events as OTLP logs over HTTP (POST URL/v1/logs)\n"
+"  --runtime-socket PATH\n"
+"                      container names from a docker-compatible API (docker,\n"
+"                      podman system service) first, else the runtimes' state on disk\n"
 "  -v, --verbose       more libbpf output (twice for debug)\n";
 
 const struct option ct_agent_lopts[] = {
@@ -77,6 +80,7 @@ const struct option ct_agent_lopts[] = {
 	{ "feed-queue", required_argument, NULL, 'Q' },
 	{ "no-feed", no_argument, NULL, 'n' },
 	{ "otlp-endpoint", required_argument, NULL, 'o' },
+	{ "runtime-socket", required_argument, NULL, 'k' },
 	{ "feed-file", required_argument, NULL, 'R' },
 	{ "feed-file-format", required_argument, NULL, 'X' },
 	{ "feed-file-mb", required_argument, NULL, 'Y' },
@@ -224,6 +228,13 @@ int ct_agent_parse_opts(struct ct_agent_opts *o, int argc, char **argv)
 			o->feed_queue = v;
 			break;
 		}
+		case 'k':
+			if (!*optarg || strlen(optarg) >= 108) {
+				ct_err("agent: --runtime-socket must be a unix socket path (under 108 bytes)");
+				return -1;
+			}
+			o->runtime_socket = optarg;
+			break;
 		case 'o':
 			if (ct_otlp_check_endpoint(optarg) < 0)
 				return -1;

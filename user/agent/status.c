@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "changetrace.skel.h"
+#include "collector/container_ctx.h"
 #include "collector/event_file.h"
 #include "collector/event_net.h"
 #include "collector/file_content.h"
@@ -115,6 +116,12 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	ct_counters_add_table(l, &ct_net_counters, &nst);
 	ct_unobserved_get_stats(&ust);
 	ct_counters_add_table(l, &ct_unobserved_counters, &ust);
+	{
+		struct ct_containers_stats cst2;
+
+		ct_containers_get_stats(&cst2);
+		ct_counters_add_table(l, &ct_containers_counters, &cst2);
+	}
 	ct_counters_add_table(l, &ct_guard_counters, &a->guard);
 
 	if (a->store) {

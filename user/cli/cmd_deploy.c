@@ -50,7 +50,7 @@ static const char start_usage[] =
 "\n"
 "Register a deploy and its provenance. Its processes are claimed by\n"
 "`changetrace run --deploy ID`, by CHANGETRACE_DEPLOY_ID=ID in their\n"
-"environment, or by the cgroups given here.\n"
+"environment, or by the cgroups, containers and pods given here.\n"
 "\n"
 "  --id ID             deploy id: 1-63 of [A-Za-z0-9._:/@+-]\n"
 CT_PROV_USAGE
@@ -61,6 +61,8 @@ CT_PROV_USAGE
 "  --cgroup PATH       claim a cgroup v2 subtree (absolute, or relative to the\n"
 "                      cgroup2 mount); every process in it is attributed\n"
 "  --unit NAME         claim a systemd unit's cgroup (NAME.service, .scope)\n"
+"  --container ID|NAME claim a running container's cgroup (id, id prefix, or name)\n"
+"  --pod UID           claim a Kubernetes pod's cgroup, its later containers too\n"
 "  --json              print the registered deploy as JSON\n"
 "  --socket PATH       agent control socket\n";
 
@@ -178,6 +180,10 @@ void ct_deploy_print_text(FILE *out, const PbDeploy *d)
 		KV("scope", d->scope[i]);
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		KV("cgroup", d->cgroups[i]);
+	for (size_t i = 0; i < d->n_containers; i++)
+		KV("container", d->containers[i]);
+	for (size_t i = 0; i < d->n_pods; i++)
+		KV("pod", d->pods[i]);
 	if (d->registered_by)
 		fprintf(out, "%-15s uid %u pid %u %s\n", "registered by:", d->registered_by->uid,
 			d->registered_by->pid, d->registered_by->exe ? d->registered_by->exe : "");
@@ -229,6 +235,8 @@ static int cmd_start(int argc, char **argv)
 		{ "environment", required_argument, NULL, 'e' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "unit", required_argument, NULL, 'u' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "pod", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -237,6 +245,7 @@ static int cmd_start(int argc, char **argv)
 	};
 	static struct ct_prov_opts prov;
 	static char *scope[MAX_SCOPE], *cgroups[MAX_CGROUPS], unit_paths[MAX_CGROUPS][4096];
+	static char *containers[MAX_CGROUPS], *pods[MAX_CGROUPS];
 	PbDeployStartRequest q = CHANGETRACE__V1__DEPLOY_START_REQUEST__INIT;
 	PbRequest req = CHANGETRACE__V1__REQUEST__INIT;
 	const char *sock = NULL, *why;
@@ -248,6 +257,8 @@ static int cmd_start(int argc, char **argv)
 	ct_prov_init(&prov);
 	prov.dep.scope = scope;
 	prov.dep.cgroups = cgroups;
+	prov.dep.containers = containers;
+	prov.dep.pods = pods;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
@@ -288,6 +299,17 @@ static int cmd_start(int argc, char **argv)
 			} else {
 				cgroups[prov.dep.n_cgroups++] = optarg;
 			}
+			break;
+		case 'C':
+		case 'P':
+			if (prov.dep.n_cgroups + prov.dep.n_containers + prov.dep.n_pods >= MAX_CGROUPS) {
+				ct_err("deploy start: at most %d --cgroup/--unit/--container/--pod", MAX_CGROUPS);
+				return 2;
+			}
+			if (c == 'C')
+				containers[prov.dep.n_containers++] = optarg;
+			else
+				pods[prov.dep.n_pods++] = optarg;
 			break;
 		case 'j': json = true; break;
 		case 's': sock = optarg; break;

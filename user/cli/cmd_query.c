@@ -94,10 +94,14 @@ static int query_like(int argc, char **argv, bool timeline)
 		f.kind_mask = ~(1u << CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_EXIT);
 	if (ct_cli_open_store(dir, &r) < 0)
 		return 1;
+	if (ct_store_resolve_names(r, &f) < 0)
+		ct_err("warning: out of memory resolving --container/--pod names; "
+		       "events recorded before a name was known may be missing");
 	ct_store_scan(r, &f, ct_cli_print_event, &pc);
 	fflush(stdout);
 	ct_cli_report_corruption(r);
 	ct_store_reader_close(r);
+	ct_store_filter_free(&f);
 	return 0;
 }
 

@@ -17,10 +17,20 @@ void ct_footprint_init(struct ct_footprint *fp, const PbDeploy *deploy)
 	fp->deploy = deploy;
 }
 
-static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c, const char *key)
+static bool same_netns(const struct ct_fp_count *x, const char *netns)
+{
+	const char *have = x->net ? x->net->netns : NULL;
+
+	return !netns || (have && !strcmp(have, netns));
+}
+
+/* Count key (in namespace netns, for network objects: the same route in
+ * two namespaces is two objects). */
+static struct ct_fp_count *count_in(struct ct_footprint *fp, struct ct_fp_counts *c,
+				    const char *key, const char *netns)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->v[i].key, key)) {
+		if (!strcmp(c->v[i].key, key) && same_netns(&c->v[i], netns)) {
 			c->v[i].n++;
 			return &c->v[i];
 		}
@@ -45,6 +55,11 @@ static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c
 	return &c->v[c->n++];
 }
 
+static struct ct_fp_count *count(struct ct_footprint *fp, struct ct_fp_counts *c, const char *key)
+{
+	return count_in(fp, c, key, NULL);
+}
+
 static const char *enum_short(const ProtobufCEnumDescriptor *d, int v)
 {
 	const char *s = ct_pb_enum_short(d, v);
@@ -63,6 +78,64 @@ bool ct_footprint_file_out_of_scope(const PbDeploy *d, const Changetrace__V1__Fi
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? strdup(s) : NULL;
+}
+
+/* The object's name: its policy name, what kind of thing changed in it,
+ * and for a rule what identifies it (its text, else its handle):
+ * "nft:inet/ct1/in rule tcp dport 22 accept", "route:main/10.0.0.0/8 route",
+ * "iptables:filter/INPUT rule -A INPUT -p tcp -m tcp --dport 22 -j DROP". */
+static void net_object_name(const PbNetPolicyChange *n, char *out, size_t len)
+{
+	char obj[256];
+	size_t o;
+	bool rule_like = n->subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_RULE ||
+			 (n->object_type && !strcmp(n->object_type, "rule"));
+
+	ct_net_object_name(n, obj, sizeof(obj));
+	o = snprintf(out, len, "%s %s", obj,
+		     n->object_type && *n->object_type ? n->object_type
+		     : enum_short(&changetrace__v1__net_subsystem__descriptor, n->subsystem));
+	if (o >= len || !rule_like)
+		return;
+	if (n->rule && *n->rule)
+		snprintf(out + o, len - o, " %s", n->rule);
+	else if (n->handle)
+		snprintf(out + o, len - o, " handle %llu", (unsigned long long)n->handle);
+}
+
+static struct ct_fp_net *net_identity(const PbEvent *ev, const char *netns)
+{
+	const PbNetPolicyChange *n = ev->net;
+	struct ct_fp_net *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->netns = dup_or_null(netns);
+	x->subsystem = dup_or_null(enum_short(&changetrace__v1__net_subsystem__descriptor,
+					      n->subsystem));
+	x->family = dup_or_null(n->family);
+	x->table = dup_or_null(n->table);
+	x->chain = dup_or_null(n->chain);
+	x->destination = dup_or_null(n->destination);
+	x->device = dup_or_null(n->device);
+	x->rule = dup_or_null(n->rule);
+	x->handle = n->handle;
+	return x;
+}
+
+static void net_identity_free(struct ct_fp_net *x)
+{
+	if (!x)
+		return;
+	free(x->netns);
+	free(x->subsystem);
+	free(x->family);
+	free(x->table);
+	free(x->chain);
+	free(x->destination);
+	free(x->device);
+	free(x->rule);
+	free(x);
 }
 
 static void add_file(struct ct_footprint *fp, const PbEvent *ev)
@@ -110,6 +183,7 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 	if (ev->unobserved)
 		return;
 	fp->events++;
+	ct_fp_containers_add(&fp->containers, ev);
 	if (!fp->first_ns || ev->time_unix_nano < fp->first_ns)
 		fp->first_ns = ev->time_unix_nano;
 	if (ev->time_unix_nano > fp->last_ns)
@@ -124,19 +198,23 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 			add_file(fp, ev);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
-		char obj[256];
+		char obj[256], netns[64];
 
 		if (!ev->net)
 			break;
 		fp->net++;
 		/* the object the guard protects and scopes, plus what kind of
-		 * thing changed in it: "nft:inet/ct1 chain" */
+		 * thing changed in it: "nft:inet/ct1 chain", in its namespace */
 		ct_net_object_name(ev->net, obj, sizeof(obj));
-		snprintf(key, sizeof(key), "%s %s", obj,
-			 ev->net->object_type && *ev->net->object_type ? ev->net->object_type
-			 : enum_short(&changetrace__v1__net_subsystem__descriptor, ev->net->subsystem));
+		net_object_name(ev->net, key, sizeof(key));
+		if (ev->net->netns_name && *ev->net->netns_name)
+			ct_strlcpy(netns, ev->net->netns_name, sizeof(netns));
+		else
+			snprintf(netns, sizeof(netns), "%u", ev->net->netns_inode);
 		count(fp, &fp->budget_net, obj);
-		c = count(fp, &fp->net_objects, key);
+		c = count_in(fp, &fp->net_objects, key, netns);
+		if (c && !c->net)
+			c->net = net_identity(ev, netns);
 		if (c && ev->net->op < (int)ARRAY_SIZE(c->ops))
 			c->ops[ev->net->op]++;
 		if (fp->deploy && !ct_policy_in_scope(fp->deploy, obj)) {
@@ -243,21 +321,51 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 		ct_text_word_pad(out, c->key, 40);
 		fprintf(out, " %llu (", (unsigned long long)c->n);
 		print_ops(out, c);
-		fprintf(out, ")%s\n", c->out_of_scope ? " OUT-OF-SCOPE" : "");
+		fprintf(out, ")");
+		if (c->net && c->net->netns) {
+			fputs(" netns ", out);
+			ct_text_word(out, c->net->netns);
+		}
+		fprintf(out, "%s\n", c->out_of_scope ? " OUT-OF-SCOPE" : "");
 	}
 	fprintf(out, "  guard verdicts:       %llu\n", (unsigned long long)fp->guard);
 	for (size_t i = 0; i < fp->verdicts.n; i++)
 		fprintf(out, "    %-40s %llu (enforced %llu)\n", fp->verdicts.v[i].key,
 			(unsigned long long)fp->verdicts.v[i].n,
 			(unsigned long long)fp->verdicts.v[i].enforced);
+	ct_fp_containers_print_text(out, &fp->containers);
 	if (!fp->deploy || !fp->deploy->n_scope)
 		fprintf(out, "  outside scope:        - (no scope declared)\n");
 	else
 		fprintf(out, "  outside scope:        %llu file changes, %llu network changes\n",
 			(unsigned long long)fp->files_out_of_scope,
 			(unsigned long long)fp->net_out_of_scope);
-	if (fp->oom)
+	if (fp->oom || fp->containers.oom)
 		fprintf(out, "  (out of memory: the footprint is incomplete)\n");
+}
+
+static void json_field(FILE *out, const char *name, const char *v)
+{
+	if (!v)
+		return;
+	fprintf(out, ",\"%s\":", name);
+	ct_json_str(out, v);
+}
+
+static void json_net_identity(FILE *out, const struct ct_fp_net *x)
+{
+	if (!x)
+		return;
+	json_field(out, "netns", x->netns);
+	json_field(out, "subsystem", x->subsystem);
+	json_field(out, "family", x->family);
+	json_field(out, "table", x->table);
+	json_field(out, "chain", x->chain);
+	json_field(out, "destination", x->destination);
+	json_field(out, "device", x->device);
+	json_field(out, "rule", x->rule);
+	if (x->handle)
+		fprintf(out, ",\"handle\":%llu", (unsigned long long)x->handle);
 }
 
 static void json_counts(FILE *out, const char *name, const struct ct_fp_counts *c, int kind)
@@ -283,6 +391,7 @@ static void json_counts(FILE *out, const char *name, const struct ct_fp_counts *
 				first = 0;
 			}
 			fprintf(out, "},\"out_of_scope\":%s", x->out_of_scope ? "true" : "false");
+			json_net_identity(out, x->net);
 		} else if (kind == 2) {
 			fprintf(out, ",\"enforced\":%llu", (unsigned long long)x->enforced);
 		}
@@ -330,16 +439,20 @@ void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp)
 	json_counts(out, "objects", &fp->net_objects, 1);
 	fprintf(out, "},\"guard\":{\"verdicts\":%llu", (unsigned long long)fp->guard);
 	json_counts(out, "rules", &fp->verdicts, 2);
-	fprintf(out, "},\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
+	fputc('}', out);
+	ct_fp_containers_print_json(out, &fp->containers);
+	fprintf(out, ",\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
 		fp->deploy && fp->deploy->n_scope ? "true" : "false",
 		(unsigned long long)(fp->files_out_of_scope + fp->net_out_of_scope),
-		fp->oom ? "false" : "true");
+		fp->oom || fp->containers.oom ? "false" : "true");
 }
 
 static void free_counts(struct ct_fp_counts *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].key);
+		net_identity_free(c->v[i].net);
+	}
 	free(c->v);
 }
 
@@ -359,6 +472,7 @@ void ct_footprint_free(struct ct_footprint *fp)
 	free_counts(&fp->verdicts);
 	free_counts(&fp->budget_files);
 	free_counts(&fp->budget_net);
+	ct_fp_containers_free(&fp->containers);
 	memset(fp, 0, sizeof(*fp));
 }
 

@@ -11,7 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "footprint_containers.h"
 #include "lib/pb.h"
+
+/* What names a network object, beyond its key (for --json). */
+struct ct_fp_net {
+	char *netns;             /* namespace name, else its inode */
+	char *subsystem, *family, *table, *chain, *destination, *device, *rule;
+	uint64_t handle;
+};
 
 struct ct_fp_count {        /* a key and how often it was seen */
 	char *key;
@@ -19,6 +27,7 @@ struct ct_fp_count {        /* a key and how often it was seen */
 	uint64_t ops[8];         /* NetOp counts (network groups) */
 	uint64_t enforced;       /* guard groups */
 	bool out_of_scope;
+	struct ct_fp_net *net;   /* network groups: one per key and namespace */
 };
 
 struct ct_fp_counts {
@@ -50,6 +59,7 @@ struct ct_footprint {
 	/* distinct objects as the guard's budgets count them: file paths (and
 	 * a rename's old path), network objects */
 	struct ct_fp_counts budget_files, budget_net;
+	struct ct_fp_containers containers;  /* containers and pods touched */
 	bool oom;                /* something could not be recorded */
 };
 

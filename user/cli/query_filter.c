@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/container_match.h"
 #include "query_filter.h"
 #include "lib/util.h"
 
@@ -151,6 +152,18 @@ int ct_filter_apply(struct ct_store_filter *f, int opt, const char *arg)
 	case 10:
 		return parse_num("netns", arg, &f->netns);
 	case 11:
+	case 12:
+		if (!ct_container_ref_valid(arg)) {
+			ct_err("--%s must be a non-empty id or name without spaces (at most 255 bytes)",
+			       opt - CT_FILTER_OPT_BASE == 11 ? "container" : "pod");
+			return -1;
+		}
+		if (opt - CT_FILTER_OPT_BASE == 11)
+			f->container = arg;
+		else
+			f->pod = arg;
+		return 0;
+	case 13:
 		f->unobserved_only = true;
 		return 0;
 	default:

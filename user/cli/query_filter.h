@@ -1,7 +1,7 @@
 /* Command-line filters shared by `query`, `timeline`, `blame` and `feed`:
  * --since/--until (RFC 3339 or relative: 30s, 15m, 2h, 7d), --deploy,
  * --kind (repeatable or comma list), --path GLOB, --ai, --drift, --comm,
- * --pid, --uid, --netns, --unobserved. */
+ * --pid, --uid, --netns, --container, --pod, --unobserved. */
 #ifndef CT_QUERY_FILTER_H
 #define CT_QUERY_FILTER_H
 
@@ -23,7 +23,9 @@
 	{ "pid", required_argument, NULL, CT_FILTER_OPT_BASE + 8 },        \
 	{ "uid", required_argument, NULL, CT_FILTER_OPT_BASE + 9 },        \
 	{ "netns", required_argument, NULL, CT_FILTER_OPT_BASE + 10 },     \
-	{ "unobserved", no_argument, NULL, CT_FILTER_OPT_BASE + 11 }
+	{ "container", required_argument, NULL, CT_FILTER_OPT_BASE + 11 }, \
+	{ "pod", required_argument, NULL, CT_FILTER_OPT_BASE + 12 },       \
+	{ "unobserved", no_argument, NULL, CT_FILTER_OPT_BASE + 13 }
 
 #define CT_FILTER_USAGE                                                      \
 "  --since TIME        RFC 3339 (2026-11-23T10:00:00Z) or relative (30s, 15m, 2h, 7d)\n" \
@@ -37,7 +39,9 @@
 "  --comm NAME         processes named NAME\n"                            \
 "  --pid N             process N\n"                                      \
 "  --uid N             processes of user id N\n"                          \
-"  --netns INODE       network namespace (inode of /proc/PID/ns/net)\n"
+"  --netns INODE       network namespace (inode of /proc/PID/ns/net)\n"   \
+"  --container ID|NAME events in a container (id, id prefix, or name)\n"  \
+"  --pod UID|NAME      events in a Kubernetes pod (UID, name, NAMESPACE/NAME)\n"
 
 /* Apply one filter option (opt = getopt's return). 0 ok, -1 bad value
  * (message printed). Returns 1 when opt is not a filter option. */

@@ -111,7 +111,11 @@ static void fill_process(struct ct_event_buf *b, const struct ct_task *t)
 	p->comm = kstr(b->comm, sizeof(b->comm), t->comm, sizeof(t->comm));
 	p->cgroup_id = t->cgroup_id;
 	cg = ct_cgroup_path(t->cgroup_id);
-	p->cgroup_path = (char *)(cg ? cg : "");
+	ct_strlcpy(b->cgroup, cg ? cg : "", sizeof(b->cgroup));
+	p->cgroup_path = b->cgroup;
+	p->container = (PbContainer *)ct_container_of_task(&b->ctr, t->cgroup_id, t->pid, t->net_ns,
+							   b->ev.kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_EXEC,
+							   b->ev.monotonic_ns);
 	p->pid_ns = t->pid_ns;
 	p->mnt_ns = t->mnt_ns;
 	p->net_ns = t->net_ns;

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include "changetrace.h"
+#include "collector/container_ctx.h"
 #include "lib/pb.h"
 #include "lib/sink.h"
 
@@ -58,6 +59,9 @@ struct ct_event_buf {
 	char exe[PATH_MAX];
 	char cwd[PATH_MAX];
 	char deploy_id[CT_DEPLOY_ID_LEN];
+	char cgroup[PATH_MAX];
+	struct ct_container_buf ctr;       /* the process's container */
+	struct ct_container_buf netns_ctr; /* NET: the changed namespace's container */
 	struct ct_collector *col; /* set by ct_event_envelope */
 };
 

@@ -11,8 +11,10 @@
 #include <bpf/bpf.h>
 
 #include "event_file.h"
+#include "event_net.h"
 #include "file_content.h"
 #include "proc_fds.h"
+#include "sysctl_values.h"
 #include "lib/util.h"
 
 /* Changes followed at once: a deploy rewriting a few thousand files keeps
@@ -67,6 +69,9 @@ struct pending {
 	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
 	int32_t next;              /* slot + 1 of the next in its path bucket (or
 				    * in the free list); 0 = none */
+	char *sc_before, *sc_after;/* a sysctl's content, read in the writer's
+				    * namespace (heap; NULL: not known) */
+	uint32_t sc_before_len, sc_after_len;
 };
 
 /*
@@ -116,6 +121,8 @@ static struct {
 	PbFileChange fc;
 	char path[PATH_MAX], old[PATH_MAX], ns[PATH_MAX];
 	char sha_b[CT_SHA256_HEX], sha_a[CT_SHA256_HEX], xattr[65];
+	char sc_name[PATH_MAX], sc_before[CT_SYSCTL_VALUE_MAX + 1];
+	char sc_after[CT_SYSCTL_VALUE_MAX + 1], sc_netns[64];
 } out;
 
 void ct_file_init(const struct ct_file_cfg *c)
@@ -127,6 +134,8 @@ void ct_file_init(const struct ct_file_cfg *c)
 	for (int i = 0; pend && i < high_water; i++) {
 		free(pend[i].path);
 		free(pend[i].ns_path);
+		free(pend[i].sc_before);
+		free(pend[i].sc_after);
 	}
 	free(pend);
 	free(refs);
@@ -151,7 +160,20 @@ void ct_file_get_stats(struct ct_file_stats *st)
 
 static bool is_sysctl(const char *p)
 {
-	return !strncmp(p, "/proc/sys/", 10);
+	return ct_sysctl_is(p);
+}
+
+/* Whose value a sysctl is: the writer's network namespace for net.*,
+ * else global (0). */
+static uint32_t sysctl_ns(const char *path, const struct ct_task *t)
+{
+	return ct_sysctl_per_netns(path) ? t->net_ns : 0;
+}
+
+/* Is that value the one the agent itself reads (no namespace to enter)? */
+static bool sysctl_ns_is_ours(const char *path, const struct ct_task *t)
+{
+	return !ct_sysctl_per_netns(path) || t->net_ns == cfg.host_net_ns;
 }
 
 /* ------------------------------------------------------------ paths */
@@ -293,7 +315,7 @@ static bool host_path(const struct ct_file_event *e, int which, char *host, char
 static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts, int op,
 		 const char *path, const char *old, const char *ns, uint64_t ino, uint32_t dev,
 		 const struct ct_file_state *before, const struct ct_file_state *after,
-		 uint32_t writes, const char *xattr)
+		 uint32_t writes, const char *xattr, const struct pending *sysctl)
 {
 	struct ct_event_buf *b = &out.eb;
 	PbFileChange *f = &out.fc;
@@ -343,27 +365,39 @@ static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts
 		ct_strlcpy(out.xattr, xattr, sizeof(out.xattr));
 		f->xattr_name = out.xattr;
 	}
+	if (sysctl) {
+		/* the values themselves: a sysctl is a few bytes */
+		ct_sysctl_name(path, out.sc_name, sizeof(out.sc_name));
+		f->sysctl_name = out.sc_name;
+		out.sc_before[0] = out.sc_after[0] = out.sc_netns[0] = '\0';
+		if (sysctl->sc_before && before && before->exists)
+			ct_sysctl_value(sysctl->sc_before, sysctl->sc_before_len, out.sc_before,
+					sizeof(out.sc_before));
+		if (sysctl->sc_after)
+			ct_sysctl_value(sysctl->sc_after, sysctl->sc_after_len, out.sc_after,
+					sizeof(out.sc_after));
+		f->sysctl_before = out.sc_before;
+		f->sysctl_after = out.sc_after;
+		if (ct_sysctl_per_netns(path)) {
+			ct_net_netns_name(task->net_ns, task->pid, out.sc_netns, sizeof(out.sc_netns));
+			f->sysctl_netns = out.sc_netns;
+		}
+	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_FILE;
 	b->ev.file = f;
 	stats.changes++;
 	ct_sink_emit(&c->sink, &b->ev);
 }
 
-/* The file's content now, unless it is a sysctl of another netns (the
- * agent would read its own namespace's value), or the path names another
- * file by now (ino given: the written inode was replaced, e.g. renamed
- * over, before the collector read it): then the digest is unknown rather
- * than wrong. */
+/* The file's content now, unless the path names another file by now (ino
+ * given: the written inode was replaced, e.g. renamed over, before the
+ * collector read it): then the digest is unknown rather than wrong.
+ * Sysctls are read by sysctl_take, in the writer's namespace. */
 #define RACE_SLACK_NS (10ull * 1000000)	/* ctime is kept at a coarse clock */
 
 static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
 		     uint64_t not_after_wall, struct ct_file_state *st)
 {
-	if (is_sysctl(path) && !strncmp(path, "/proc/sys/net/", 14) && t->net_ns != cfg.host_net_ns) {
-		memset(st, 0, sizeof(*st));
-		st->exists = true;
-		return;
-	}
 	ct_content_snapshot(path, st);
 	/* replaced (another inode), or changed again after the writer we
 	 * report closed it (the collector lagged): unknown, not wrong */
@@ -373,6 +407,69 @@ static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
 		st->exists = true;
 		stats.raced++;
 	}
+}
+
+/* ------------------------------------------------------------ sysctls */
+
+static void sysctl_set(char **dst, uint32_t *dlen, const char *raw, size_t n)
+{
+	char *copy = raw ? malloc(n + 1) : NULL;
+
+	if (copy) {
+		memcpy(copy, raw, n);
+		copy[n] = '\0';
+	}
+	free(*dst);
+	*dst = copy;
+	*dlen = copy ? (uint32_t)n : 0;
+}
+
+/*
+ * A sysctl's value now, as the writer's namespace has it (the agent's
+ * own read would give its namespace's for net.*): the content's state
+ * (digest, blob) into st and the text into p->sc_after. Unknown (no
+ * digest) when it cannot be read there.
+ */
+static void sysctl_take(struct pending *p, struct ct_file_state *st)
+{
+	char *buf = malloc(CT_SYSCTL_READ_MAX), name[64];
+	ssize_t n = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->exists = true;
+	if (buf) {
+		if (sysctl_ns_is_ours(p->path, &p->task))
+			n = ct_sysctl_read(p->path, buf, CT_SYSCTL_READ_MAX);
+		else
+			n = ct_net_read_in_ns(p->task.net_ns, p->task.pid, p->path, buf,
+					      CT_SYSCTL_READ_MAX, name, sizeof(name));
+	}
+	if (n >= 0) {
+		ct_content_from_bytes(buf, (size_t)n, st);
+		sysctl_set(&p->sc_after, &p->sc_after_len, buf, (size_t)n);
+	} else {
+		sysctl_set(&p->sc_after, &p->sc_after_len, NULL, 0);
+		stats.sysctl_unread++;
+	}
+	free(buf);
+}
+
+/* The last known value in the writer's namespace: the change's "before". */
+static void sysctl_before(struct pending *p)
+{
+	char *buf = malloc(CT_SYSCTL_READ_MAX);
+	size_t n;
+
+	if (buf && ct_sysctl_known(sysctl_ns(p->path, &p->task), p->path, buf,
+				   CT_SYSCTL_READ_MAX, &n)) {
+		ct_content_from_bytes(buf, n, &p->before);
+		sysctl_set(&p->sc_before, &p->sc_before_len, buf, n);
+		p->have_before = true;
+	} else if (sysctl_ns_is_ours(p->path, &p->task)) {
+		/* the baseline's digest, at least */
+		p->have_before = ct_content_lookup(p->path, &p->before);
+	}
+	free(buf);
 }
 
 /* ------------------------------------------------------------ bursts */
@@ -565,7 +662,9 @@ static void pending_release(struct pending *p)
 		*link = p->next;
 	free(p->path);
 	free(p->ns_path);
-	p->path = p->ns_path = NULL;
+	free(p->sc_before);
+	free(p->sc_after);
+	p->path = p->ns_path = p->sc_before = p->sc_after = NULL;
 	p->used = false;
 	p->n_open = 0;
 	n_used--;
@@ -585,6 +684,8 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 		p->writes += take_writes(&p->files[i]);
 	if (p->have_after && !p->n_open)
 		after = p->after;
+	else if (p->sysctl)
+		sysctl_take(p, &after);
 	else
 		snapshot(p->path, &p->task, p->ino, 0, &after);
 	if (p->sysctl)
@@ -597,16 +698,23 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 		op = CT_FOP_WRITE;
 	if (p->opens + (p->truncate_op ? 1 : 0) > 1)
 		stats.coalesced += p->opens - 1;
-	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after, p->writes, NULL);
-	/* the next change's "before" (sysctl values included); an unknown
-	 * digest is not a state to compare against */
-	if (after.exists && after.sha256[0])
+	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after,
+	     p->writes, NULL, p->sysctl ? p : NULL);
+	/* the next change's "before"; an unknown digest is not a state to
+	 * compare against. A sysctl's is its namespace's value. */
+	if (p->sysctl && p->sc_after)
+		ct_sysctl_remember(sysctl_ns(p->path, &p->task), p->path, p->sc_after,
+				   p->sc_after_len, false);
+	if (p->sysctl && !sysctl_ns_is_ours(p->path, &p->task))
+		;	/* the path's table is the agent's own namespace's */
+	else if (after.exists && after.sha256[0])
 		ct_content_put(p->path, &after);
 	else
 		ct_content_forget(p->path);
 	if (keep_open) {
 		p->before = after;
 		p->have_before = true;
+		sysctl_set(&p->sc_before, &p->sc_before_len, p->sc_after, p->sc_after_len);
 		p->writes = 0;
 		p->opens = 0;
 		p->flags = 0;
@@ -821,7 +929,10 @@ static struct pending *pending_new(struct ct_collector *c, const struct ct_file_
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
 	p->sysctl = is_sysctl(path);
-	p->have_before = ct_content_lookup(path, &p->before);
+	if (p->sysctl)
+		sysctl_before(p);
+	else
+		p->have_before = ct_content_lookup(path, &p->before);
 	return p;
 }
 
@@ -911,8 +1022,11 @@ static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 		    (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS)) {
 			p->have_after = false;
 		} else {
-			snapshot(p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
-				 &p->after);
+			if (p->sysctl)
+				sysctl_take(p, &p->after);
+			else
+				snapshot(p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
+					 &p->after);
 			p->have_after = true;
 		}
 	}
@@ -968,13 +1082,13 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		after.exists = true;
 		ct_content_rename(from, to);
 		emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0, NULL, NULL,
-		     writes, NULL);
+		     writes, NULL, NULL);
 		return;
 	}
 	/* rename sets the moved file's ctime: a later one means it changed again */
 	snapshot(to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
 	emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0,
-	     b ? &before : NULL, &after, writes, NULL);
+	     b ? &before : NULL, &after, writes, NULL, NULL);
 	if (e->flags & CT_FF_EXCHANGE) {
 		snapshot(from, &e->task, 0, 0, &other);
 		ct_content_put(from, &other);
@@ -1005,7 +1119,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		if (!from && !raw_path(e, 1, other, sizeof(other)))
 			ct_strlcpy(other, "?", sizeof(other));
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, other, to ? ns : NULL, 0, 0, NULL,
-		     NULL, 0, NULL);
+		     NULL, 0, NULL, NULL);
 		return;
 	}
 	if (!host_path(e, 0, path, ns))
@@ -1016,7 +1130,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		flush_path(c, path);
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, 0, 0, b,
-		     NULL, 0, NULL);
+		     NULL, 0, NULL, NULL);
 		if (e->op == CT_FOP_UNLINK)
 			ct_content_forget(path);
 		return;
@@ -1024,7 +1138,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		/* path1 is the link's target, as given */
 		if (record_path(e, 1, other, sizeof(other)))
 			old = other;
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL);
+		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL, NULL);
 		return;
 	case CT_FOP_TRUNCATE:
 		on_write_open(c, e);
@@ -1050,7 +1164,7 @@ static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		after = before;
 		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, e->ino, e->dev,
-		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr);
+		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr, NULL);
 		return;
 	}
 	}
@@ -1224,7 +1338,10 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 				stats.closed_unseen++;	/* a folded open with no close(2) seen */
 			burst_take(p, true);
 			burst_open = false;
-			snapshot(p->path, &p->task, p->ino, 0, &p->after);
+			if (p->sysctl)
+				sysctl_take(p, &p->after);
+			else
+				snapshot(p->path, &p->task, p->ino, 0, &p->after);
 			p->have_after = true;
 		}
 		/* quiet too long, unless a close record with its writes is
@@ -1258,5 +1375,6 @@ static const struct ct_counter_def ct_file_counters_defs[] = {
 	CT_COUNTER("file_track_swept", struct ct_file_stats, swept),
 	CT_COUNTER("file_fds_swept", struct ct_file_stats, fds_swept),
 	CT_COUNTER("file_closed_unseen", struct ct_file_stats, closed_unseen),
+	CT_COUNTER("file_sysctl_unread", struct ct_file_stats, sysctl_unread),
 };
 const struct ct_counter_table ct_file_counters = CT_COUNTER_TABLE(ct_file_counters_defs);

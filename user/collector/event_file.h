@@ -42,6 +42,8 @@ struct ct_file_stats {
 	uint64_t closed_unseen;    /* open files found closed in /proc, not by a
 				    * close(2) record (exit, dup2 over the fd,
 				    * an fd held by a forked child) */
+	uint64_t sysctl_unread;    /* a sysctl's value could not be read in
+				    * the writer's namespace (gone, timeout) */
 };
 
 void ct_file_init(const struct ct_file_cfg *cfg);

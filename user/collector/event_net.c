@@ -15,13 +15,18 @@
 #include <nftables/libnftables.h>
 
 #include "event_net.h"
+#include "ipt_legacy.h"
 #include "nft_ctx_cache.h"
+#include "ruleset_change.h"
+#include "sysctl_values.h"
 #include "lib/util.h"
 
 #define RULESET_MAX   (64u << 10)  /* ruleset text kept per namespace and per event */
 #define DIFF_MAX      (16u << 10)
 #define NETNS_CACHE   64
 #define SNAPSHOT_TIMEOUT_MS 3000
+#define LEGACY_TIMEOUT_MS   2000   /* one iptables-legacy-save, within the wait above */
+#define PRIME_TIMEOUT_MS    15000  /* every legacy table and sysctl of a namespace */
 
 static struct ct_net_stats stats;
 
@@ -71,6 +76,8 @@ struct netns_entry {
 	char name[64];
 	char *ruleset;           /* last known nftables ruleset, or NULL */
 	bool has_ruleset;
+	int64_t gen;             /* its generation (-1: not known) */
+	uint64_t listed_ns;      /* when it was read (monotonic, once done) */
 };
 
 static struct netns_entry netns_cache[NETNS_CACHE];
@@ -89,6 +96,7 @@ static struct netns_entry *netns_get(uint32_t inode, bool create)
 	free(e->ruleset);
 	memset(e, 0, sizeof(*e));
 	e->inode = inode;
+	e->gen = -1;
 	return e;
 }
 
@@ -119,8 +127,35 @@ static bool netns_lookup_run(uint32_t inode, char *name, size_t nlen, char *path
 	return found;
 }
 
+/* Any process still in the namespace (a container's, once the acting
+ * process is gone); a bounded scan of /proc, taken only when the cheaper
+ * ways found nothing. */
+#define PROC_SCAN_MAX 8192
+
+static bool netns_lookup_proc(uint32_t inode, char *path, size_t plen)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned seen = 0;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && seen++ < PROC_SCAN_MAX && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, plen, "/proc/%s/ns/net", de->d_name);
+		found = stat(path, &st) == 0 && st.st_ino == inode;
+	}
+	closedir(d);
+	return found;
+}
+
 /* A path that opens the namespace: the acting process if alive, else a
- * named namespace, else pid 1's (the host) when it is that one. */
+ * named namespace, else pid 1's (the host) when it is that one, else any
+ * process in it. */
 static bool netns_path(uint32_t inode, uint32_t pid, char *name, size_t nlen,
 		       char *path, size_t plen)
 {
@@ -137,15 +172,16 @@ static bool netns_path(uint32_t inode, uint32_t pid, char *name, size_t nlen,
 		ct_strlcpy(name, "host", nlen);
 		return true;
 	}
-	return false;
+	return netns_lookup_proc(inode, path, plen);
 }
 
 /* ---------------------------------------------------------------- worker */
 
 /* One request at a time: the collector posts, the worker setns()'s into
- * the namespace, lists the ruleset with libnftables and resolves interface
- * indexes, then signals. The collector waits with a timeout, so a stuck
- * worker costs one timeout, not the agent. */
+ * the namespace, lists the ruleset with libnftables, dumps a legacy
+ * iptables table, reads a sysctl and resolves interface indexes there,
+ * then signals. The collector waits with a timeout, so a stuck worker
+ * costs one timeout, not the agent. */
 #define IFX_MAX 8
 
 struct snap_req {
@@ -154,16 +190,70 @@ struct snap_req {
 	uint32_t ifindex[IFX_MAX];
 	unsigned n_ifindex;
 	bool want_ruleset;
-	/* the text to take; NULL: the nftables ruleset */
+	char legacy_family[8];   /* a legacy table to dump ("" none) */
+	char legacy_table[CT_IPT_TABLE_LEN];
+	struct ct_ipt_size legacy_size; /* the table's when dumped (0: changing) */
+	bool prime_legacy;       /* remember every legacy table there */
+	char prime_sysctls[16];  /* remember every sysctl under this dir ("" none) */
+	char file[PATH_MAX];     /* a sysctl to read there ("" none) */
+	/* another text to take there (the start-up comparison's sources) */
 	char *(*dump)(uint32_t netns_inode, size_t max, int *err);
-	size_t max;
+	size_t dump_max;
 	/* results */
 	char *ruleset;
+	int64_t ruleset_gen;     /* its generation, -1: not known */
+	uint64_t listed_ns;      /* when the listing was done */
+	char *legacy_text;
+	int legacy_err;
+	char *file_buf;
+	ssize_t file_len;
+	int file_err;
+	char *dump_text;
+	int dump_err;
 	char ifname[IFX_MAX][IF_NAMESIZE];
 	int err;
 	bool done;
 	bool abandoned;          /* the collector stopped waiting */
 };
+
+static void req_free(struct snap_req *r)
+{
+	if (!r)
+		return;
+	free(r->ruleset);
+	free(r->legacy_text);
+	free(r->file_buf);
+	free(r->dump_text);
+	free(r);
+}
+
+/* Every legacy table of the worker's current namespace, as last known. */
+static void prime_legacy_here(uint32_t inode)
+{
+	static const char *fams[] = { "ip", "ip6" };
+	bool all = true;
+
+	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
+		char names[16][CT_IPT_TABLE_LEN];
+		int n = ct_ipt_legacy_tables(-1, fams[f], names, ARRAY_SIZE(names));
+
+		all &= n >= 0;
+		for (int i = 0; i < n; i++) {
+			char *text;
+
+			if (ct_ipt_legacy_dump(-1, fams[f], names[i], LEGACY_TIMEOUT_MS, &text) == 0) {
+				ct_ipt_legacy_remember(inode, fams[f], names[i], text);
+				free(text);
+				stats.legacy_dumps++;
+			} else {
+				all = false;
+				stats.legacy_failures++;
+			}
+		}
+	}
+	if (all)
+		ct_ipt_legacy_mark_primed(inode);
+}
 
 static pthread_t worker;
 static bool worker_running, worker_stop;
@@ -197,10 +287,25 @@ static void work(struct snap_req *r)
 	for (unsigned i = 0; i < r->n_ifindex && i < IFX_MAX; i++)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
-	if (r->want_ruleset)
-		r->ruleset = (r->dump ? r->dump : ct_nft_list_ruleset)(r->inode,
-								       r->max ? r->max : RULESET_MAX,
-								       &r->err);
+	if (r->want_ruleset) {
+		r->ruleset = ct_nft_list_ruleset(r->inode, RULESET_MAX, &r->ruleset_gen, &r->err);
+		r->listed_ns = ct_now_mono_ns();
+	}
+	if (r->legacy_table[0] &&
+	    ct_ipt_legacy_dump_sized(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
+				     &r->legacy_text, &r->legacy_size) < 0)
+		r->legacy_err = errno;
+	if (r->file[0]) {
+		r->file_buf = malloc(CT_SYSCTL_READ_MAX);
+		r->file_len = r->file_buf ? ct_sysctl_read(r->file, r->file_buf, CT_SYSCTL_READ_MAX) : -1;
+		r->file_err = r->file_len < 0 ? errno : 0;
+	}
+	if (r->prime_legacy)
+		prime_legacy_here(r->inode);
+	if (r->prime_sysctls[0])
+		ct_sysctl_prime(r->inode, r->prime_sysctls);
+	if (r->dump)
+		r->dump_text = r->dump(r->inode, r->dump_max ? r->dump_max : RULESET_MAX, &r->dump_err);
 }
 
 #define NFT_CTX_IDLE_NS (5ull * 1000000000ull)
@@ -232,10 +337,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&wlock);
 		wbusy = NULL;
 		r->done = true;
-		if (r->abandoned) {
-			free(r->ruleset);
-			free(r);
-		}
+		if (r->abandoned)
+			req_free(r);
 		pthread_cond_broadcast(&wcond);
 	}
 	pthread_mutex_unlock(&wlock);
@@ -268,11 +371,13 @@ void ct_net_worker_stop(void)
 		free(netns_cache[i].ruleset);
 		netns_cache[i].ruleset = NULL;
 	}
+	ct_ipt_legacy_forget_all();
+	ct_sysctl_forget_all();
 }
 
 /* Run r on the worker and wait. Returns 0 when it finished in time; the
  * caller then owns r. Otherwise r belongs to the worker. */
-static int run_on_worker(struct snap_req *r)
+static int run_on_worker(struct snap_req *r, int timeout_ms)
 {
 	struct timespec dl;
 	int rc = 0;
@@ -280,8 +385,8 @@ static int run_on_worker(struct snap_req *r)
 	if (!worker_running)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += SNAPSHOT_TIMEOUT_MS / 1000;
-	dl.tv_nsec += (SNAPSHOT_TIMEOUT_MS % 1000) * 1000000L;
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
 	if (dl.tv_nsec >= 1000000000L) {
 		dl.tv_sec++;
 		dl.tv_nsec -= 1000000000L;
@@ -308,8 +413,10 @@ static int run_on_worker(struct snap_req *r)
 	return r->done ? 0 : -1;
 }
 
-/* Take the ruleset of one namespace into the cache (no event). */
-static void prime_one(const char *path, uint32_t inode, const char *name)
+/* Take the rulesets (nftables, every legacy table) and the network
+ * sysctls of one namespace (all sysctls for the host) as last known: the
+ * "before" of their first change (no event). */
+static void prime_one(const char *path, uint32_t inode, const char *name, bool host)
 {
 	struct netns_entry *ns = netns_get(inode, true);
 	struct snap_req *r = calloc(1, sizeof(*r));
@@ -321,19 +428,23 @@ static void prime_one(const char *path, uint32_t inode, const char *name)
 	r->inode = inode;
 	ct_strlcpy(ns->name, name, sizeof(ns->name));
 	r->want_ruleset = true;
-	rc = run_on_worker(r);
+	r->prime_legacy = true;
+	ct_strlcpy(r->prime_sysctls, host ? "/proc/sys" : "/proc/sys/net", sizeof(r->prime_sysctls));
+	rc = run_on_worker(r, PRIME_TIMEOUT_MS);
 	if (rc == -2)
 		return;
 	if (rc == 0 && r->ruleset) {
 		free(ns->ruleset);
 		ns->ruleset = r->ruleset;
+		r->ruleset = NULL;
 		ns->has_ruleset = true;
+		ns->gen = r->ruleset_gen;
+		ns->listed_ns = r->listed_ns;
 		stats.snapshots++;
 	} else {
-		free(r->ruleset);
 		stats.snapshot_failures++;
 	}
-	free(r);
+	req_free(r);
 }
 
 char *ct_net_dump(const char *path, uint32_t inode,
@@ -348,21 +459,20 @@ char *ct_net_dump(const char *path, uint32_t inode,
 		return NULL;
 	ct_strlcpy(r->path, path, sizeof(r->path));
 	r->inode = inode;
-	r->want_ruleset = true;
 	r->dump = dump;
-	r->max = max;
-	rc = run_on_worker(r);
+	r->dump_max = max;
+	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS);
 	if (rc == -2) {
 		*err = ETIMEDOUT;
 		return NULL;	/* the worker frees it */
 	}
-	if (rc == 0 && r->ruleset) {
-		text = r->ruleset;
+	if (rc == 0 && r->dump_text) {
+		text = r->dump_text;
+		r->dump_text = NULL;
 	} else {
-		*err = rc < 0 ? EAGAIN : (r->err ? r->err : EIO);
-		free(r->ruleset);
+		*err = rc < 0 ? EAGAIN : r->err ? r->err : r->dump_err ? r->dump_err : EIO;
 	}
-	free(r);
+	req_free(r);
 	return text;
 }
 
@@ -373,7 +483,7 @@ void ct_net_prime(void)
 	struct stat st;
 
 	if (stat("/proc/1/ns/net", &st) == 0)
-		prime_one("/proc/1/ns/net", st.st_ino, "host");
+		prime_one("/proc/1/ns/net", st.st_ino, "host", true);
 	d = opendir("/run/netns");
 	if (!d)
 		return;
@@ -384,7 +494,7 @@ void ct_net_prime(void)
 			continue;
 		snprintf(p, sizeof(p), "/run/netns/%s", de->d_name);
 		if (stat(p, &st) == 0 && !netns_get(st.st_ino, false)) {
-			prime_one(p, st.st_ino, de->d_name);
+			prime_one(p, st.st_ino, de->d_name, false);
 			n++;
 		}
 	}
@@ -502,6 +612,15 @@ static void emit_obj(struct ct_collector *c, const struct ct_net_event *e,
 	n->detail = o->detail;
 	n->netns_inode = e->task.net_ns;
 	n->netns_name = (char *)netns_name;
+	/* a container's namespace changed from outside it (nsenter, a
+	 * runtime, a CNI plugin): say whose it is */
+	{
+		const PbContainer *nc = ct_container_of_netns(&b->netns_ctr, e->task.net_ns);
+		const PbContainer *pc = b->proc.container;
+
+		if (nc && (!pc || pc->monitor || strcmp(pc->id, nc->id)))
+			n->netns_container = (PbContainer *)nc;
+	}
 	n->msg_type = o->msg_type;
 	n->malformed = o->malformed;
 	n->truncated = truncated;
@@ -513,6 +632,8 @@ static void emit_obj(struct ct_collector *c, const struct ct_net_event *e,
 	n->ruleset_before = (char *)(before ? before : "");
 	n->ruleset_after = (char *)(after ? after : "");
 	n->ruleset_diff = (char *)(diff ? diff : "");
+	n->rule = o->rule;
+	n->ruleset_inexact = o->ruleset_inexact;
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_NET;
 	b->ev.net = n;
 	stats.changes++;
@@ -527,6 +648,13 @@ static bool wants_ruleset(const struct ct_net_obj *o, size_t n)
 	return false;
 }
 
+/* A legacy table replace whose table can be dumped (ip, ip6). */
+static bool wants_legacy(const struct ct_net_obj *o, size_t n)
+{
+	return n == 1 && o->subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_IPTABLES_LEGACY &&
+	       ct_ipt_legacy_family_ok(o->family) && ct_ipt_legacy_table_ok(o->table);
+}
+
 int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		       struct ct_event_buf *unused)
 {
@@ -538,8 +666,9 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	char path[300];
 	enum ct_net_verdict v[CT_NL_OBJ_MAX];
 	size_t n = 0, accepted = 0;
-	bool have_path, first = true;
+	bool have_path, first = true, legacy, legacy_ahead = false, nft_inexact = false;
 	const char *before = NULL;
+	char *legacy_before = NULL;
 
 	if (len < hdr || e->data_len > len - hdr || e->data_len > CT_NET_DATA_MAX)
 		return -1;
@@ -593,20 +722,25 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	ns = netns_get(e->task.net_ns, true);
 	have_path = netns_path(e->task.net_ns, e->task.pid, ns->name, sizeof(ns->name),
 			       path, sizeof(path));
+	legacy = wants_legacy(objs, n);
 	if (have_path && worker_running) {
 		req = calloc(1, sizeof(*req));
 		if (req) {
 			ct_strlcpy(req->path, path, sizeof(req->path));
 			req->inode = e->task.net_ns;
 			req->want_ruleset = wants_ruleset(objs, n);
+			if (legacy) {
+				ct_strlcpy(req->legacy_family, objs[0].family, sizeof(req->legacy_family));
+				ct_strlcpy(req->legacy_table, objs[0].table, sizeof(req->legacy_table));
+			}
 			for (size_t i = 0; i < n && req->n_ifindex < IFX_MAX; i++)
 				if (objs[i].ifindex && !objs[i].device[0])
 					req->ifindex[req->n_ifindex++] = objs[i].ifindex;
-			if (!req->want_ruleset && !req->n_ifindex) {
+			if (!req->want_ruleset && !legacy && !req->n_ifindex) {
 				free(req);
 				req = NULL;
 			} else {
-				int rc = run_on_worker(req);
+				int rc = run_on_worker(req, SNAPSHOT_TIMEOUT_MS);
 
 				if (rc == -2) {
 					req = NULL;	/* the worker frees it */
@@ -618,6 +752,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 				}
 			}
 		}
+	} else if (legacy) {
+		stats.legacy_failures++;
 	}
 	if (req) {
 		unsigned k = 0;
@@ -632,11 +768,47 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			if (req->ruleset) {
 				stats.snapshots++;
 				before = ns->has_ruleset ? ns->ruleset : NULL;
+				nft_inexact = !ct_ruleset_brackets(ns->gen, ns->listed_ns, req->ruleset_gen,
+							     e->hdr.ts_ns);
+				if (nft_inexact)
+					stats.snapshots_inexact++;
 				nout.diff[0] = '\0';
-				if (before)
+				if (before) {
 					ct_net_line_diff(before, req->ruleset, nout.diff, sizeof(nout.diff));
+					if (!nft_inexact)
+						ct_nft_rule_text(objs, n, v, nout.diff);
+				}
 			} else {
 				stats.snapshot_failures++;
+			}
+		}
+		if (legacy) {
+			if (req->legacy_text) {
+				struct ct_ipt_change ch;
+				bool before_ahead = ct_ipt_legacy_ahead(e->task.net_ns, objs[0].family,
+									objs[0].table);
+
+				stats.legacy_dumps++;
+				/* the dump shows the table as this replace left it
+				 * only if the sizes agree (a later replace changed it) */
+				legacy_ahead = !ct_legacy_size_is(e->data, e->data_len, &req->legacy_size);
+				objs[0].ruleset_inexact = legacy_ahead || before_ahead;
+				if (objs[0].ruleset_inexact)
+					stats.legacy_inexact++;
+				nout.diff[0] = '\0';
+				/* not there when every table of a primed namespace
+				 * was read: made since (its first read creates it) */
+				if (ct_ipt_legacy_known(e->task.net_ns, objs[0].family, objs[0].table,
+							&legacy_before) ||
+				    (ct_ipt_legacy_primed(e->task.net_ns) && (legacy_before = strdup("")))) {
+					ct_net_line_diff(legacy_before, req->legacy_text, nout.diff,
+							 sizeof(nout.diff));
+					ct_ipt_legacy_describe(nout.diff, &ch);
+					if (!objs[0].ruleset_inexact)
+						ct_legacy_what(&objs[0], &ch, req->legacy_text);
+				}
+			} else {
+				stats.legacy_failures++;
 			}
 		}
 	}
@@ -644,15 +816,24 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 	for (size_t i = 0, idx = 0; i < n; i++) {
 		bool nft = objs[i].subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES;
 		bool with_rs = nft && first && req && req->ruleset;
+		bool with_legacy = legacy && req && req->legacy_text;
 
 		if (v[i] == CT_NET_REJECTED)
 			continue;
+		if (with_rs)
+			objs[i].ruleset_inexact = nft_inexact;
 		/* the ruleset travels once per request, on its first object */
-		emit_obj(c, e, &objs[i], verdict_name(v[i]), idx++, accepted,
-			 e->truncated || res.more, ns->name,
-			 with_rs ? (before ? before : "") : NULL,
-			 with_rs ? req->ruleset : NULL,
-			 with_rs && before ? nout.diff : NULL);
+		if (with_legacy)
+			emit_obj(c, e, &objs[i], verdict_name(v[i]), idx++, accepted,
+				 e->truncated || res.more, ns->name,
+				 legacy_before ? legacy_before : "", req->legacy_text,
+				 legacy_before ? nout.diff : NULL);
+		else
+			emit_obj(c, e, &objs[i], verdict_name(v[i]), idx++, accepted,
+				 e->truncated || res.more, ns->name,
+				 with_rs ? (before ? before : "") : NULL,
+				 with_rs ? req->ruleset : NULL,
+				 with_rs && before ? nout.diff : NULL);
 		if (nft)
 			first = false;
 	}
@@ -660,11 +841,74 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		if (req->ruleset) {
 			free(ns->ruleset);
 			ns->ruleset = req->ruleset;
+			req->ruleset = NULL;
 			ns->has_ruleset = true;
+			ns->gen = req->ruleset_gen;
+			ns->listed_ns = req->listed_ns;
 		}
-		free(req);
+		if (legacy && req->legacy_text) {
+			ct_ipt_legacy_remember(e->task.net_ns, objs[0].family, objs[0].table,
+					       req->legacy_text);
+			if (legacy_ahead)
+				ct_ipt_legacy_mark_ahead(e->task.net_ns, objs[0].family,
+							 objs[0].table);
+		}
+		req_free(req);
 	}
+	free(legacy_before);
 	return 1;
+}
+
+/* ---------------------------------------------------------------- in a namespace */
+
+int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
+		      char *ns_name, size_t ns_len)
+{
+	struct netns_entry *ns = netns_get(inode, true);
+	struct snap_req *r;
+	char nspath[300];
+	ssize_t n = -1;
+	int rc;
+
+	if (ns_len)
+		ns_name[0] = '\0';
+	if (!netns_path(inode, pid, ns->name, sizeof(ns->name), nspath, sizeof(nspath)) ||
+	    !worker_running)
+		return -1;
+	if (ns_len)
+		ct_strlcpy(ns_name, ns->name, ns_len);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -1;
+	ct_strlcpy(r->path, nspath, sizeof(r->path));
+	r->inode = inode;
+	ct_strlcpy(r->file, path, sizeof(r->file));
+	/* a namespace first seen now: its other values, for their next change */
+	if (!ct_sysctl_primed(inode))
+		ct_strlcpy(r->prime_sysctls, "/proc/sys/net", sizeof(r->prime_sysctls));
+	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS);
+	if (rc == -2)
+		return -1;	/* the worker frees it */
+	if (rc == 0 && !r->err && r->file_len >= 0 && (size_t)r->file_len < len) {
+		memcpy(buf, r->file_buf, r->file_len);
+		buf[r->file_len] = '\0';
+		n = r->file_len;
+	}
+	req_free(r);
+	return (int)n;
+}
+
+void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len)
+{
+	struct netns_entry *ns = netns_get(inode, true);
+	char path[300];
+
+	if (!ns->name[0])
+		netns_path(inode, pid, ns->name, sizeof(ns->name), path, sizeof(path));
+	if (ns->name[0])
+		ct_strlcpy(name, ns->name, len);
+	else
+		snprintf(name, len, "%u", inode);
 }
 
 static const struct ct_counter_def ct_net_counters_defs[] = {
@@ -674,5 +918,9 @@ static const struct ct_counter_def ct_net_counters_defs[] = {
 	CT_COUNTER("net_malformed", struct ct_net_stats, malformed),
 	CT_COUNTER("net_ruleset_snapshots", struct ct_net_stats, snapshots),
 	CT_COUNTER("net_ruleset_failures", struct ct_net_stats, snapshot_failures),
+	CT_COUNTER("net_ruleset_inexact", struct ct_net_stats, snapshots_inexact),
+	CT_COUNTER("net_legacy_dumps", struct ct_net_stats, legacy_dumps),
+	CT_COUNTER("net_legacy_failures", struct ct_net_stats, legacy_failures),
+	CT_COUNTER("net_legacy_inexact", struct ct_net_stats, legacy_inexact),
 };
 const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);

@@ -3,7 +3,9 @@
  * decode (netlink_decode.c), decide acceptance from the kernel's answers
  * captured with the request, name the network namespace, and for nftables
  * take the ruleset before/after in that namespace (a worker thread that
- * setns()'s and uses libnftables, never fork/exec of nft).
+ * setns()'s and uses libnftables, never fork/exec of nft); for a legacy
+ * iptables table, its iptables-save text before/after (ipt_legacy.c, the
+ * same worker runs the save tool in the namespace).
  */
 #ifndef CT_EVENT_NET_H
 #define CT_EVENT_NET_H
@@ -24,6 +26,10 @@ struct ct_net_stats {
 	uint64_t malformed;        /* requests that did not decode cleanly */
 	uint64_t snapshots;        /* rulesets taken */
 	uint64_t snapshot_failures;/* namespace gone, libnftables error, timeout */
+	uint64_t snapshots_inexact;/* read when another commit had come first */
+	uint64_t legacy_dumps;     /* legacy iptables tables read */
+	uint64_t legacy_failures;  /* namespace gone, no save tool, timeout */
+	uint64_t legacy_inexact;   /* read after a later replace of the table */
 };
 
 /* Acceptance of one request from the answers queued by the kernel. */
@@ -42,14 +48,26 @@ enum ct_net_verdict ct_net_verdict(const struct ct_net_event *e, const struct ct
 /* Start/stop the ruleset worker; without it events carry no ruleset. */
 int ct_net_worker_start(void);
 void ct_net_worker_stop(void);
-/* Take the current ruleset of the host and of every named namespace
- * (/run/netns), so the first change seen in each has a "before". */
+/* Take the current rulesets (nftables, legacy iptables) and network
+ * sysctls of the host and of every named namespace (/run/netns), so the
+ * first change seen in each has a "before". */
 void ct_net_prime(void);
 /* The text dump (NULL: the nftables ruleset) gives, at most max bytes, run
  * on the worker inside the namespace at path (which must still be inode).
  * malloc'd, or NULL with *err set (timeout included). */
 char *ct_net_dump(const char *path, uint32_t inode,
 		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err);
+
+/* Read a sysctl (a small file) in network namespace inode, entered
+ * through the acting process pid, /run/netns or any process in it, on the
+ * worker (at most the snapshot timeout); a namespace never seen before
+ * has its other network sysctls remembered too. Returns the length read
+ * into buf (NUL-terminated), or -1. ns_name: its name ("host", an
+ * `ip netns` name) or "". */
+int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
+		      char *ns_name, size_t ns_len);
+/* The namespace's name ("host", an `ip netns` name), else its inode. */
+void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len);
 
 /* Record -> events, emitted through c->sink. Returns 1 (consumed; zero or
  * more events emitted) or -1 when the record itself is malformed. */

@@ -358,6 +358,22 @@ next:
 	return 0;
 }
 
+void ct_content_from_bytes(const void *buf, size_t len, struct ct_file_state *out)
+{
+	unsigned char md[32];
+	unsigned int mdl;
+	size_t probe = len < BINARY_PROBE ? len : BINARY_PROBE;
+
+	memset(out, 0, sizeof(*out));
+	out->exists = true;
+	out->size = len;
+	if (len > cfg.hash_max || !EVP_Digest(buf, len, md, &mdl, EVP_sha256(), NULL))
+		return;
+	ct_hex(md, sizeof(md), out->sha256);
+	if (len <= cfg.keep_max && !memchr(buf, 0, probe))
+		blob_write(out->sha256, buf, len, &out->kept);
+}
+
 static uint64_t baseline_left;
 static atomic_bool baseline_stop;
 static pthread_t baseline_thread;

@@ -46,6 +46,9 @@ void ct_content_init(const struct ct_content_cfg *cfg);
 void ct_content_free(void);
 /* Read the file now: digest, size, and a blob when small and text. */
 int ct_content_snapshot(const char *path, struct ct_file_state *out);
+/* The same for content already in memory (a sysctl read in another
+ * network namespace): digest, size, and a blob when small and text. */
+void ct_content_from_bytes(const void *buf, size_t len, struct ct_file_state *out);
 /* Last known state of a path, copied out (false = never seen). The table
  * is shared with the baseline thread, hence copies, not pointers. */
 bool ct_content_lookup(const char *path, struct ct_file_state *out);

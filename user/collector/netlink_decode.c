@@ -345,6 +345,15 @@ static void rt_route(struct ct_net_obj *o, const uint8_t *b, size_t len, bool ru
 			 rtm.rtm_dst_len ? "?" : "default");
 	if (src[0] && rule)
 		append(o->detail, sizeof(o->detail), "from %s/%u", src, rtm.rtm_src_len);
+	if (rule) {
+		/* the selector, as `ip rule` writes it: what names the rule */
+		if (src[0])
+			snprintf(o->rule, sizeof(o->rule), "from %s/%u", src, rtm.rtm_src_len);
+		else
+			snprintf(o->rule, sizeof(o->rule), "from all");
+		if (dst[0])
+			append(o->rule, sizeof(o->rule), "to %s/%u", dst, rtm.rtm_dst_len);
+	}
 	if (table == RT_TABLE_MAIN)
 		snprintf(o->table, sizeof(o->table), "main");
 	else if (table == RT_TABLE_LOCAL)
@@ -945,6 +954,8 @@ void ct_net_obj_summary(const struct ct_net_obj *o, char *buf, size_t len)
 			append(buf, len, "%s", o->set);
 		if (o->handle)
 			append(buf, len, "handle %llu", (unsigned long long)o->handle);
+		if (o->rule[0])
+			append(buf, len, "%s", o->rule);
 	} else {
 		if (o->destination[0])
 			append(buf, len, "%s", o->destination);

@@ -30,6 +30,8 @@ struct ct_net_obj {
 	char device[32];             /* name as sent; else resolved from ifindex */
 	uint32_t ifindex;
 	char detail[160];
+	char rule[256];              /* short form of the one rule changed, if known */
+	bool ruleset_inexact;        /* its ruleset was read after a later change */
 	uint16_t msg_type;
 	uint16_t msg_flags;
 	uint32_t seq;

@@ -11,6 +11,12 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <nftables/libnftables.h>
 
 #include "nft_ctx_cache.h"
@@ -19,6 +25,7 @@
 
 struct slot {
 	struct nft_ctx *ctx;
+	int genfd;               /* NETLINK_NETFILTER socket for GETGEN (0: none) */
 	uint32_t inode;
 	uint64_t used_ns;
 };
@@ -36,7 +43,61 @@ static uint64_t mono_ns(void)
 static void drop(struct slot *s)
 {
 	nft_ctx_free(s->ctx);
+	if (s->genfd > 0)
+		close(s->genfd);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * The ruleset's generation: every commit that changes it adds one. Asked
+ * on a socket kept with the context (closing one stalls commits, above).
+ * -1 when it cannot be read.
+ */
+static int64_t genid(struct slot *s)
+{
+	struct {
+		struct nlmsghdr h;
+		struct nfgenmsg g;
+	} req = { .h = { .nlmsg_len = sizeof(req),
+			 .nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN,
+			 .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		  .g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 } };
+	char buf[512];
+	ssize_t n;
+
+	if (s->genfd <= 0) {
+		struct timeval tv = { .tv_sec = 1 };
+
+		s->genfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+		if (s->genfd <= 0) {
+			s->genfd = 0;
+			return -1;
+		}
+		setsockopt(s->genfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (send(s->genfd, &req, sizeof(req), 0) != sizeof(req))
+		return -1;
+	n = recv(s->genfd, buf, sizeof(buf), 0);
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n);
+	     h = NLMSG_NEXT(h, n)) {
+		size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+
+		if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN))
+			continue;
+		while (off + NLA_HDRLEN <= h->nlmsg_len) {
+			struct nlattr *a = (struct nlattr *)((char *)h + off);
+			uint32_t v;
+
+			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+				break;
+			if ((a->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && a->nla_len >= NLA_HDRLEN + 4) {
+				memcpy(&v, (char *)a + NLA_HDRLEN, 4);
+				return ntohl(v);
+			}
+			off += NLA_ALIGN(a->nla_len);
+		}
+	}
+	return -1;
 }
 
 /* The context for netns_inode: cached, or new in the current namespace,
@@ -68,17 +129,20 @@ static struct slot *slot_for(uint32_t netns_inode)
 	return lru;
 }
 
-char *ct_nft_list_ruleset(uint32_t netns_inode, size_t max, int *err)
+char *ct_nft_list_ruleset(uint32_t netns_inode, size_t max, int64_t *gen, int *err)
 {
 	struct slot *s = slot_for(netns_inode);
 	const char *o;
 	char *out;
+	int64_t g0;
 
+	*gen = -1;
 	if (!s) {
 		*err = ENOMEM;
 		return NULL;
 	}
 	s->used_ns = mono_ns();
+	g0 = genid(s);
 	if (nft_run_cmd_from_buffer(s->ctx, "list ruleset") != 0) {
 		drop(s);	/* a fresh context next time */
 		*err = EIO;
@@ -90,6 +154,9 @@ char *ct_nft_list_ruleset(uint32_t netns_inode, size_t max, int *err)
 	out = strndup(o ? o : "", max);
 	if (!out)
 		*err = ENOMEM;
+	/* the same generation on both sides: the listing is that one */
+	if (g0 >= 0 && genid(s) == g0)
+		*gen = g0;
 	return out;
 }
 

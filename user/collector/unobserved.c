@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "unobserved.h"
+#include "event_net.h"
+#include "sysctl_values.h"
 #include "unobserved_net.h"
 #include "lib/counters.h"
 #include "lib/util.h"
@@ -68,6 +70,7 @@ static struct {
 	struct pathset gone;           /* removed from the state by a live event */
 	uint64_t last_save_mono;
 	uint64_t state_time;           /* of the snapshot compared with */
+	uint32_t own_net_ns;           /* the namespace whose /proc/sys/net the walk reads */
 	char tsbuf[40];
 	struct ct_unobserved_stats st;
 } u = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -500,7 +503,7 @@ static bool blob_kept(const char *sha)
 	       ct_blob_path(u.cfg.blob_dir, sha, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
-/* A sysctl value from the blob store, trailing newline removed. */
+/* A sysctl's value as events show it (sysctl_values.h), from the blob store. */
 static char *sysctl_value(const char *sha, char *buf, size_t len)
 {
 	char *v = NULL;
@@ -509,12 +512,7 @@ static char *sysctl_value(const char *sha, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!sha || !*sha || !u.cfg.blob_dir || ct_blob_read(u.cfg.blob_dir, sha, &v, &n) < 0)
 		return NULL;
-	while (n && (v[n - 1] == '\n'))
-		n--;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
+	ct_sysctl_value(v, n, buf, len);
 	free(v);
 	return buf;
 }
@@ -522,9 +520,8 @@ static char *sysctl_value(const char *sha, char *buf, size_t len)
 static void emit_file(const struct difference *d)
 {
 	static struct ct_event_buf eb;
-	static char vb[4096], va[4096];
+	static char vb[CT_SYSCTL_VALUE_MAX + 8], va[CT_SYSCTL_VALUE_MAX + 8], name[256], netns[64];
 	PbFileChange f = CHANGETRACE__V1__FILE_CHANGE__INIT;
-	Changetrace__V1__SysctlValues sv = CHANGETRACE__V1__SYSCTL_VALUES__INIT;
 	const struct ct_known_file *b = d->has_before ? &d->before : NULL;
 	const struct ct_known_file *a = d->has_after ? &d->after : NULL;
 	struct ct_collector *c = u.cfg.col;
@@ -569,9 +566,15 @@ static void emit_file(const struct difference *d)
 		f.content_kept = any && kept;
 	}
 	if (d->op == CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL) {
-		sv.before = sysctl_value(b->sha256, vb, sizeof(vb)) ? vb : "";
-		sv.after = sysctl_value(a->sha256, va, sizeof(va)) ? va : "";
-		f.sysctl = &sv;
+		/* as live sysctl events say it; a net.* value is the agent's namespace's */
+		ct_sysctl_name(f.path, name, sizeof(name));
+		f.sysctl_name = name;
+		f.sysctl_before = sysctl_value(b->sha256, vb, sizeof(vb)) ? vb : "";
+		f.sysctl_after = sysctl_value(a->sha256, va, sizeof(va)) ? va : "";
+		if (ct_sysctl_per_netns(f.path)) {
+			ct_net_netns_name(u.own_net_ns, getpid(), netns, sizeof(netns));
+			f.sysctl_netns = netns;
+		}
 	}
 	eb.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_FILE;
 	eb.ev.file = &f;
@@ -924,6 +927,13 @@ void ct_unobserved_open(const struct ct_unobserved_cfg *cfg)
 	ct_last_state_init(&u.prev);
 	ct_last_state_init(&u.cur);
 	u.cur.removed = on_removed;	/* until the walk's readings are merged */
+	{
+		struct stat st;
+
+		if (stat("/proc/self/ns/net", &st) == 0)
+			u.own_net_ns = st.st_ino;
+		u.prev.own_net_ns = u.cur.own_net_ns = u.own_net_ns;
+	}
 	if (!cfg->store_dir) {
 		u.mode = CT_LAST_STATE_OFF;
 		snprintf(u.detail, sizeof(u.detail), "no store (--no-store): nothing is compared at start");

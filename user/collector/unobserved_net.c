@@ -23,11 +23,18 @@ struct net_source {
 	size_t (*split)(const char *text, struct ct_ruleset_part *parts, size_t max);
 };
 
+static char *nft_dump(uint32_t netns_inode, size_t max, int *err)
+{
+	int64_t gen;
+
+	return ct_nft_list_ruleset(netns_inode, max, &gen, err);
+}
+
 /* The iptables-legacy tables join as one more row: a reader that prints
  * them in iptables-save form inside the namespace, no split (or one by
  * "*table" headers). */
 static const struct net_source sources[] = {
-	{ "nft", CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES, ct_nft_list_ruleset,
+	{ "nft", CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES, nft_dump,
 	  ct_nft_split_tables },
 };
 

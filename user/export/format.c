@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <string.h>
 
 #include "format.h"
@@ -131,6 +132,54 @@ static void attribution(FILE *out, const PbAttribution *a)
 		fputs(" AI", out);
 }
 
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+/* container=ID12[runtime name] pod=NAME[uid,qos]: the short id a runtime
+ * prints (a machine's whole name), what is not known said so */
+void ct_format_container(FILE *out, const char *key, const PbContainer *c)
+{
+	if (!c)
+		return;
+	if (set(c->id)) {
+		bool hex = strlen(c->id) == 64 && strspn(c->id, "0123456789abcdef") == 64;
+
+		fprintf(out, " %s=", c->monitor ? "monitor-of" : key);
+		if (hex)
+			fprintf(out, "%.12s", c->id);
+		else
+			ct_text_word(out, c->id);
+		fprintf(out, "[%s", set(c->runtime) ? c->runtime : "runtime unknown");
+		if (set(c->name)) {
+			fputc(' ', out);
+			ct_text_quoted(out, c->name);
+		}
+		if (set(c->image)) {
+			fputs(" image=", out);
+			ct_text_word(out, c->image);
+		}
+		if (set(c->names_unavailable) && !set(c->name)) {
+			fputs(", name unavailable: ", out);
+			ct_text_quoted(out, c->names_unavailable);
+		}
+		fputc(']', out);
+	}
+	if (set(c->pod_uid)) {
+		fputs(" pod=", out);
+		if (set(c->pod_namespace)) {
+			ct_text_word(out, c->pod_namespace);
+			fputc('/', out);
+		}
+		if (set(c->pod_name))
+			ct_text_word(out, c->pod_name);
+		fputc('[', out);
+		ct_text_word(out, c->pod_uid);
+		fprintf(out, "%s%s]", set(c->qos_class) ? "," : "", set(c->qos_class) ? c->qos_class : "");
+	}
+}
+
 /* The bytes a field had before the agent repaired it (Event.raw_strings),
  * so a person sees \xff where JSON has U+FFFD; s when it was not. */
 static const char *shown(const PbEvent *ev, const char *field, const char *s)
@@ -163,6 +212,7 @@ static void process(FILE *out, const PbEvent *ev)
 		fputs(" exe=", out);
 		ct_text_word(out, shown(ev, "process.exe", p->exe));
 	}
+	ct_format_container(out, "container", p->container);
 }
 
 static void argv_shown(FILE *out, const PbEvent *ev)
@@ -185,12 +235,6 @@ static void unobserved_file(FILE *out, const PbFileChange *f)
 		fprintf(out, " mode=%04o->%04o", f->mode_before & 07777, f->mode & 07777);
 	if (f->mode_before && f->mode && (f->uid_before != f->uid || f->gid_before != f->gid))
 		fprintf(out, " owner=%u:%u->%u:%u", f->uid_before, f->gid_before, f->uid, f->gid);
-	if (f->sysctl) {
-		fputs(" value=", out);
-		ct_text_quoted(out, f->sysctl->before);
-		fputs("->", out);
-		ct_text_quoted(out, f->sysctl->after);
-	}
 }
 
 /* Nobody's change: no process, no deploy, not drift; when it happened. */
@@ -247,6 +291,7 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			ct_text_word(out, ev->net->netns_name);
 			fputc(')', out);
 		}
+		ct_format_container(out, "netns-container", ev->net->netns_container);
 		fputs(" accepted=", out);
 		ct_text_word(out, ev->net->acceptance);
 		break;
@@ -255,6 +300,10 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
 		ct_text_quoted(out, shown(ev, "file.path", f->path));
+		if (f->ns_path && *f->ns_path) {
+			fputs(" ns_path=", out);     /* as the process saw it */
+			ct_text_quoted(out, shown(ev, "file.ns_path", f->ns_path));
+		}
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
 			ct_text_quoted(out, shown(ev, "file.old_path", f->old_path));
@@ -263,6 +312,19 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 			fprintf(out, " before=%.12s", f->sha256_before);
 		if (f->sha256_after && *f->sha256_after)
 			fprintf(out, " after=%.12s", f->sha256_after);
+		if (f->sysctl_name && *f->sysctl_name) {
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			fputc(' ', out);
+			ct_text_escaped(out, f->sysctl_name);
+			fputs(": ", out);
+			ct_text_word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
+			fputs(" -> ", out);
+			ct_text_word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_netns && *f->sysctl_netns) {
+				fputs(" netns=", out);
+				ct_text_word(out, f->sysctl_netns);
+			}
+		}
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
 		if (ev->unobserved)

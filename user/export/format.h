@@ -21,5 +21,7 @@ void ct_text_escaped(FILE *out, const char *s);
 /* ct_text_escaped padded with spaces to width bytes. */
 void ct_text_word_pad(FILE *out, const char *s, int width);
 const char *ct_attr_method_name(Changetrace__V1__AttributionMethod m);
+/* " KEY=ID[runtime name ...] pod=NAME[uid,qos]" of a container, if any */
+void ct_format_container(FILE *out, const char *key, const PbContainer *c);
 
 #endif

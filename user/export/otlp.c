@@ -33,6 +33,7 @@ struct ct_otlp {
 	char pos_path[PATH_MAX + 32];
 	char store_id[17];
 	char host[256];
+	char instance_id[37];     /* service.instance.id, from the store's id */
 	pthread_t thr;
 	bool started;
 	pthread_mutex_t mu;       /* guards what follows up to st */
@@ -340,7 +341,8 @@ static void refused_one(struct ct_otlp *o, uint64_t seq, const char *why)
 static bool deliver_range(struct ct_otlp *o, size_t lo, size_t hi, unsigned *seed)
 {
 	size_t raw_len, gz_len, n = hi - lo;
-	uint8_t *raw = ct_otlp_request_range(&o->batch, lo, hi, o->host, CT_VERSION, &raw_len);
+	uint8_t *raw = ct_otlp_request_range(&o->batch, lo, hi, o->host, CT_VERSION, o->instance_id,
+					     &raw_len);
 	uint8_t *gz = raw ? gzip(raw, raw_len, &gz_len) : NULL;
 	bool done = false;
 
@@ -499,6 +501,7 @@ int ct_otlp_start(struct ct_otlp **out, const char *endpoint, const char *store_
 		return -1;
 	}
 	o->store_id[16] = '\0';
+	ct_otlp_instance_id(o->store_id, o->instance_id);
 	rc = position_load(o, &o->pos);
 	if (rc < 0 || (rc > 0 && o->pos > agent_seq)) {
 		ct_err("otlp: %s is unreadable or names another store; exporting from seq %llu on",

@@ -1,8 +1,10 @@
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format.h"
 #include "otlp_map.h"
@@ -141,7 +143,7 @@ static void add_array(struct ct_otlp_rec *r, const char *key, char **v, size_t n
 	OtlpAnyValue *a;
 	int k;
 
-	if (!n || r->n_arr >= 2 || !(a = add(r, key)))
+	if (!n || r->n_arr >= CT_OTLP_MAX_ARRAYS || !(a = add(r, key)))
 		return;
 	k = r->n_arr++;
 	arr = &r->arr[k];
@@ -179,13 +181,45 @@ static const char *command_line(struct ct_otlp_rec *r, char **argv, size_t n)
 	return r->cmdline;
 }
 
+/* container.*, k8s.* of a container; prefix names the attributes of a
+ * container that is not the process's (a NET event's namespace owner). */
+static void map_container(struct ct_otlp_rec *r, const PbContainer *c, bool other)
+{
+	if (!c)
+		return;
+	if (other) {
+		add_str(r, "changetrace.netns.container.id", c->id);
+		add_str(r, "changetrace.netns.container.name", c->name);
+		add_str(r, "changetrace.netns.k8s.pod.uid", c->pod_uid);
+		add_str(r, "changetrace.netns.k8s.pod.name", c->pod_name);
+		return;
+	}
+	/* the runtime's monitor (conmon) is not in the container it watches */
+	add_str(r, c->monitor ? "changetrace.container.monitor_of" : "container.id", c->id);
+	add_str(r, "container.runtime.name", c->runtime);
+	add_str(r, "container.name", c->name);
+	add_str(r, "container.image.name", c->image);
+	add_str(r, "changetrace.container.hostname", c->hostname);
+	add_str(r, "changetrace.container.names_unavailable", c->names_unavailable);
+	add_str(r, "k8s.pod.uid", c->pod_uid);
+	add_str(r, "k8s.pod.name", c->pod_name);
+	add_str(r, "k8s.namespace.name", c->pod_namespace);
+	add_str(r, "changetrace.k8s.pod.qos_class", c->qos_class);
+}
+
 static void map_process(struct ct_otlp_rec *r, const PbProcess *p)
 {
+	const char *base;
+
 	if (!p)
 		return;
 	add_int(r, "process.pid", p->pid);
 	add_int(r, "process.parent_pid", p->ppid);
-	add_str(r, "process.executable.name", p->comm);
+	/* the executable's file name; the kernel's comm (16 bytes, settable
+	 * by the process) only when the executable is not known */
+	base = p->exe && *p->exe ? strrchr(p->exe, '/') : NULL;
+	add_str(r, "process.executable.name", base && base[1] ? base + 1 : p->comm);
+	add_str(r, "changetrace.process.comm", p->comm);
 	add_str(r, "process.executable.path", p->exe);
 	if (p->n_argv) {
 		add_str(r, "process.command_line", command_line(r, p->argv, p->n_argv));
@@ -195,6 +229,7 @@ static void map_process(struct ct_otlp_rec *r, const PbProcess *p)
 	add_int(r, "process.real_user.id", p->uid);
 	add_int(r, "process.user.id", p->euid);
 	add_str(r, "changetrace.cgroup.path", p->cgroup_path);
+	map_container(r, p->container, false);
 }
 
 static void map_attribution(struct ct_otlp_rec *r, const PbAttribution *a)
@@ -209,6 +244,40 @@ static void map_attribution(struct ct_otlp_rec *r, const PbAttribution *a)
 	add_bool(r, "changetrace.ai.assisted", a->ai_assisted);
 }
 
+/* Well-known gen_ai.provider.name values, by model name first (it says
+ * who serves it), then by a tool that only ever uses one provider. */
+const char *ct_ai_provider(const char *tool, const char *model)
+{
+	static const struct { const char *prefix, *provider; } models[] = {
+		{ "claude", "anthropic" }, { "gpt", "openai" }, { "chatgpt", "openai" },
+		{ "o1", "openai" }, { "o3", "openai" }, { "o4", "openai" }, { "codex", "openai" },
+		{ "gemini", "gcp.gemini" }, { "mistral", "mistral_ai" }, { "codestral", "mistral_ai" },
+		{ "devstral", "mistral_ai" }, { "mixtral", "mistral_ai" }, { "deepseek", "deepseek" },
+		{ "grok", "x_ai" }, { "command", "cohere" },
+	};
+	static const struct { const char *name, *provider; } tools[] = {
+		{ "claude", "anthropic" }, { "claude-code", "anthropic" }, { "claude code", "anthropic" },
+		{ "codex", "openai" }, { "chatgpt", "openai" }, { "openai", "openai" },
+		{ "gemini", "gcp.gemini" }, { "gemini-cli", "gcp.gemini" },
+	};
+
+	if (model && *model) {
+		/* Bedrock's model ids ("anthropic.claude-...", "us.anthropic...")
+		 * and Vertex AI's ("claude-...@2024...") name their platform */
+		if (strstr(model, "anthropic.") || strstr(model, "amazon.") || strstr(model, "meta."))
+			return "aws.bedrock";
+		if (!strncasecmp(model, "claude", 6) && strchr(model, '@'))
+			return "gcp.vertex_ai";
+		for (size_t i = 0; i < ARRAY_SIZE(models); i++)
+			if (!strncasecmp(model, models[i].prefix, strlen(models[i].prefix)))
+				return models[i].provider;
+	}
+	for (size_t i = 0; tool && i < ARRAY_SIZE(tools); i++)
+		if (!strcasecmp(tool, tools[i].name))
+			return tools[i].provider;
+	return NULL;
+}
+
 static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecord *rec)
 {
 	const PbDeploy *d = rec->deploy;
@@ -217,15 +286,26 @@ static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecor
 	if (!d)
 		return;
 	add_str(r, "deployment.id", d->id);
+	/* deployment.status knows "succeeded" and "failed"; every status is
+	 * in changetrace.deploy.status */
+	if (d->status == CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_SUCCEEDED)
+		add_str(r, "deployment.status", "succeeded");
+	else if (d->status == CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_FAILED)
+		add_str(r, "deployment.status", "failed");
 	if (d->status)
-		add_enum(r, "deployment.status", &changetrace__v1__deploy_status__descriptor, d->status);
+		add_enum(r, "changetrace.deploy.status", &changetrace__v1__deploy_status__descriptor, d->status);
 	add_str(r, "deployment.environment.name", d->environment);
+	if (d->start_time_unix_nano)
+		add_int(r, "changetrace.deploy.start_time_unix_nano", (int64_t)d->start_time_unix_nano);
+	if (d->end_time_unix_nano)
+		add_int(r, "changetrace.deploy.end_time_unix_nano", (int64_t)d->end_time_unix_nano);
 	add_str(r, "vcs.ref.head.revision", d->commit);
 	add_str(r, "vcs.repository.url.full", d->repository);
 	add_str(r, "cicd.pipeline.run.id", d->pipeline_run);
 	if (d->ai) {
 		add_bool(r, "changetrace.ai.assisted", d->ai->ai_assisted);
-		add_str(r, "gen_ai.system", d->ai->tool);
+		add_str(r, "gen_ai.provider.name", ct_ai_provider(d->ai->tool, d->ai->model));
+		add_str(r, "gen_ai.agent.name", d->ai->tool);
 		add_str(r, "gen_ai.request.model", d->ai->model);
 		add_str(r, "gen_ai.conversation.id", d->ai->session_id);
 		add_str(r, "changetrace.ai.prompt_digest", d->ai->prompt_digest);
@@ -235,6 +315,11 @@ static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecor
 	add_str(r, "changetrace.deploy.ticket", d->ticket);
 	if (d->risk)
 		add_enum(r, "changetrace.deploy.risk", &changetrace__v1__risk__descriptor, d->risk);
+	add_array(r, "changetrace.deploy.scope", d->scope, d->n_scope);
+	add_str(r, "changetrace.deploy.rollback_plan", d->rollback_plan);
+	add_array(r, "changetrace.deploy.cgroups", d->cgroups, d->n_cgroups);
+	add_array(r, "changetrace.deploy.containers", d->containers, d->n_containers);
+	add_array(r, "changetrace.deploy.pods", d->pods, d->n_pods);
 }
 
 static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
@@ -251,8 +336,11 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_str(r, "file.path", f->path);
 		add_enum(r, "changetrace.file.op", &changetrace__v1__file_op__descriptor, f->op);
 		add_str(r, "changetrace.file.old_path", f->old_path);
-		if (f->inode)
-			add_int(r, "file.inode", (int64_t)f->inode);
+		add_str(r, "changetrace.file.ns_path", f->ns_path);
+		if (f->inode) {
+			snprintf(r->inode, sizeof(r->inode), "%llu", (unsigned long long)f->inode);
+			add_str(r, "file.inode", r->inode);
+		}
 		if (f->size_after)
 			add_int(r, "file.size", (int64_t)f->size_after);
 		add_str(r, "changetrace.file.sha256_before", f->sha256_before);
@@ -268,10 +356,12 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			}
 			add_fmt(r, "changetrace.file.owner_before", "%u:%u", f->uid_before, f->gid_before);
 		}
-		if (f->sysctl) {
-			add_str(r, "changetrace.sysctl.value_before", f->sysctl->before);
-			add_str(r, "changetrace.sysctl.value_after", f->sysctl->after);
-		}
+		add_str(r, "changetrace.sysctl.name", f->sysctl_name);
+		if (f->sha256_before && *f->sha256_before)
+			add_str(r, "changetrace.sysctl.value_before", f->sysctl_before);
+		if (f->sha256_after && *f->sha256_after)
+			add_str(r, "changetrace.sysctl.value_after", f->sysctl_after);
+		add_str(r, "changetrace.netns.name", f->sysctl_netns);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_NET: {
@@ -283,10 +373,14 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_str(r, "changetrace.net.family", n->family);
 		add_str(r, "changetrace.net.table", n->table);
 		add_str(r, "changetrace.net.chain", n->chain);
+		add_str(r, "changetrace.net.rule", n->rule);
 		add_str(r, "network.interface.name", n->device);
 		add_int(r, "changetrace.netns.id", n->netns_inode);
 		add_str(r, "changetrace.netns.name", n->netns_name);
 		add_str(r, "changetrace.net.acceptance", n->acceptance);
+		add_str(r, "changetrace.net.ruleset_after", n->ruleset_after);
+		add_str(r, "changetrace.net.ruleset_diff", n->ruleset_diff);
+		map_container(r, n->netns_container, true);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
@@ -505,28 +599,52 @@ static size_t field_hdr(uint8_t *p, unsigned field, size_t len)
 	return 1 + ct_varint_write(p + 1, len);
 }
 
-uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
-			 const char *service_version, size_t *len)
+void ct_otlp_instance_id(const char *stable_id, char out[37])
 {
-	return ct_otlp_request_range(b, 0, b->count, host, service_version, len);
+	/* the namespace UUID the semantic conventions name for
+	 * service.instance.id: 4d63009a-8d0f-11ee-aad7-4c796ed8e320 */
+	static const uint8_t ns[16] = { 0x4d, 0x63, 0x00, 0x9a, 0x8d, 0x0f, 0x11, 0xee,
+					0xaa, 0xd7, 0x4c, 0x79, 0x6e, 0xd8, 0xe3, 0x20 };
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	memset(md, 0, sizeof(md));
+	if (c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) && EVP_DigestUpdate(c, ns, sizeof(ns)) &&
+	    EVP_DigestUpdate(c, stable_id, strlen(stable_id)))
+		EVP_DigestFinal_ex(c, md, &mdlen);
+	EVP_MD_CTX_free(c);
+	md[6] = (md[6] & 0x0f) | 0x50;   /* version 5 */
+	md[8] = (md[8] & 0x3f) | 0x80;   /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9],
+		 md[10], md[11], md[12], md[13], md[14], md[15]);
+}
+
+uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
+			 const char *service_version, const char *instance_id, size_t *len)
+{
+	return ct_otlp_request_range(b, 0, b->count, host, service_version, instance_id, len);
 }
 
 uint8_t *ct_otlp_request_range(const struct ct_otlp_batch *b, size_t lo, size_t hi,
-			       const char *host, const char *service_version, size_t *len)
+			       const char *host, const char *service_version,
+			       const char *instance_id, size_t *len)
 {
 	size_t from = lo < hi && lo < b->count ? b->offs[lo] : 0;
 	size_t to = hi < b->count ? b->offs[hi] : b->len;
 	size_t recs_len = lo < hi && lo < b->count ? to - from : 0;
 	Changetrace__Otlp__Resource res = CHANGETRACE__OTLP__RESOURCE__INIT;
 	Changetrace__Otlp__InstrumentationScope scope = CHANGETRACE__OTLP__INSTRUMENTATION_SCOPE__INIT;
-	OtlpKeyValue kv[3], *kvp[3];
-	OtlpAnyValue av[3];
-	const char *keys[3] = { "host.name", "service.name", "service.version" };
-	const char *vals[3] = { host, "changetrace", service_version };
+	OtlpKeyValue kv[4], *kvp[4];
+	OtlpAnyValue av[4];
+	const char *keys[4] = { "host.name", "service.name", "service.version", "service.instance.id" };
+	const char *vals[4] = { host, "changetrace", service_version, instance_id };
+	int n_res = instance_id && *instance_id ? 4 : 3;
 	size_t res_len, scope_len, sl_len, rl_len, off = 0;
 	uint8_t *out;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < n_res; i++) {
 		kv[i] = (OtlpKeyValue)CHANGETRACE__OTLP__KEY_VALUE__INIT;
 		av[i] = (OtlpAnyValue)CHANGETRACE__OTLP__ANY_VALUE__INIT;
 		av[i].value_case = AV(STRING_VALUE);
@@ -535,7 +653,7 @@ uint8_t *ct_otlp_request_range(const struct ct_otlp_batch *b, size_t lo, size_t 
 		kv[i].value = &av[i];
 		kvp[i] = &kv[i];
 	}
-	res.n_attributes = 3;
+	res.n_attributes = n_res;
 	res.attributes = kvp;
 	scope.name = "changetrace";
 	scope.version = (char *)(service_version ? service_version : "");

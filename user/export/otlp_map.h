@@ -19,7 +19,8 @@ typedef Changetrace__Otlp__KeyValue  OtlpKeyValue;
 typedef Changetrace__Otlp__AnyValue  OtlpAnyValue;
 typedef Changetrace__Otlp__ArrayValue OtlpArrayValue;
 
-#define CT_OTLP_MAX_ATTRS 64
+#define CT_OTLP_MAX_ATTRS 96
+#define CT_OTLP_MAX_ARRAYS 8     /* array attributes of one record */
 #define CT_OTLP_MAX_ARRAY 64     /* elements of an array attribute */
 #define CT_OTLP_BODY_MAX 8192
 #define CT_OTLP_FIX_MAX  32768
@@ -31,13 +32,14 @@ struct ct_otlp_rec {
 	OtlpKeyValue kv[CT_OTLP_MAX_ATTRS];
 	OtlpAnyValue val[CT_OTLP_MAX_ATTRS];
 	OtlpKeyValue *kvp[CT_OTLP_MAX_ATTRS];
-	OtlpArrayValue arr[2];
-	OtlpAnyValue arr_val[2][CT_OTLP_MAX_ARRAY];
-	OtlpAnyValue *arr_ptr[2][CT_OTLP_MAX_ARRAY];
+	OtlpArrayValue arr[CT_OTLP_MAX_ARRAYS];
+	OtlpAnyValue arr_val[CT_OTLP_MAX_ARRAYS][CT_OTLP_MAX_ARRAY];
+	OtlpAnyValue *arr_ptr[CT_OTLP_MAX_ARRAYS][CT_OTLP_MAX_ARRAY];
 	int n_arr;
 	char small[24][48];      /* lower-cased enum names */
 	int n_small;
 	char cmdline[4096];
+	char inode[24];          /* file.inode is a string */
 	char body_text[CT_OTLP_BODY_MAX];
 	char event_name[40];
 	/* repaired copies of strings that were not valid UTF-8 (OTLP strings
@@ -71,11 +73,19 @@ struct ct_otlp_batch {
 int ct_otlp_batch_add(struct ct_otlp_batch *b, const OtlpLogRecord *lr, uint64_t seq);
 void ct_otlp_batch_reset(struct ct_otlp_batch *b);
 void ct_otlp_batch_free(struct ct_otlp_batch *b);
-/* Serialized ExportLogsServiceRequest (malloc'd; caller frees), or NULL. */
+/* Serialized ExportLogsServiceRequest (malloc'd; caller frees), or NULL.
+ * instance_id (service.instance.id) may be NULL. */
 uint8_t *ct_otlp_request(const struct ct_otlp_batch *b, const char *host,
-			 const char *service_version, size_t *len);
+			 const char *service_version, const char *instance_id, size_t *len);
 /* The same for records [lo, hi) of the batch only. */
 uint8_t *ct_otlp_request_range(const struct ct_otlp_batch *b, size_t lo, size_t hi,
-			       const char *host, const char *service_version, size_t *len);
+			       const char *host, const char *service_version,
+			       const char *instance_id, size_t *len);
+/* service.instance.id: a UUID (version 5, in the namespace the semantic
+ * conventions give) of a stable id of the agent, e.g. its store's id. */
+void ct_otlp_instance_id(const char *stable_id, char out[37]);
+/* gen_ai.provider.name's well-known value for an AI tool and model, or
+ * NULL when they do not say which provider served the model. */
+const char *ct_ai_provider(const char *tool, const char *model);
 
 #endif

@@ -182,6 +182,18 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 	return 0;
 }
 
+/* A bare subsystem name, covering all its objects. */
+static bool net_subsystem_name(const char *w)
+{
+	static const char *names[] = { "nft", "iptables", "ip6tables", "arptables", "ebtables",
+				       "route", "rule", "addr", "link", "tc", "neigh", "xfrm", "bpf" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(w, names[i]))
+			return true;
+	return false;
+}
+
 int ct_policy_parse(struct ct_policy *p, const char *text, size_t len,
 		    char *err, size_t errlen)
 {
@@ -230,8 +242,7 @@ int ct_policy_parse(struct ct_policy *p, const char *text, size_t len,
 			if (n < 2)
 				rc = perr(err, errlen, lineno, "'protect-net' needs at least one object");
 			for (int k = 1; k < n && rc == 0; k++) {
-				if (!strchr(w[k], ':') && strcmp(w[k], "route") && strcmp(w[k], "rule") &&
-				    strcmp(w[k], "addr") && strcmp(w[k], "xfrm") && strcmp(w[k], "bpf"))
+				if (!strchr(w[k], ':') && !net_subsystem_name(w[k]))
 					rc = perr(err, errlen, lineno, "network object '%s' is not SUBSYSTEM:DETAIL", w[k]);
 				else
 					rc = add_protect(p->protect_net, &p->n_protect_net, w[k], lineno, err, errlen);
@@ -352,16 +363,26 @@ bool ct_policy_path_protected(const struct ct_policy *p, const char *path)
 }
 
 /* "nft:inet/filter" covers "nft:inet/filter" and "nft:inet/filter/input". */
+/* A network object name covers itself and what is below it:
+ * "nft:inet/filter" covers "nft:inet/filter/input", and a bare subsystem
+ * "route" covers every "route:TABLE/DEST". */
+static bool net_under(const char *name, const char *object)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(name, object, n))
+		return false;
+	return object[n] == '\0' || object[n] == '/' || (object[n] == ':' && !strchr(name, ':'));
+}
+
 bool ct_policy_net_protected(const struct ct_policy *p, const char *object)
 {
 	if (!object)
 		return false;
 	for (int i = 0; i < p->n_protect_net; i++) {
 		const char *pat = p->protect_net[i];
-		size_t n = strlen(pat);
 
-		if (strpbrk(pat, "*?[") ? fnmatch(pat, object, 0) == 0
-					: (!strncmp(pat, object, n) && (object[n] == '\0' || object[n] == '/')))
+		if (strpbrk(pat, "*?[") ? fnmatch(pat, object, 0) == 0 : net_under(pat, object))
 			return true;
 	}
 	return false;
@@ -376,9 +397,7 @@ bool ct_policy_in_scope(const PbDeploy *d, const char *what)
 	for (size_t i = 0; i < d->n_scope; i++) {
 		const char *s = d->scope[i];
 
-		if (s[0] == '/' ? path_under(s, what)
-				: (!strncmp(s, what, strlen(s)) &&
-				   (what[strlen(s)] == '\0' || what[strlen(s)] == '/')))
+		if (s[0] == '/' ? path_under(s, what) : net_under(s, what))
 			return true;
 	}
 	return false;

@@ -19,9 +19,12 @@
  *   high-risk    the deploy declared --risk high
  *
  * Network objects are named "SUBSYSTEM:DETAIL": nft:FAMILY/TABLE[/CHAIN],
- * iptables:TABLE, route, rule, link:NAME, addr, xfrm, bpf, sysctl:NAME;
- * `protect-net nft:*` protects every nftables object. Everything is
- * validated at load; errors name the line.
+ * iptables:TABLE[/CHAIN] (ip6tables:, arptables:, ebtables: for the other
+ * legacy families), route:TABLE/DEST, rule:TABLE, addr:DEVICE/ADDRESS,
+ * link:NAME, tc:DEVICE, xfrm, bpf; a name covers what is below it
+ * ("route:main" every route of the main table, a bare "route" every
+ * route), and `protect-net nft:*` protects every nftables object.
+ * Everything is validated at load; errors name the line.
  */
 #ifndef CT_POLICY_H
 #define CT_POLICY_H

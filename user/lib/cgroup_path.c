@@ -1,9 +1,12 @@
 #define _XOPEN_SOURCE 700
+#include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup_path.h"
 #include "util.h"
@@ -56,8 +59,10 @@ static void put(uint64_t id, const char *path)
 	for (e = table[id % CG_BUCKETS]; e; e = e->next)
 		if (e->id == id)
 			return;
+	/* cgroups of containers come and go: past the bound, start over
+	 * (what is still in use is named again on its next event) */
 	if (entries >= CG_MAX)
-		return;
+		ct_cgroup_path_free();
 	e = malloc(sizeof(*e));
 	if (!e)
 		return;
@@ -89,12 +94,49 @@ static const char *lookup(uint64_t id)
 	return NULL;
 }
 
+/*
+ * One cgroup by its id: on cgroup2 the id is also the kernfs file handle,
+ * so open_by_handle_at() opens the directory and /proc/self/fd names it.
+ * A cgroup made since the last walk (a container just started) is then
+ * named at once, without walking the tree.
+ */
+static const char *by_handle(uint64_t id, const char *r)
+{
+	static int mount_fd = -1;
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */ } };
+	char link[64], path[PATH_MAX];
+	size_t rl = strlen(r);
+	ssize_t n;
+	int fd;
+
+	if (mount_fd < 0 && (mount_fd = open(r, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return NULL;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mount_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n <= 0 || (size_t)n < rl || memcmp(path, r, rl) || (path[rl] && path[rl] != '/'))
+		return NULL;
+	path[n] = '\0';
+	put(id, path[rl] ? path + rl : "/");
+	return lookup(id);
+}
+
 const char *ct_cgroup_path(uint64_t id)
 {
 	const char *p = lookup(id), *r;
 	uint64_t now;
 
 	if (p || id == 0)
+		return p;
+	r = ct_cgroup2_root();
+	if (r && (p = by_handle(id, r)))
 		return p;
 	now = ct_now_mono_ns();
 	if (now - last_scan_ns < 1000000000ull)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "container_match.h"
 #include "deploy_validate.h"
 #include "utf8.h"
 #include "util.h"
@@ -66,6 +67,14 @@ const char *ct_validate_deploy(const PbDeploy *d)
 		return "too many cgroups";
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		CHECK(d->cgroups[i], "cgroup");
+	if (d->n_cgroups + d->n_containers + d->n_pods > 64)
+		return "at most 64 cgroups, containers and pods together";
+	for (size_t i = 0; i < d->n_containers; i++)
+		if (!ct_container_ref_valid(d->containers[i]))
+			return "a container is an id, id prefix or name without spaces";
+	for (size_t i = 0; i < d->n_pods; i++)
+		if (!ct_container_ref_valid(d->pods[i]))
+			return "a pod is a UID without spaces";
 #undef CHECK
 	if (d->ai && d->ai->prompt_digest && *d->ai->prompt_digest &&
 	    !ct_valid_sha256_hex(d->ai->prompt_digest))

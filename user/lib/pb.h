@@ -25,6 +25,7 @@ typedef Changetrace__V1__ProbeStatus     PbProbeStatus;
 typedef Changetrace__V1__PathStatus      PbPathStatus;
 typedef Changetrace__V1__NetPolicyChange PbNetPolicyChange;
 typedef Changetrace__V1__FileChange      PbFileChange;
+typedef Changetrace__V1__Container       PbContainer;
 typedef Changetrace__V1__DeployRecord    PbDeployRecord;
 typedef Changetrace__V1__DeployRegistry  PbDeployRegistry;
 typedef Changetrace__V1__DeployStartRequest PbDeployStartRequest;

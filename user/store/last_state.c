@@ -416,8 +416,11 @@ static bool apply_file(struct ct_last_state *s, const PbEvent *ev)
 		set_from_event(k, f, false);
 		return true;
 	case CHANGETRACE__V1__FILE_OP__FILE_OP_SYSCTL:
-		/* no digest: another namespace's value, or unreadable */
-		if (!f->sha256_after || !*f->sha256_after)
+		/* no digest: unreadable; a net.* value written in another
+		 * namespace is that namespace's, not the one this state holds */
+		if (!f->sha256_after || !*f->sha256_after ||
+		    (!strncmp(path, "/proc/sys/net/", 14) && s->own_net_ns && ev->process &&
+		     ev->process->net_ns && ev->process->net_ns != s->own_net_ns))
 			return false;
 		/* fall through */
 	case CHANGETRACE__V1__FILE_OP__FILE_OP_WRITE:

@@ -57,6 +57,8 @@ struct ct_last_state {
 	uint64_t time_ns;            /* when the snapshot was written */
 	uint64_t applied;            /* events applied since load or save */
 	bool dirty;                  /* changed since load or save */
+	/* /proc/sys/net values are this network namespace's (0: any) */
+	uint32_t own_net_ns;
 	/* told of every path an event removes (unlink, rename away); may be NULL */
 	void (*removed)(void *ctx, const char *path);
 	void *removed_ctx;

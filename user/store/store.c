@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
+#include "lib/container_match.h"
 #include "store.h"
 #include "store_block.h"
 #include "lib/util.h"
@@ -240,8 +241,14 @@ void ct_store_set_policy(struct ct_store *s, enum ct_fsync_policy p,
 	s->retention_bytes = retention_bytes;
 }
 
+static void bloom_key(void *bloom, const char *key)
+{
+	ct_bloom_add(bloom, key);
+}
+
 static void note_keys(struct ct_store *s, const PbEvent *ev)
 {
+	ct_container_keys(ev, bloom_key, s->hdr.bloom);
 	if (ev->attribution && ev->attribution->deploy_id && *ev->attribution->deploy_id)
 		ct_bloom_add(s->hdr.bloom, ev->attribution->deploy_id);
 	if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_FILE && ev->file) {

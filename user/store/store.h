@@ -81,6 +81,11 @@ struct ct_store_filter {
 	const char *comm;
 	int64_t pid, uid;             /* -1 = any */
 	int64_t netns;                /* -1 = any */
+	/* --container ID|NAME, --pod UID|NAME (container_match.h); the
+	 * aliases are the ids a name was seen with (ct_store_resolve_names) */
+	const char *container, *pod;
+	char **container_aliases, **pod_aliases;
+	size_t n_container_aliases, n_pod_aliases;
 };
 #define CT_STORE_FILTER_INIT { .pid = -1, .uid = -1, .netns = -1 }
 
@@ -95,6 +100,11 @@ int ct_store_scan(struct ct_store_reader *r, const struct ct_store_filter *f,
 /* One event by id; caller frees with changetrace__v1__event__free_unpacked. */
 PbEvent *ct_store_find(struct ct_store_reader *r, const char *event_id);
 uint64_t ct_store_reader_corrupt_blocks(const struct ct_store_reader *r);
+/* For --container NAME / --pod NAME: the ids the name was seen with in
+ * the store, so events recorded before the runtime's name was known match
+ * too. Allocates f's alias arrays (ct_store_filter_free). */
+int ct_store_resolve_names(struct ct_store_reader *r, struct ct_store_filter *f);
+void ct_store_filter_free(struct ct_store_filter *f);
 /* Does one event pass the filter? (also used by the live feed) */
 bool ct_store_filter_match(const struct ct_store_filter *f, const PbEvent *ev);
 /* Walk the whole chain. 0 if intact; -1 with the first bad block named in

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/container_match.h"
 #include "store.h"
 #include "store_block.h"
 #include "lib/util.h"
@@ -69,6 +70,24 @@ static bool glob_has_magic(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* Can a block hold an event of this container (pod), by its bloom? */
+static bool ref_may_be_in(const struct ct_block_hdr *h, const char *ref, bool pod,
+			  char *const *aliases, size_t n)
+{
+	char key[300];
+
+	if (!ct_container_ref_key(ref, pod, key, sizeof(key)))
+		return true;
+	if (ct_bloom_maybe(h->bloom, key))
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s:%s", pod ? "pod" : "ctr", aliases[i]);
+		if (ct_bloom_maybe(h->bloom, key))
+			return true;
+	}
+	return false;
+}
+
 /* Can a block with this header hold a matching event? */
 static bool block_may_match(const struct ct_block_hdr *h, const struct ct_store_filter *f)
 {
@@ -83,6 +102,11 @@ static bool block_may_match(const struct ct_block_hdr *h, const struct ct_store_
 	if (f->deploy_id && !ct_bloom_maybe(h->bloom, f->deploy_id))
 		return false;
 	if (f->path_glob && !glob_has_magic(f->path_glob) && !ct_bloom_maybe(h->bloom, f->path_glob))
+		return false;
+	if (f->container && !ref_may_be_in(h, f->container, false, f->container_aliases,
+					   f->n_container_aliases))
+		return false;
+	if (f->pod && !ref_may_be_in(h, f->pod, true, f->pod_aliases, f->n_pod_aliases))
 		return false;
 	return true;
 }
@@ -149,7 +173,92 @@ bool ct_store_filter_match(const struct ct_store_filter *f, const PbEvent *ev)
 		if (ns != (uint32_t)f->netns)
 			return false;
 	}
+	if (f->container && !ct_event_in_container(ev, f->container, f->container_aliases,
+						   f->n_container_aliases))
+		return false;
+	if (f->pod && !ct_event_in_pod(ev, f->pod, f->pod_aliases, f->n_pod_aliases))
+		return false;
 	return true;
+}
+
+/* ---------------------------------------------------- names -> ids */
+
+struct alias_ctx {
+	const char *name;
+	bool pod;
+	char ***v;
+	size_t *n;
+	bool oom;
+};
+
+static int collect_alias(const PbEvent *ev, void *vctx)
+{
+	struct alias_ctx *c = vctx;
+	const char *id = ct_event_container_named(ev, c->name, c->pod);
+	char **nv;
+
+	if (!id)
+		return 0;
+	for (size_t i = 0; i < *c->n; i++)
+		if (!strcmp((*c->v)[i], id))
+			return 0;
+	nv = realloc(*c->v, (*c->n + 1) * sizeof(*nv));
+	if (!nv || !(nv[*c->n] = strdup(id))) {
+		if (nv)
+			*c->v = nv;
+		c->oom = true;
+		return 1;
+	}
+	*c->v = nv;
+	(*c->n)++;
+	return 0;
+}
+
+static int resolve_one(struct ct_store_reader *r, const struct ct_store_filter *f,
+		       const char *name, bool pod, char ***v, size_t *n)
+{
+	struct ct_store_filter g = CT_STORE_FILTER_INIT;
+	struct alias_ctx c = { .name = name, .pod = pod, .v = v, .n = n };
+	char key[300];
+
+	/* an id prefix is not a name (and would cost a scan of everything) */
+	if (!ct_container_ref_key(name, pod, key, sizeof(key)))
+		return 0;
+
+	/* the same window; only blocks whose bloom has the name */
+	g.since_ns = f->since_ns;
+	g.until_ns = f->until_ns;
+	g.from_seq = f->from_seq;
+	if (pod)
+		g.pod = name;
+	else
+		g.container = name;
+	ct_store_scan(r, &g, collect_alias, &c);
+	return c.oom ? -1 : 0;
+}
+
+int ct_store_resolve_names(struct ct_store_reader *r, struct ct_store_filter *f)
+{
+	int rc = 0;
+
+	if (f->container && resolve_one(r, f, f->container, false, &f->container_aliases,
+					&f->n_container_aliases) < 0)
+		rc = -1;
+	if (f->pod && resolve_one(r, f, f->pod, true, &f->pod_aliases, &f->n_pod_aliases) < 0)
+		rc = -1;
+	return rc;
+}
+
+void ct_store_filter_free(struct ct_store_filter *f)
+{
+	for (size_t i = 0; i < f->n_container_aliases; i++)
+		free(f->container_aliases[i]);
+	for (size_t i = 0; i < f->n_pod_aliases; i++)
+		free(f->pod_aliases[i]);
+	free(f->container_aliases);
+	free(f->pod_aliases);
+	f->container_aliases = f->pod_aliases = NULL;
+	f->n_container_aliases = f->n_pod_aliases = 0;
 }
 
 /* Headers of a segment: its index when sealed, else a walk of the file. */

@@ -1,0 +1,297 @@
+/* Sysctl values per network namespace: see sysctl_values.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sysctl_values.h"
+#include "lib/util.h"
+
+#define PRIMED_MAX 128
+#define WALK_DEPTH 12
+
+bool ct_sysctl_is(const char *p)
+{
+	return p && !strncmp(p, "/proc/sys/", 10);
+}
+
+bool ct_sysctl_per_netns(const char *p)
+{
+	return p && !strncmp(p, "/proc/sys/net/", 14);
+}
+
+void ct_sysctl_name(const char *path, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	if (ct_sysctl_is(path))
+		path += 10;
+	for (; *path && o + 1 < len; path++)
+		out[o++] = *path == '/' ? '.' : *path == '.' ? '/' : *path;
+	out[o] = '\0';
+}
+
+ssize_t ct_sysctl_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	size_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	/* a sysctl's handler gives all of it at once: a short read is the end
+	 * (saves the second read that would say so) */
+	while (n + 1 < len) {
+		ssize_t r = read(fd, buf + n, len - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		n += r;
+		if (r == 0 || n + 1 < len)
+			break;
+	}
+	if (n + 1 >= len) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len)
+{
+	size_t max, take, o = 0;
+	bool cut;
+
+	if (!len)
+		return;
+	max = len - 1 < CT_SYSCTL_VALUE_MAX ? len - 1 : CT_SYSCTL_VALUE_MAX;
+	while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\0'))
+		n--;
+	cut = n > max;
+	take = cut ? (max > 3 ? max - 3 : 0) : n;
+	for (size_t i = 0; i < take; i++)
+		out[o++] = raw[i] == '\n' || raw[i] == '\0' ? ' ' : raw[i];
+	for (size_t i = 0; cut && i < 3 && o < max; i++)
+		out[o++] = '.';
+	out[o] = '\0';
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* Keyed by a 64-bit hash of (namespace, path): ~1,000 values per
+ * namespace, so the paths themselves are not kept. */
+struct entry {
+	uint64_t key;                    /* 0: free */
+	uint32_t len;
+	char *raw;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *table;
+static size_t cap, used;
+static uint32_t primed[PRIMED_MAX];
+static size_t n_primed;
+
+static uint64_t key_of(uint32_t netns, const char *path)
+{
+	uint64_t h = 1469598103934665603ull ^ netns;   /* FNV-1a */
+
+	h *= 1099511628211ull;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static struct entry *slot(uint64_t key)
+{
+	size_t i = key & (cap - 1);
+
+	while (table[i].key && table[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &table[i];
+}
+
+static bool grow(void)
+{
+	struct entry *old = table;
+	size_t ocap = cap;
+
+	cap = cap ? cap * 2 : 4096;
+	table = calloc(cap, sizeof(*table));
+	if (!table) {
+		table = old;
+		cap = ocap;
+		return false;
+	}
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].key)
+			*slot(old[i].key) = old[i];
+	free(old);
+	return true;
+}
+
+bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n)
+{
+	struct entry *e;
+	bool found = false;
+
+	pthread_mutex_lock(&lock);
+	if (table) {
+		e = slot(key_of(netns, path));
+		if (e->key && e->len < len) {
+			memcpy(buf, e->raw, e->len);
+			buf[e->len] = '\0';
+			*n = e->len;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_t n,
+			bool only_new)
+{
+	uint64_t key = key_of(netns, path);
+	struct entry *e;
+	char *copy;
+
+	if (n >= CT_SYSCTL_READ_MAX)
+		return;
+	pthread_mutex_lock(&lock);
+	if ((used + 1) * 2 > cap && !grow()) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	e = slot(key);
+	if (e->key && only_new) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	copy = malloc(n + 1);
+	if (copy) {
+		memcpy(copy, raw, n);
+		copy[n] = '\0';
+		if (!e->key)
+			used++;
+		free(e->raw);
+		e->key = key;
+		e->raw = copy;
+		e->len = (uint32_t)n;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---------------------------------------------------------------- prime */
+
+static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (depth > WALK_DEPTH || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat st;
+		unsigned char type = de->d_type;
+		ssize_t r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
+		/* /proc gives the type; a stat only where it does not */
+		if (type == DT_UNKNOWN) {
+			if (lstat(p, &st) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			n += walk(netns, p, depth + 1, buf);
+			continue;
+		}
+		if (type != DT_REG)
+			continue;
+		/* write-only entries (vm/compact_memory, net/ipv4/route/flush)
+		 * refuse the open, root or not */
+		r = ct_sysctl_read(p, buf, CT_SYSCTL_READ_MAX);
+		if (r < 0)
+			continue;
+		ct_sysctl_remember(ct_sysctl_per_netns(p) ? netns : 0, p, buf, (size_t)r, true);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool primed_locked(uint32_t netns)
+{
+	for (size_t i = 0; i < n_primed && i < PRIMED_MAX; i++)
+		if (primed[i] == netns)
+			return true;
+	return false;
+}
+
+size_t ct_sysctl_prime(uint32_t netns, const char *dir)
+{
+	char *buf = malloc(CT_SYSCTL_READ_MAX);
+	size_t n;
+
+	if (!buf)
+		return 0;
+	n = walk(netns, dir, 0, buf);
+	free(buf);
+	pthread_mutex_lock(&lock);
+	if (!primed_locked(netns))
+		primed[n_primed++ % PRIMED_MAX] = netns;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+bool ct_sysctl_primed(uint32_t netns)
+{
+	bool r;
+
+	pthread_mutex_lock(&lock);
+	r = primed_locked(netns);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+size_t ct_sysctl_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&lock);
+	n = used;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+void ct_sysctl_forget_all(void)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < cap; i++)
+		free(table[i].raw);
+	free(table);
+	table = NULL;
+	cap = used = 0;
+	n_primed = 0;
+	pthread_mutex_unlock(&lock);
+}
