@@ -286,6 +286,36 @@ test_unobserved_nft_rule_added_in_a_test_netns() {
   "$CT" query --store "$T/store-net" --unobserved --kind net | grep -F "$ns" | grep -q UNOBSERVED || fail "text"
 }
 
+# iptables-legacy tables: a live change is followed across a kill (the
+# event carries its table, the state takes it in), one made while down is
+# found at the next start
+test_unobserved_iptables_legacy_rule_in_a_test_netns() {
+  command -v iptables-legacy >/dev/null && command -v ip >/dev/null || skip "no iptables-legacy/ip"
+  local ns=ct-unob-$$-l$RANDOM
+  ip netns add "$ns" || fail "ip netns add"
+  ip netns exec "$ns" iptables-legacy -N CTUNOB
+  W=$T/w-legacy
+  mkdir -p "$W"
+  up store-legacy
+  ip netns exec "$ns" iptables-legacy -A CTUNOB -p tcp --dport 2525 -j ACCEPT
+  local live=".kind==\"NET\" and .net.subsystem==\"IPTABLES_LEGACY\" and .net.netns_name==\"$ns\""
+  wait_events "$live and (.net.ruleset_after // \"\" | contains(\"2525\"))" 1
+  wait_stored store-legacy "$live"
+  killed
+  up store-legacy
+  local un=".unobserved == true and .net.netns_name==\"$ns\""
+  assert_eq "$(count_events "$un")" 0 "the live change again: $(events "$un")"
+  ct_agent_stop
+  ip netns exec "$ns" iptables-legacy -A INPUT -p tcp --dport 2424 -j ACCEPT
+  up store-legacy
+  local e; e=$(events "$un")
+  ip netns del "$ns"
+  assert_eq "$(wc -l <<<"$e")" 1 "$e"
+  assert_eq "$(jq -r '"\(.net.subsystem) \(.net.op) \(.net.family) \(.net.table)"' <<<"$e")" "IPTABLES_LEGACY REPLACE ip filter"
+  assert_contains "$(jq -r .net.ruleset_diff <<<"$e")" "+-A INPUT -p tcp -m tcp --dport 2424 -j ACCEPT"
+  ct_agent_stop
+}
+
 # /proc/sys values: the agent in a test netns reads that namespace's values
 test_unobserved_sysctl_value_in_a_test_netns() {
   command -v ip >/dev/null || skip "no ip"

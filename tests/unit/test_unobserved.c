@@ -235,6 +235,44 @@ TEST(last_state_follows_rulesets)
 	ct_last_state_free(&s);
 }
 
+TEST(last_state_legacy_tables_join_split_splice)
+{
+	const char *fam[] = { "ip", "ip6" }, *tab[] = { "filter", "filter" };
+	const char *txt[] = { "*filter\n:INPUT ACCEPT\nCOMMIT\n", "*filter\n:INPUT DROP\nCOMMIT" };
+	struct ct_ruleset_part p[4];
+	char *all = ct_legacy_join(2, fam, tab, txt, 1 << 16), *next;
+	struct ct_last_state s;
+	PbEvent ev;
+	PbNetPolicyChange n;
+
+	CHECK(all);
+	CHECK_STR(all, "# ip filter\n*filter\n:INPUT ACCEPT\nCOMMIT\n# ip6 filter\n*filter\n:INPUT DROP\nCOMMIT\n");
+	CHECK(ct_legacy_split(all, p, 4) == 2);
+	CHECK_STR(p[1].family, "ip6");
+	CHECK(p[0].len == strlen("# ip filter\n*filter\n:INPUT ACCEPT\nCOMMIT\n"));
+	/* one table's new text put in, another added in order */
+	next = ct_legacy_splice(all, "ip", "filter", "*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\nCOMMIT\n", 1 << 16);
+	CHECK(next && strstr(next, "-A INPUT -j DROP") && strstr(next, ":INPUT DROP"));
+	free(all);
+	all = ct_legacy_splice(next, "ip", "nat", "*nat\nCOMMIT\n", 1 << 16);
+	free(next);
+	CHECK(all && ct_legacy_split(all, p, 4) == 3);
+	CHECK_STR(p[1].name, "nat");
+	/* the journal: a live legacy change carries its one table */
+	ct_last_state_init(&s);
+	ct_last_state_set_ruleset(&s, "host", 42, "iptables-legacy", all);
+	net_event(&ev, &n, 42, "", "*nat\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n", 0);
+	n.subsystem = CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_IPTABLES_LEGACY;
+	n.family = "ip";
+	n.table = "nat";
+	CHECK(ct_last_state_apply(&s, &ev));
+	next = ct_last_state_ruleset(&s, "host", "iptables-legacy")->text;
+	CHECK(next && strstr(next, "# ip nat\n*nat\n-A POSTROUTING -j MASQUERADE") &&
+	      strstr(next, "# ip6 filter"));
+	free(all);
+	ct_last_state_free(&s);
+}
+
 TEST(last_state_snapshot_round_trip_and_damage)
 {
 	char dir[] = "/tmp/ct-unit-state.XXXXXX", path[256], err[512];

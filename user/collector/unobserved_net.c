@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "event_net.h"
+#include "ipt_legacy.h"
 #include "nft_ctx_cache.h"
 #include "unobserved_net.h"
 #include "lib/util.h"
@@ -30,12 +31,75 @@ static char *nft_dump(uint32_t netns_inode, size_t max, int *err)
 	return ct_nft_list_ruleset(netns_inode, max, &gen, err);
 }
 
-/* The iptables-legacy tables join as one more row: a reader that prints
- * them in iptables-save form inside the namespace, no split (or one by
- * "*table" headers). */
+/* The legacy tables of a namespace as the agent read them at start
+ * (ct_net_prime, before the probes: reading them again now would run
+ * iptables-legacy-save, whose execs the probes would see), in the form
+ * ct_legacy_join makes (store/last_state.h), which the journal keeps. */
+struct legacy_table {
+	char family[8], table[32];
+	char *text;
+};
+
+struct legacy_tables {
+	uint32_t inode;
+	struct legacy_table t[32];
+	size_t n;
+};
+
+static void legacy_one(void *ctx, uint32_t netns, const char *family, const char *table,
+		       const char *text)
+{
+	struct legacy_tables *l = ctx;
+
+	if (netns != l->inode || l->n >= ARRAY_SIZE(l->t) || !text)
+		return;
+	ct_strlcpy(l->t[l->n].family, family, sizeof(l->t[0].family));
+	ct_strlcpy(l->t[l->n].table, table, sizeof(l->t[0].table));
+	if ((l->t[l->n].text = strdup(text)))
+		l->n++;
+}
+
+/* the order ct_legacy_splice keeps */
+static int by_family_table(const void *a, const void *b)
+{
+	const struct legacy_table *x = a, *y = b;
+	int c = strcmp(x->family, y->family);
+
+	return c ? c : strcmp(x->table, y->table);
+}
+
+static char *legacy_dump(uint32_t netns_inode, size_t max, int *err)
+{
+	static struct legacy_tables l;
+	const char *fam[ARRAY_SIZE(l.t)], *tab[ARRAY_SIZE(l.t)], *txt[ARRAY_SIZE(l.t)];
+	char *out;
+
+	if (!ct_ipt_legacy_primed(netns_inode)) {
+		*err = ENODATA;	/* not every table was read at start */
+		return NULL;
+	}
+	memset(&l, 0, sizeof(l));
+	l.inode = netns_inode;
+	ct_ipt_legacy_known_each(legacy_one, &l);
+	qsort(l.t, l.n, sizeof(l.t[0]), by_family_table);
+	for (size_t i = 0; i < l.n; i++) {
+		fam[i] = l.t[i].family;
+		tab[i] = l.t[i].table;
+		txt[i] = l.t[i].text;
+	}
+	out = ct_legacy_join(l.n, fam, tab, txt, max);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.t[i].text);
+	if (!out)
+		*err = ENOMEM;
+	return out;
+}
+
 static const struct net_source sources[] = {
 	{ "nft", CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES, nft_dump,
 	  ct_nft_split_tables },
+	{ "iptables-legacy", CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_IPTABLES_LEGACY,
+	  legacy_dump, ct_legacy_split },
 };
 
 size_t ct_nft_split_tables(const char *text, struct ct_ruleset_part *parts, size_t max)

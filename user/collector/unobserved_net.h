@@ -2,10 +2,10 @@
  * The network-policy half of the start-up comparison (unobserved.h): the
  * ruleset text of each followed namespace, per source, against the last
  * known one. A source is a row of unobserved_net.c's table: its name in
- * the state, its subsystem, a function that dumps it inside the namespace
- * (on the ruleset worker, event_net.h) and, optionally, one that splits it
- * into top-level objects (nft tables), each difference of which is one
- * event. Adding the iptables-legacy tables is one row with its reader.
+ * the state, its subsystem, a function that gives its text for a namespace
+ * (run on the ruleset worker inside it, event_net.h) and, optionally, one
+ * that splits it into top-level objects (tables), each difference of
+ * which is one event: nftables, and the iptables-legacy tables.
  */
 #ifndef CT_UNOBSERVED_NET_H
 #define CT_UNOBSERVED_NET_H
@@ -41,13 +41,9 @@ void ct_net_differences_free(struct ct_net_difference *d, size_t n);
 void ct_unobserved_net_emit(struct ct_collector *c, const struct ct_net_difference *d,
 			    void (*dec)(PbEvent *ev), uint64_t mono_ns);
 
-/* Top-level objects of an nft listing ("table FAMILY NAME {" ... "}"):
- * name "FAMILY NAME", text with both lines. Returns how many (at most max). */
-struct ct_ruleset_part {
-	char family[16], name[128];
-	const char *text;
-	size_t len;
-};
+/* Top-level objects of an nft listing ("table FAMILY NAME {" ... "}"),
+ * text with both lines (struct ct_ruleset_part: store/last_state.h).
+ * Returns how many (at most max). */
 size_t ct_nft_split_tables(const char *ruleset, struct ct_ruleset_part *parts, size_t max);
 
 #endif

@@ -301,6 +301,102 @@ bool ct_last_state_under_roots(const struct ct_last_state *s, const char *path)
 	return false;
 }
 
+/* ------------------------------------------------------------ legacy tables */
+
+char *ct_legacy_join(size_t n, const char *const *family, const char *const *table,
+		     const char *const *text, size_t max)
+{
+	size_t cap = 1, len = 0;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(family[i]) + strlen(table[i]) + strlen(text[i]) + 8;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t tl = strlen(text[i]);
+		bool nl = tl && text[i][tl - 1] != '\n';
+		int h = snprintf(out + len, cap - len, "# %s %s\n", family[i], table[i]);
+
+		if (h < 0 || len + h + tl + nl > max)
+			break;	/* what fits, whole tables only */
+		len += h;
+		memcpy(out + len, text[i], tl);
+		len += tl;
+		if (nl)
+			out[len++] = '\n';
+	}
+	out[len] = '\0';
+	return out;
+}
+
+size_t ct_legacy_split(const char *text, struct ct_ruleset_part *parts, size_t max)
+{
+	const char *line = text;
+	size_t n = 0;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		char fam[16], name[128];
+
+		if (!strncmp(line, "# ", 2) && sscanf(line + 2, "%15s %127s", fam, name) == 2) {
+			if (n == max)
+				break;
+			ct_strlcpy(parts[n].family, fam, sizeof(parts[n].family));
+			ct_strlcpy(parts[n].name, name, sizeof(parts[n].name));
+			parts[n].text = line;
+			n++;
+		}
+		line = nl ? nl + 1 : NULL;
+		/* each part runs to the next header or the end */
+		if (n)
+			parts[n - 1].len = (line ? line : text + strlen(text)) - parts[n - 1].text;
+	}
+	return n;
+}
+
+char *ct_legacy_splice(const char *text, const char *family, const char *table,
+		       const char *table_text, size_t max)
+{
+	struct ct_ruleset_part p[64];
+	const char *fam[65], *tab[65], *txt[65];
+	char *bodies[65] = { 0 }, *out = NULL;
+	size_t n = ct_legacy_split(text, p, 64), m = 0, k;
+	bool put = false;
+
+	for (size_t i = 0; i <= n; i++) {
+		int c = i < n ? strcmp(p[i].family, family) : 1;
+
+		if (!c)
+			c = strcmp(p[i].name, table);
+		/* in order: the new table goes before the first that sorts after it */
+		if (!put && c >= 0) {
+			fam[m] = family;
+			tab[m] = table;
+			txt[m++] = table_text;
+			put = true;
+			if (!c)
+				continue;	/* replaced */
+		}
+		if (i == n)
+			break;
+		k = strcspn(p[i].text, "\n") + 1;	/* past the header line */
+		bodies[m] = k <= p[i].len ? strndup(p[i].text + k, p[i].len - k) : strdup("");
+		if (!bodies[m])
+			goto out;
+		fam[m] = p[i].family;
+		tab[m] = p[i].name;
+		txt[m] = bodies[m];
+		m++;
+	}
+	out = ct_legacy_join(m, fam, tab, txt, max);
+out:
+	for (size_t i = 0; i < m; i++)
+		free(bodies[i]);
+	return out;
+}
+
 /* ------------------------------------------------------------ journal */
 
 static bool valid_sha(const char *s)
@@ -436,24 +532,42 @@ static bool apply_file(struct ct_last_state *s, const PbEvent *ev)
 	}
 }
 
-static bool apply_net(struct ct_last_state *s, const PbNetPolicyChange *n)
+static bool apply_net(struct ct_last_state *s, const PbEvent *ev)
 {
-	const char *after = n->ruleset_after;
+	const PbNetPolicyChange *n = ev->net;
+	const char *after = n->ruleset_after, *source;
 	struct ct_known_ruleset *r;
+	char *spliced = NULL;
+	bool legacy = n->subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_IPTABLES_LEGACY;
 
-	if (n->subsystem != CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES)
+	if (n->subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES)
+		source = "nft";
+	else if (legacy)
+		source = "iptables-legacy";
+	else
 		return false;
 	/* the ruleset travels on a request's first object */
 	if (n->batch_index && !(after && *after))
 		return false;
-	r = ruleset_by_inode(s, n->netns_inode, "nft");
+	r = ruleset_by_inode(s, n->netns_inode, source);
 	if (!r && n->netns_name && *n->netns_name)
-		r = ct_last_state_ruleset(s, n->netns_name, "nft");
+		r = ct_last_state_ruleset(s, n->netns_name, source);
 	if (!r)
 		return false;	/* a namespace not followed (no name to find it by) */
-	/* a listing that failed: not known, rather than a stale text */
-	ct_last_state_set_ruleset(s, r->netns, n->netns_inode ? n->netns_inode : r->inode, "nft",
-				  after && *after ? after : NULL);
+	/* a live legacy change carries its one table; a change found at
+	 * start, every table (as the state holds them) */
+	if (legacy && after && *after && !ev->unobserved) {
+		if (!r->text || !n->family || !n->table || !*n->table)
+			return false;	/* not known: stays so */
+		spliced = ct_legacy_splice(r->text, n->family, n->table, after,
+					   CT_LAST_STATE_RULESET_MAX);
+		after = spliced;
+	}
+	/* a live listing that failed: not known, rather than a stale text
+	 * (a change found at start is the text, empty or not) */
+	ct_last_state_set_ruleset(s, r->netns, n->netns_inode ? n->netns_inode : r->inode, source,
+				  ev->unobserved ? (after ? after : "") : after && *after ? after : NULL);
+	free(spliced);
 	return true;
 }
 
@@ -464,7 +578,7 @@ bool ct_last_state_apply(struct ct_last_state *s, const PbEvent *ev)
 	if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_FILE && ev->file)
 		changed = apply_file(s, ev);
 	else if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_NET && ev->net)
-		changed = apply_net(s, ev->net);
+		changed = apply_net(s, ev);
 	if (changed) {
 		s->dirty = true;
 		s->applied++;

@@ -64,6 +64,27 @@ struct ct_last_state {
 	void *removed_ctx;
 };
 
+/* One top-level object (a table) of a ruleset text. */
+struct ct_ruleset_part {
+	char family[16], name[128];
+	const char *text;
+	size_t len;
+};
+
+/*
+ * The iptables-legacy tables of a namespace as one text (source
+ * "iptables-legacy"): each table's iptables-save form (collector/
+ * ipt_legacy.h, counters left out) after a "# FAMILY TABLE" line, in
+ * (family, table) order. Join n tables (at most max bytes; malloc'd, NULL
+ * out of memory); split one into its tables; put one table's new text in
+ * (a live change of one table), malloc'd.
+ */
+char *ct_legacy_join(size_t n, const char *const *family, const char *const *table,
+		     const char *const *text, size_t max);
+size_t ct_legacy_split(const char *text, struct ct_ruleset_part *parts, size_t max);
+char *ct_legacy_splice(const char *text, const char *family, const char *table,
+		       const char *table_text, size_t max);
+
 void ct_last_state_init(struct ct_last_state *s);
 void ct_last_state_free(struct ct_last_state *s);
 
