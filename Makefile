@@ -200,8 +200,9 @@ clean:
 #
 # `make install` honours DESTDIR and PREFIX (and the finer prefix, sbindir,
 # sysconfdir, mandir, ... below). It installs the binary, the agent's config
-# file, an example guardrail policy, the systemd unit (made for sbindir and
-# sysconfdir), a tmpfiles.d entry for /run/changetrace, the man pages
+# file, the example guardrail policies (the exec rules' from docs/examples),
+# the systemd unit (made for sbindir and sysconfdir), a tmpfiles.d entry
+# for /run/changetrace, the man pages
 # (generated from the binary's own --help: dist/man/gen-man.sh) and bash
 # completion. An edited config file is never overwritten or removed.
 # `make deb` builds the Debian package (debian/, dpkg-buildpackage) from a
@@ -243,6 +244,7 @@ install: all man
 		$(INSTALL) -m 0644 dist/changetrace.conf $(CONF_DIR)/changetrace.conf; \
 	fi
 	$(INSTALL) -m 0644 dist/guardrail.policy $(DESTDIR)$(docdir)/examples/guardrail.policy
+	$(INSTALL) -m 0644 docs/examples/exec-guard.policy $(DESTDIR)$(docdir)/examples/exec-guard.policy
 	sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' dist/changetrace.service.in \
 		> $(DESTDIR)$(systemdunitdir)/changetrace.service
 	chmod 0644 $(DESTDIR)$(systemdunitdir)/changetrace.service
@@ -256,6 +258,7 @@ install: all man
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/changetrace $(DESTDIR)$(docdir)/examples/guardrail.policy \
+		$(DESTDIR)$(docdir)/examples/exec-guard.policy \
 		$(DESTDIR)$(systemdunitdir)/changetrace.service $(DESTDIR)$(tmpfilesdir)/changetrace.conf \
 		$(DESTDIR)$(mandir)/man8/changetrace.8 $(DESTDIR)$(mandir)/man8/changetrace-*.8 \
 		$(DESTDIR)$(bashcompdir)/changetrace $(CONF_DIR)/changetrace.conf.new
@@ -265,7 +268,7 @@ uninstall:
 	@rmdir $(CONF_DIR) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
 
 DEB_DIR := $(BUILD)/deb
-DEB_SRC := Makefile README.md bpf include user proto dist debian
+DEB_SRC := Makefile README.md bpf include user proto dist debian docs/examples
 deb:
 	$(call msg,DEB,$(DEB_DIR))
 	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/changetrace-$(CT_VERSION_STR)

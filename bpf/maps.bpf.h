@@ -27,18 +27,20 @@ struct {
 	__type(value, __u32);
 } ct_deploy_flags SEC(".maps") __weak;
 
-/* Stop or kill the current task if its deploy was halted or aborted. */
-static __always_inline void ct_enforce_deploy_flags(const struct ct_task_attr *attr)
+/* Stop or kill the current task if its deploy was halted or aborted.
+ * Returns the signal sent (0: none). */
+static __always_inline int ct_enforce_deploy_flags(const struct ct_task_attr *attr)
 {
 	__u32 slot = attr->deploy_slot;
 	__u32 *flags = bpf_map_lookup_elem(&ct_deploy_flags, &slot);
 
 	if (!flags || !*flags)
-		return;
+		return 0;
 	if (*flags & CT_DEPLOY_ABORTED)
-		bpf_send_signal(9 /* SIGKILL */);
-	else if (*flags & CT_DEPLOY_HALTED)
-		bpf_send_signal(19 /* SIGSTOP */);
+		return bpf_send_signal(9 /* SIGKILL */) ? 0 : 9;
+	if (*flags & CT_DEPLOY_HALTED)
+		return bpf_send_signal(19 /* SIGSTOP */) ? 0 : 19;
+	return 0;
 }
 
 /* CHANGETRACE_DEPLOY_ID value (NUL-padded) -> deploy slot. Filled by the

@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "task.bpf.h"
+#include "exec_guard.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -261,7 +262,9 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	__u32 tgid = BPF_CORE_READ(t, tgid);
 	struct ct_task_attr *attr, nattr = {};
 	struct env_scan env = {};
+	struct ct_xverdict verdict = {};
 	struct ct_exec_event *e;
+	int signalled = 0;
 	__u64 exec_id;
 
 	if (tgid == ct_agent_tgid)
@@ -271,7 +274,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	if (attr) {
 		/* An existing attribution is never shed nor replaced here. */
 		attr->exec_id = exec_id;
-		ct_enforce_deploy_flags(attr);
+		signalled = ct_enforce_deploy_flags(attr);
 	} else {
 		/* Not attributed yet: the environment first, then a cgroup claim. */
 		if (env_deploy_id(t, &env) && !env_trusted(t)) {
@@ -294,6 +297,10 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 		}
 	}
 
+	/* exec rules: a match is stopped or killed here, before its first
+	 * instruction, whether or not its exec record finds ring space */
+	ct_exec_guard(t, bprm, attr, signalled, &verdict);
+
 	ct_count(CT_CNT_SEEN_EXEC);
 	e = bpf_ringbuf_reserve(&ct_bulk_rb, sizeof(*e), 0);
 	if (!e) {
@@ -307,6 +314,10 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	ct_fill_task(&e->task, t, attr);
 	e->task.attr.exec_id = exec_id;
 	e->old_pid = old_pid;
+	e->guard_gen = verdict.gen;
+	e->guard_rule = verdict.rule;
+	e->guard_action = verdict.action;
+	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  BPF_CORE_READ(bprm, filename));
 	read_args(e, t);

@@ -46,6 +46,7 @@ enum ct_kind {
 	CT_KIND_EXIT = 2,
 	CT_KIND_FILE = 3,
 	CT_KIND_NET = 4,
+	CT_KIND_EXEC_VERDICT = 5, /* an exec rule matched (bpf/exec_guard.bpf.h) */
 	CT_KIND_MAX
 };
 
@@ -83,11 +84,15 @@ enum ct_counter {
 	CT_CNT_ATTR_CGROUP,      /* processes attributed from a cgroup claim */
 	CT_CNT_ENV_UNTRUSTED,    /* env id ignored: caller not root nor --group */
 	CT_CNT_FILE_FAILED,      /* a change to a watched path the kernel refused */
-	CT_CNT_FILE_PATH_TRUNC,  /* a path deeper/longer than one record holds */
+	CT_CNT_FILE_PATH_TRUNC,  /* a path longer/deeper than a record holds, or too
+				  * deep to find its watch */
 	CT_CNT_FILE_BURST_OPENS, /* opens folded into a burst (no records; see ct_wburst) */
 	CT_CNT_FILE_BURST_LATE,  /* a burst open closed after its change was reported */
 	CT_CNT_FILE_TRACK_FULL,  /* ct_wfiles full: an open file's writes go uncounted */
 	CT_CNT_FILE_CLOSE_SHARED,/* close(2) of a file with another reference: no record */
+	CT_CNT_EXEC_VERDICT,     /* execs an exec rule matched (the action was taken) */
+	CT_CNT_EXEC_VERDICT_DROP,/* ...whose verdict record found the change ring full */
+	CT_CNT_EXEC_SIGNAL_FAIL, /* ...whose signal the kernel refused */
 	CT_CNT_MAX
 };
 
@@ -147,6 +152,11 @@ struct ct_exec_event {
 	__u16 args_len;          /* bytes valid in args[] */
 	__u8  args_truncated;
 	__u8  lineage_len;
+	/* An exec rule matched this exec (see struct ct_exec_verdict): */
+	__u32 guard_gen;         /* the policy generation it belongs to */
+	__u8  guard_rule;        /* its index + 1; 0: no rule matched */
+	__u8  guard_action;      /* enum ct_xaction */
+	__u16 _pad;
 	struct ct_ancestor lineage[CT_LINEAGE_MAX];
 	char  filename[CT_FILENAME_LEN];
 	char  args[CT_ARGS_LEN];
@@ -203,8 +213,9 @@ struct ct_net_event {
 
 /* ---- config writes (bpf/file.bpf.c, user/collector/event_file.c) ---- */
 
-#define CT_FILE_PATH_MAX    1024  /* bytes of one path in a record (power of 2) */
-#define CT_FILE_DEPTH       40    /* dentries walked up (mount crossings included) */
+#define CT_FILE_PATH_MAX    4096  /* bytes of one path in a record: PATH_MAX (power of 2) */
+#define CT_FILE_DEPTH       1024  /* names a walked path is built from (power of 2); a
+				   * deeper one keeps its lowest names, flagged */
 #define CT_WATCH_MAX        256   /* watched inodes (directories or files) */
 #define CT_WATCH_PREFIX_MAX 32    /* watched path prefixes, for path-string syscalls */
 #define CT_WATCH_PREFIX_LEN 128
@@ -232,9 +243,15 @@ enum ct_file_op {
 #define CT_FF_TRUNC      (1u << 1)  /* open with O_TRUNC */
 #define CT_FF_APPEND     (1u << 2)
 #define CT_FF_FD         (1u << 3)  /* path[0] resolved from a struct file (exact) */
-#define CT_FF_TRUNCATED  (1u << 4)  /* a path did not fit; it is cut at the top */
+#define CT_FF_TRUNCATED  (1u << 4)  /* path0 holds only its lower part: the name
+				     * was longer or deeper than a record holds */
 #define CT_FF_EXCHANGE   (1u << 5)  /* renameat2 RENAME_EXCHANGE */
 #define CT_FF_REMOVEXATTR (1u << 6)
+#define CT_FF_TRUNCATED1 (1u << 7)  /* the same for path1 */
+
+/* suffix_off of a cut path whose watched directory is above the part the
+ * record holds: the watch is known, what lies between is not */
+#define CT_SUFFIX_UNKNOWN 0xffff
 
 /* A watched inode: the key the kernel matches each dentry walked against. */
 struct ct_watch_key {
@@ -247,6 +264,14 @@ struct ct_watch_prefix {
 	__u32 len;               /* 0 = unused slot */
 	char  path[CT_WATCH_PREFIX_LEN];
 };
+
+/*
+ * Files open for write on a watched path that the kernel follows at once
+ * (ct_wfiles; ct_wfds holds one entry per such open). The collector keeps
+ * as many changes pending rather than report one whose close record, with
+ * its writes, is still in the ring.
+ */
+#define CT_WFILES_MAX      16384
 
 /* A file opened for write on a watched path, keyed by struct file address. */
 struct ct_wfile {
@@ -320,6 +345,8 @@ struct ct_wburst {
  * (its mount namespace); watch_id/suffix_off let the collector rebuild
  * the host path: watch path + path0[suffix_off..]. Two paths for
  * rename/link/symlink: path0 is the target (new name), path1 the source.
+ * A path is given whole up to PATH_MAX; a longer or deeper one keeps the
+ * part below its watch, or else its lowest names, and is flagged.
  * The record ends after path0_len + path1_len bytes of paths[].
  */
 struct ct_file_event {
@@ -341,8 +368,113 @@ struct ct_file_event {
 	__u16 suffix_off1;
 	__u16 path0_len;         /* bytes of path0 in paths[] (no NUL) */
 	__u16 path1_len;         /* bytes of path1, right after path0 */
+	__s32 fd;                /* CT_FF_FD: the fd the change went through; else the
+				  * dir fd path0 is relative to (-100: the cwd) */
+	__s32 fd1;               /* the dir fd of path1 */
 	char  xattr[64];         /* setxattr/removexattr name */
 	char  paths[2 * CT_FILE_PATH_MAX];
+};
+
+/* ---- exec rules (bpf/exec_guard.bpf.h, user/guard/exec_rules.c, exec_guard.c) ---- */
+
+/*
+ * An exec rule names a command: the executable (a name, or an absolute
+ * path whose last component is its name) and glob patterns for its first
+ * arguments. The policy's exec rules are compiled into two sets of maps;
+ * the agent fills the set no probe uses, then flips ct_xr_state in one
+ * store, so every exec sees one whole policy.
+ */
+#define CT_XRULES_MAX      64    /* exec rules per policy: bits of a __u64 */
+#define CT_XNAME_LEN       32    /* a command name (hash key), NUL included */
+#define CT_XPATH_LEN       256   /* an executable path pattern, NUL included */
+#define CT_XARGS_MAX       8     /* argument patterns per rule */
+#define CT_XTOKEN_LEN      64    /* one argument pattern, NUL included */
+#define CT_XSCOPE_MAX      8     /* `exec:` scope entries per deploy */
+
+/* ct_xr_state: which set the probe uses, whether any rule can apply to an
+ * unattributed (drift) or an attributed process, and the generation. */
+#define CT_XR_SET          (1u << 0)
+#define CT_XR_DRIFT        (1u << 1)
+#define CT_XR_ATTRIBUTED   (1u << 2)
+#define CT_XR_GEN_SHIFT    8
+
+/* Facts about the exec'ing process a rule's conditions test. */
+#define CT_XF_DRIFT        (1u << 0)  /* no deploy claims it */
+#define CT_XF_AI           (1u << 1)  /* its deploy is AI-assisted */
+#define CT_XF_UNAPPROVED   (1u << 2)  /* no approver (always, for drift) */
+#define CT_XF_HIGH_RISK    (1u << 3)
+#define CT_XF_OUT_OF_SCOPE (1u << 4)  /* its deploy declared a scope that does not name the command */
+
+enum ct_xaction {
+	CT_XACT_ALERT = 1,
+	CT_XACT_HALT = 2,        /* SIGSTOP in the probe */
+	CT_XACT_KILL = 3,        /* SIGKILL in the probe */
+};
+
+/* The command part of a rule, or of a deploy's `exec:` scope entry. */
+struct ct_xmatch {
+	char  name[CT_XNAME_LEN];/* the executable's name (NUL-padded) */
+	__u8  n_args;            /* argument patterns that must match */
+	__u8  has_path;          /* path[] must match the executable's path */
+	__u8  _pad[6];
+	char  path[CT_XPATH_LEN];
+	char  args[CT_XARGS_MAX][CT_XTOKEN_LEN];
+};
+
+struct ct_xrule {
+	__u32 must_set;          /* CT_XF_* that must hold */
+	__u32 must_clear;        /* CT_XF_* that must not */
+	__u8  action;            /* enum ct_xaction */
+	__u8  _pad[7];
+	struct ct_xmatch m;
+};
+
+/* ct_xnames key: a command name in one set -> bitmask of its rules. */
+struct ct_xname_key {
+	__u32 set;
+	__u32 _pad;
+	char  name[CT_XNAME_LEN];
+};
+
+/* Per deploy slot (ct_deploy_prov): what the exec rules test. */
+#define CT_PROV_AI         (1u << 0)
+#define CT_PROV_APPROVED   (1u << 1)
+#define CT_PROV_HIGH_RISK  (1u << 2)
+#define CT_PROV_SCOPED     (1u << 3)  /* declared a scope */
+
+struct ct_deploy_prov {
+	__u32 flags;             /* CT_PROV_* */
+	__u32 n_xscope;          /* its `exec:` scope entries in ct_deploy_xscope */
+};
+
+/* ct_deploy_xscope key: (slot, entry) */
+struct ct_xscope_key {
+	__u32 slot;
+	__u32 idx;
+};
+
+/* How the command was recognised (ct_exec_verdict.via). */
+#define CT_XVIA_NAME       1     /* the name it was invoked by (symlink, script) */
+#define CT_XVIA_FILE       2     /* the name of the file the kernel loaded */
+
+/*
+ * An exec rule matched: sent on the change path (reserved capacity) after
+ * the probe signalled the process, so the verdict is not lost to an exec
+ * storm. The exec record that follows carries the rule too.
+ */
+struct ct_exec_verdict {
+	struct ct_hdr hdr;
+	struct ct_task task;
+	__u32 gen;               /* policy generation (ct_xr_state >> CT_XR_GEN_SHIFT) */
+	__u8  rule;              /* index among the policy's exec rules */
+	__u8  action;            /* enum ct_xaction */
+	__u8  signalled;         /* bpf_send_signal succeeded (halt, kill) */
+	__u8  via;               /* CT_XVIA_* */
+	__u16 args_len;
+	__u8  args_truncated;
+	__u8  _pad[5];
+	char  filename[CT_FILENAME_LEN];
+	char  args[CT_ARGS_LEN];
 };
 
 #endif /* CHANGETRACE_H */

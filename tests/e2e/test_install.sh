@@ -19,7 +19,8 @@ test_make_install_lays_out_exactly_the_files() {
     printf '%s\n' /etc/changetrace/changetrace.conf \
       /usr/lib/systemd/system/changetrace.service /usr/lib/tmpfiles.d/changetrace.conf \
       /usr/sbin/changetrace /usr/share/bash-completion/completions/changetrace \
-      /usr/share/doc/changetrace/examples/guardrail.policy /usr/share/man/man8/changetrace.8
+      /usr/share/doc/changetrace/examples/guardrail.policy /usr/share/man/man8/changetrace.8 \
+      /usr/share/doc/changetrace/examples/exec-guard.policy
     for c in $(commands); do
       [ "$c" = version ] || echo "/usr/share/man/man8/changetrace-$c.8"
     done | sort)

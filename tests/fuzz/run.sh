@@ -25,7 +25,9 @@ seed() { # NAME: write seed inputs into the corpus dir
       printf '\x00\x20\x00\x00\x00\x10\x00\x05\x06\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x03\x00eth0' > "$d/newlink"
       printf '\x01\x14\x00\x00\x00\x10\x00\x01\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0a\x00' > "$d/nft-batch" ;;
     policy)
-      printf 'protect /etc/payments /srv/app/conf\nprotect-net nft:inet/filter\nrule ai-unapproved: ai and unapproved and protected => halt\nrule scope: out-of-scope => alert\nrule d: not drift and file => kill\nbudget blast: files 50 => halt\nbudget n: net 10 => alert\n' > "$d/readme" ;;
+      printf 'protect /etc/payments /srv/app/conf\nprotect-net nft:inet/filter\nrule ai-unapproved: ai and unapproved and protected => halt\nrule scope: out-of-scope => alert\nrule d: not drift and file => kill\nbudget blast: files 50 => halt\nbudget n: net 10 => alert\n' > "$d/readme"
+      printf 'rule no-destroy: ai and unapproved and exec "terraform destroy*" => halt\nrule rm: not drift and exec "/usr/*/rm -r* /*" => kill # c\nrule n: drift and high-risk and exec nft => alert\nrule s: out-of-scope and exec "kubectl delete * --all" => halt\n' > "$d/exec"
+      printf 'terraform destroy -auto-approve *\n' > "$d/command" ;;
     watchlist)
       printf '/etc\n  /tmp/../tmp/./x  # comment\n\n/proc/sys\n' > "$d/list" ;;
     laststate)

@@ -366,6 +366,10 @@ TEST(unobserved_policy_condition)
 	f.unobserved = false;
 	CHECK(ct_policy_eval(&pol, &f, on_violation, NULL) == 1);	/* now drift only */
 	ct_policy_free(&pol);
+	/* a process launch is never found at start: refused in exec rules */
+	text = "rule x: exec \"/bin/sh\" and unobserved => halt\n";
+	CHECK(ct_policy_parse(&pol, text, strlen(text), err, sizeof(err)) == -1);
+	CHECK(strstr(err, "'unobserved'"));
 }
 
 TEST(unobserved_in_text_otlp_and_filter)

@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
+#include "guard/exec_guard.h"
 #include "lib/util.h"
 
 static int verbose_level;
@@ -132,6 +133,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 {
 	struct bpf_program *prog;
 	int err, required_ok = 0;
+	char errbuf[256];
 
 	verbose_level = a->opts.verbose;
 	libbpf_set_print(libbpf_log);
@@ -172,6 +174,18 @@ int ct_agent_bpf_open(struct ct_agent *a)
 	/* The registry names slots before any probe can hand one out. */
 	if (ct_agent_deploys_init(a) < 0)
 		return -1;
+	/* exec rules are in force from the exec probe's first run */
+	a->guard.xmaps = (struct ct_exec_maps){
+		.names_fd = bpf_map__fd(a->skel->maps.ct_xnames),
+		.rules_fd = bpf_map__fd(a->skel->maps.ct_xrules),
+		.prov_fd = bpf_map__fd(a->skel->maps.ct_deploy_prov),
+		.xscope_fd = bpf_map__fd(a->skel->maps.ct_deploy_xscope),
+		.state = &a->skel->bss->ct_xr_state,
+	};
+	if (ct_exec_guard_init(&a->guard, errbuf, sizeof(errbuf)) < 0) {
+		ct_err("agent: %s", errbuf);
+		return -1;
+	}
 	bpf_object__for_each_program(prog, a->skel->obj) {
 		struct ct_probe *p = &a->probes[a->n_probes];
 		struct bpf_link *l;

@@ -10,6 +10,7 @@
 #include "agent_deploys.h"
 #include "lib/control.h"
 #include "lib/deploy_validate.h"
+#include "guard/exec_rules.h"
 #include "ctl_handlers.h"
 #include "store/deploys.h"
 #include "store/store.h"
@@ -87,7 +88,7 @@ static void tag_self(struct ct_agent *a, const struct ct_peer *peer, int fd,
 	}
 	copy = *src;
 	copy.id = t->deploy_id;
-	if ((why = ct_validate_deploy(&copy))) {
+	if ((why = ct_validate_deploy(&copy)) || (why = ct_exec_scope_check(&copy))) {
 		reply_err(fd, why);
 		return;
 	}
@@ -200,7 +201,7 @@ static void deploy_start(struct ct_agent *a, const struct ct_peer *peer, int fd,
 		reply_err(fd, "deploy start: no deploy given");
 		return;
 	}
-	if ((why = ct_validate_deploy(q->deploy))) {
+	if ((why = ct_validate_deploy(q->deploy)) || (why = ct_exec_scope_check(q->deploy))) {
 		reply_err(fd, why);
 		return;
 	}

@@ -59,6 +59,8 @@ static const struct {
 	{ CT_CNT_DROP_EXIT, CT_PATH_BULK, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_EXIT },
 	{ CT_CNT_DROP_FILE, CT_PATH_CHANGE, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE },
 	{ CT_CNT_DROP_NET, CT_PATH_CHANGE, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET },
+	/* an exec rule's verdict (the process was stopped or killed all the same) */
+	{ CT_CNT_EXEC_VERDICT_DROP, CT_PATH_CHANGE, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_GUARD },
 };
 
 void ct_paths_check_drops(struct ct_paths *p, struct ct_agent *a)

@@ -48,8 +48,10 @@ static int on_bulk_record(void *ctx, void *data, size_t len)
 	return --a->bulk_budget > 0 ? 0 : BULK_SLICE_DONE;
 }
 
-/* The acting task of a change record (file and net records start alike). */
-_Static_assert(offsetof(struct ct_file_event, task) == offsetof(struct ct_net_event, task),
+/* The acting task of a change record (file, net and exec verdict records
+ * start alike). */
+_Static_assert(offsetof(struct ct_file_event, task) == offsetof(struct ct_net_event, task) &&
+	       offsetof(struct ct_file_event, task) == offsetof(struct ct_exec_verdict, task),
 	       "change records carry the task at one offset");
 
 static const struct ct_task *change_task(const void *data, size_t len)
@@ -57,7 +59,7 @@ static const struct ct_task *change_task(const void *data, size_t len)
 	const struct ct_hdr *h = data;
 
 	if (len < offsetof(struct ct_file_event, task) + sizeof(struct ct_task) ||
-	    (h->kind != CT_KIND_FILE && h->kind != CT_KIND_NET))
+	    (h->kind != CT_KIND_FILE && h->kind != CT_KIND_NET && h->kind != CT_KIND_EXEC_VERDICT))
 		return NULL;
 	return (const struct ct_task *)((const char *)data + offsetof(struct ct_file_event, task));
 }

@@ -34,6 +34,7 @@ static const struct kcounter_def kernel_seen[] = {
 static const struct kcounter_def kernel_dropped[] = {
 	{ "exec", CT_CNT_DROP_EXEC }, { "exit", CT_CNT_DROP_EXIT },
 	{ "file", CT_CNT_DROP_FILE }, { "net", CT_CNT_DROP_NET },
+	{ "guard", CT_CNT_EXEC_VERDICT_DROP },
 };
 
 static const struct kcounter_def kernel_other[] = {
@@ -50,6 +51,8 @@ static const struct kcounter_def kernel_other[] = {
 	{ "file_burst_late", CT_CNT_FILE_BURST_LATE },
 	{ "file_track_full", CT_CNT_FILE_TRACK_FULL },
 	{ "file_close_shared", CT_CNT_FILE_CLOSE_SHARED },
+	{ "guard_exec_matches", CT_CNT_EXEC_VERDICT },
+	{ "guard_exec_signal_failures", CT_CNT_EXEC_SIGNAL_FAIL },
 };
 
 /* The agent's own counters (struct ct_agent). */
@@ -107,7 +110,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	/* 1: unwatched directories are remembered in the kernel (see file.bpf.c) */
 	ct_counters_add(l, "file_walk_cache", a->skel->bss->ct_walk_cache_on);
 	ct_counters_add(l, "file_walk_generation", a->skel->bss->ct_walk_gen);
-	ct_file_get_stats(&fst);
+	ct_file_get_stats(a->files, &fst);
 	ct_counters_add_table(l, &ct_file_counters, &fst);
 	ct_content_get_stats(&cst);
 	ct_counters_add_table(l, &ct_content_counters, &cst);
@@ -203,7 +206,8 @@ void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusRespon
 	fill_path(&b->paths[CT_PATH_BULK], "bulk", &a->paths.ring[CT_PATH_BULK],
 		  ct_agent_counter(a, CT_CNT_DROP_EXEC) + ct_agent_counter(a, CT_CNT_DROP_EXIT));
 	fill_path(&b->paths[CT_PATH_CHANGE], "change", &a->paths.ring[CT_PATH_CHANGE],
-		  ct_agent_counter(a, CT_CNT_DROP_FILE) + ct_agent_counter(a, CT_CNT_DROP_NET));
+		  ct_agent_counter(a, CT_CNT_DROP_FILE) + ct_agent_counter(a, CT_CNT_DROP_NET) +
+		  ct_agent_counter(a, CT_CNT_EXEC_VERDICT_DROP));
 	for (int i = 0; i < CT_PATH_MAX; i++)
 		b->pathp[i] = &b->paths[i];
 	s->n_paths = CT_PATH_MAX;

@@ -15,6 +15,7 @@
 #include "collector/event_file.h"
 #include "collector/file_content.h"
 #include "collector/unobserved.h"
+#include "guard/exec_guard.h"
 #include "lib/util.h"
 
 /*
@@ -109,7 +110,13 @@ void ct_agent_reload(struct ct_agent *a)
 		ct_err("agent: policy reload failed, keeping the previous policy: %s", err);
 		a->reload_failures++;
 	} else {
-		fprintf(stderr, "changetrace: policy reloaded: %d rules\n", a->guard.policy.n_rules);
+		if (ct_exec_guard_install(&a->guard, err, sizeof(err)) < 0) {
+			ct_err("agent: %s; the previous exec rules stay in force", err);
+			a->reload_failures++;
+		}
+		fprintf(stderr, "changetrace: policy reloaded: %d rules (%d exec rules, generation %llu)\n",
+			a->guard.policy.n_rules, a->guard.policy.n_exec_rules,
+			(unsigned long long)a->guard.policy_generation);
 		/* newly protected paths are watched from now on */
 		if (ct_agent_build_watches(a, &w, err, sizeof(err)) < 0 ||
 		    ct_watches_install(&w, bpf_map__fd(a->skel->maps.ct_watch),
@@ -169,7 +176,9 @@ int ct_agent_setup_file_watch(struct ct_agent *a)
 		fc.host_mnt_ns = st.st_ino;
 	if (stat("/proc/self/ns/net", &st) == 0)
 		fc.host_net_ns = st.st_ino;
-	ct_file_init(&fc);
+	ct_file_free(a->files);
+	a->files = ct_file_new(&fc);
+	a->col.files = a->files;
 	fprintf(stderr, "changetrace: watching %d paths (%d configured paths absent)\n",
 		a->watches.n, a->watches.missing);
 	return 0;

@@ -55,7 +55,8 @@ static const char start_usage[] =
 "  --id ID             deploy id: 1-63 of [A-Za-z0-9._:/@+-]\n"
 CT_PROV_USAGE
 "  --from-git DIR [REV] (REV may also follow as an argument)\n"
-"  --scope PATH        a path or object this deploy may touch (repeatable)\n"
+"  --scope PATH        a path or object this deploy may touch (repeatable);\n"
+"                      exec:CMD, a command it runs (for exec rules' out-of-scope)\n"
 "  --risk LEVEL        low, medium or high\n"
 "  --environment NAME  deployment environment (prod, staging, ...)\n"
 "  --cgroup PATH       claim a cgroup v2 subtree (absolute, or relative to the\n"

@@ -21,7 +21,12 @@ static const char policy_usage[] =
 "                      sysctl:NAME (nft:* for every nftables object)\n"
 "  rule NAME: COND [and COND]... => ACTION\n"
 "                      COND, each may follow `not`: ai, unapproved, drift,\n"
-"                      protected, out-of-scope, file, net, high-risk\n"
+"                      protected, out-of-scope, file, net, high-risk; or\n"
+"                      exec \"CMD\": CMD is exec'd, decided in the kernel before\n"
+"                      its first instruction (with ai, unapproved, drift,\n"
+"                      high-risk, out-of-scope only). CMD: a name or absolute\n"
+"                      path, then globs (* ?) for its first arguments, in order:\n"
+"                      exec \"terraform destroy*\", exec \"/usr/bin/rm -r* /*\"\n"
 "  budget NAME: files|net N => ACTION\n"
 "                      at most N distinct files (net objects) per deploy\n"
 "\n"
@@ -46,11 +51,17 @@ int ct_cmd_policy(int argc, char **argv)
 		ct_err("policy: %s: %s", argv[2], err);
 		return 1;
 	}
-	printf("%s: valid: %d rules, %d protected paths, %d protected network objects\n",
-	       argv[2], p.n_rules, p.n_protect, p.n_protect_net);
-	for (int i = 0; i < p.n_rules; i++)
-		printf("  rule %-24s => %s\n", p.rules[i].name,
-		       ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, p.rules[i].action));
+	printf("%s: valid: %d rules, %d protected paths, %d protected network objects, "
+	       "%d exec rules (decided in the kernel at exec)\n",
+	       argv[2], p.n_rules, p.n_protect, p.n_protect_net, p.n_exec_rules);
+	for (int i = 0; i < p.n_rules; i++) {
+		char conds[CT_POLICY_COMMAND_LEN + 256];
+
+		ct_policy_rule_conditions(&p.rules[i], conds, sizeof(conds));
+		printf("  rule %-24s => %-5s %s\n", p.rules[i].name,
+		       ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, p.rules[i].action),
+		       p.rules[i].budget ? "(budget)" : conds);
+	}
 	ct_policy_free(&p);
 	return 0;
 }

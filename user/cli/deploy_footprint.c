@@ -1,4 +1,5 @@
 /* A deploy's footprint: see deploy_footprint.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,47 @@ static void add_file(struct ct_footprint *fp, const PbEvent *ev)
 		count(fp, &fp->budget_files, f->old_path);
 }
 
+/* The command line as one string (argv joined by spaces, bounded). */
+static char *joined_argv(const PbProcess *p)
+{
+	char buf[1024];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; p && i < p->n_argv && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " " : "",
+				p->argv[i] ? p->argv[i] : "");
+	return strdup(buf);
+}
+
+static void add_stopped(struct ct_footprint *fp, const PbEvent *ev)
+{
+	const Changetrace__V1__GuardVerdict *g = ev->guard;
+	struct ct_fp_stopped *x;
+
+	if (fp->n_stopped == fp->cap_stopped) {
+		size_t cap = fp->cap_stopped ? fp->cap_stopped * 2 : 8;
+		struct ct_fp_stopped *v = realloc(fp->stopped, cap * sizeof(*v));
+
+		if (!v) {
+			fp->oom = true;
+			return;
+		}
+		fp->stopped = v;
+		fp->cap_stopped = cap;
+	}
+	x = &fp->stopped[fp->n_stopped++];
+	memset(x, 0, sizeof(*x));
+	x->event_id = dup_or_null(ev->event_id);
+	x->rule = dup_or_null(g->rule);
+	x->reason = dup_or_null(g->reason);
+	x->command = joined_argv(ev->process);
+	x->action = g->action;
+	x->enforced = g->enforced;
+	x->time_ns = ev->time_unix_nano;
+	x->pid = ev->process ? ev->process->pid : 0;
+}
+
 void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 {
 	struct ct_fp_count *c;
@@ -233,6 +275,8 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 		c = count(fp, &fp->verdicts, key);
 		if (c && ev->guard->enforced)
 			c->enforced++;
+		if (ev->guard->before_exec)
+			add_stopped(fp, ev);
 		break;
 	default:
 		break;
@@ -333,6 +377,26 @@ void ct_footprint_print_text(FILE *out, const struct ct_footprint *fp, const cha
 		fprintf(out, "    %-40s %llu (enforced %llu)\n", fp->verdicts.v[i].key,
 			(unsigned long long)fp->verdicts.v[i].n,
 			(unsigned long long)fp->verdicts.v[i].enforced);
+	if (fp->n_stopped)
+		fprintf(out, "  commands judged at exec (exec rules):\n");
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		const struct ct_fp_stopped *x = &fp->stopped[i];
+		int a = x->action;
+
+		/* argv and the reason carry whatever bytes the command had */
+		fprintf(out, "    %s %s pid=%u ", x->event_id ? x->event_id : "-",
+			ct_fmt_time(x->time_ns, t1, sizeof(t1)), x->pid);
+		ct_text_escaped(out, x->rule ? x->rule : "?");
+		fprintf(out, " %s%s: ",
+			a == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_HALT ? "STOPPED" :
+			a == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_KILL ? "KILLED" : "ALERT",
+			a != CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT && !x->enforced
+				? " (signal failed)" : "");
+		ct_text_escaped(out, x->command ? x->command : "");
+		fputs("\n      why: ", out);
+		ct_text_escaped(out, x->reason ? x->reason : "");
+		fputc('\n', out);
+	}
 	ct_fp_containers_print_text(out, &fp->containers);
 	if (!fp->deploy || !fp->deploy->n_scope)
 		fprintf(out, "  outside scope:        - (no scope declared)\n");
@@ -439,6 +503,24 @@ void ct_footprint_print_json(FILE *out, const struct ct_footprint *fp)
 	json_counts(out, "objects", &fp->net_objects, 1);
 	fprintf(out, "},\"guard\":{\"verdicts\":%llu", (unsigned long long)fp->guard);
 	json_counts(out, "rules", &fp->verdicts, 2);
+	fprintf(out, ",\"at_exec\":[");
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		const struct ct_fp_stopped *x = &fp->stopped[i];
+
+		fprintf(out, "%s{\"event_id\":", i ? "," : "");
+		ct_json_str(out, x->event_id ? x->event_id : "");
+		fprintf(out, ",\"time_unix_nano\":%llu,\"pid\":%u,\"rule\":",
+			(unsigned long long)x->time_ns, x->pid);
+		ct_json_str(out, x->rule ? x->rule : "");
+		fprintf(out, ",\"action\":\"%s\",\"enforced\":%s,\"command\":",
+			enum_short(&changetrace__v1__guard_action__descriptor, x->action),
+			x->enforced ? "true" : "false");
+		ct_json_str(out, x->command ? x->command : "");
+		fprintf(out, ",\"reason\":");
+		ct_json_str(out, x->reason ? x->reason : "");
+		fputc('}', out);
+	}
+	fputc(']', out);
 	fputc('}', out);
 	ct_fp_containers_print_json(out, &fp->containers);
 	fprintf(out, ",\"scope_declared\":%s,\"out_of_scope\":%llu,\"complete\":%s}",
@@ -465,6 +547,13 @@ void ct_footprint_free(struct ct_footprint *fp)
 		free(fp->files[i].comm);
 	}
 	free(fp->files);
+	for (size_t i = 0; i < fp->n_stopped; i++) {
+		free(fp->stopped[i].event_id);
+		free(fp->stopped[i].rule);
+		free(fp->stopped[i].command);
+		free(fp->stopped[i].reason);
+	}
+	free(fp->stopped);
 	free_counts(&fp->comms);
 	free_counts(&fp->file_ops);
 	free_counts(&fp->paths);

@@ -43,6 +43,15 @@ struct ct_fp_file {
 	bool out_of_scope, content_kept;
 };
 
+/* A command an exec rule stopped or killed (or flagged) at exec. */
+struct ct_fp_stopped {
+	char *event_id, *rule, *command, *reason;
+	int action;              /* GuardAction */
+	uint64_t time_ns;
+	uint32_t pid;
+	bool enforced;
+};
+
 struct ct_footprint {
 	const PbDeploy *deploy;  /* scope; NULL: not known, nothing is out of scope */
 	uint64_t events, first_ns, last_ns;
@@ -56,6 +65,8 @@ struct ct_footprint {
 	struct ct_fp_counts net_objects;
 	uint64_t guard;
 	struct ct_fp_counts verdicts;
+	struct ct_fp_stopped *stopped;   /* exec rules' verdicts, in order */
+	size_t n_stopped, cap_stopped;
 	/* distinct objects as the guard's budgets count them: file paths (and
 	 * a rename's old path), network objects */
 	struct ct_fp_counts budget_files, budget_net;

@@ -212,6 +212,13 @@ int ct_event_from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	b->exec.filename = b->filename;
 	b->exec.old_pid = e->old_pid;
 	b->exec.argv_truncated = e->args_truncated;
+	if (e->guard_rule && c->exec_rule_name) {
+		b->exec.guard_rule = (char *)c->exec_rule_name(c->exec_ctx, e->guard_gen, e->guard_rule - 1);
+		b->exec.guard_action = e->guard_action == CT_XACT_HALT
+			? CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_HALT
+			: e->guard_action == CT_XACT_KILL ? CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_KILL
+			: CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT;
+	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_EXEC;
 	b->ev.exec = &b->exec;
 

@@ -32,6 +32,11 @@ struct ct_collector {
 	 * change-path record can overtake the exec that named the slot). */
 	void (*slot_unknown)(void *owner, uint32_t slot);
 	void *owner;
+	/* An exec rule matched in the kernel: the record goes here (its GUARD
+	 * event needs the policy); and the rule's name, for its exec event. */
+	void (*exec_verdict)(void *ctx, const struct ct_exec_verdict *r);
+	const char *(*exec_rule_name)(void *ctx, uint32_t gen, uint32_t rule);
+	void *exec_ctx;          /* the guard (guard/exec_guard.c) */
 	/* Times the agent took the change ring to empty (a drain that did not
 	 * stop on its deadline): a record known to be in the ring then has
 	 * been decoded once this has moved. */
@@ -40,6 +45,8 @@ struct ct_collector {
 	uint64_t image_from_proc;     /* read from /proc: no exec record seen */
 	uint64_t image_from_parent;   /* a child that forked without exec */
 	uint64_t image_unknown;       /* nothing: no exe nor argv on the event */
+	/* Config-change records go here (event_file.h); set by the agent. */
+	struct ct_file_collector *files;
 };
 
 struct ct_event_buf {

@@ -275,6 +275,12 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fputc(']', out);
 		if (ev->exec->argv_truncated)
 			fputs("...", out);
+		if (ev->exec->guard_rule && *ev->exec->guard_rule) {
+			fputs(" guard=", out);
+			ct_text_word(out, ev->exec->guard_rule);
+			fprintf(out, "/%s", ct_pb_enum_short(&changetrace__v1__guard_action__descriptor,
+							     ev->exec->guard_action));
+		}
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
 		fprintf(out, " code=%d", ev->exit->exit_code);
@@ -300,6 +306,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
 		ct_text_quoted(out, shown(ev, "file.path", f->path));
+		if (f->path_truncated)
+			fputs(" path_truncated", out);
 		if (f->ns_path && *f->ns_path) {
 			fputs(" ns_path=", out);     /* as the process saw it */
 			ct_text_quoted(out, shown(ev, "file.ns_path", f->ns_path));
@@ -307,6 +315,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
 			ct_text_quoted(out, shown(ev, "file.old_path", f->old_path));
+			if (f->old_path_truncated)
+				fputs(" from_truncated", out);
 		}
 		if (f->sha256_before && *f->sha256_before)
 			fprintf(out, " before=%.12s", f->sha256_before);
@@ -348,6 +358,23 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		fputs(" version=", out);
 		ct_text_word(out, ev->agent->version);
 		break;
+	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
+		const Changetrace__V1__GuardVerdict *g = ev->guard;
+
+		fputs(" rule=", out);
+		ct_text_word(out, g->rule);
+		fprintf(out, " action=%s enforced=%s",
+			ct_pb_enum_short(&changetrace__v1__guard_action__descriptor, g->action),
+			g->enforced ? "yes" : "no");
+		if (g->before_exec && p) {
+			fputs(" at-exec argv=[", out);
+			argv_shown(out, ev);
+			fputc(']', out);
+		}
+		fputs(" reason=", out);
+		ct_text_quoted(out, g->reason);
+		break;
+	}
 	default:
 		break;
 	}

@@ -325,6 +325,13 @@ static void map_deploy(struct ct_otlp_rec *r, const Changetrace__V1__DeployRecor
 static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 {
 	switch (ev->detail_case) {
+	case CHANGETRACE__V1__EVENT__DETAIL_EXEC:
+		if (ev->exec->guard_rule && *ev->exec->guard_rule) {
+			add_str(r, "changetrace.guard.rule", ev->exec->guard_rule);
+			add_enum(r, "changetrace.guard.action", &changetrace__v1__guard_action__descriptor,
+				 ev->exec->guard_action);
+		}
+		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_EXIT:
 		add_int(r, "process.exit.code", ev->exit->exit_code);
 		if (ev->exit->signal)
@@ -337,6 +344,13 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_enum(r, "changetrace.file.op", &changetrace__v1__file_op__descriptor, f->op);
 		add_str(r, "changetrace.file.old_path", f->old_path);
 		add_str(r, "changetrace.file.ns_path", f->ns_path);
+		if (f->path_truncated)
+			add_bool(r, "changetrace.file.path_truncated", true);
+		if (f->old_path_truncated)
+			add_bool(r, "changetrace.file.old_path_truncated", true);
+		if (f->path_source)
+			add_enum(r, "changetrace.file.path_source",
+				 &changetrace__v1__file_path_source__descriptor, f->path_source);
 		if (f->inode) {
 			snprintf(r->inode, sizeof(r->inode), "%llu", (unsigned long long)f->inode);
 			add_str(r, "file.inode", r->inode);
@@ -391,6 +405,11 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_bool(r, "changetrace.guard.enforced", g->enforced);
 		add_str(r, "changetrace.guard.change_event_id", g->change_event_id);
 		add_str(r, "deployment.id", g->deploy_id);
+		add_str(r, "changetrace.guard.reason", g->reason);
+		if (g->before_exec) {
+			add_bool(r, "changetrace.guard.before_exec", true);
+			add_str(r, "changetrace.guard.command", g->command);
+		}
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_DEPLOY:

@@ -319,5 +319,7 @@ static const struct ct_counter_def ct_guard_counters_defs[] = {
 	CT_COUNTER("guard_halts", struct ct_guard, halts),
 	CT_COUNTER("guard_kills", struct ct_guard, kills),
 	CT_COUNTER("guard_enforce_failures", struct ct_guard, enforce_failures),
+	CT_COUNTER("guard_exec_rules", struct ct_guard, exec_rules),
+	CT_COUNTER("guard_policy_generation", struct ct_guard, policy_generation),
 };
 const struct ct_counter_table ct_guard_counters = CT_COUNTER_TABLE(ct_guard_counters_defs);

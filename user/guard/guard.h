@@ -22,6 +22,16 @@
 
 struct ct_collector;
 
+/* The exec rules' kernel maps and switch (guard/exec_guard.c), handed in
+ * by the agent once the probes are loaded. */
+struct ct_exec_maps {
+	int names_fd;            /* ct_xnames: command name -> its rules */
+	int rules_fd;            /* ct_xrules: the rules of both sets */
+	int prov_fd;             /* ct_deploy_prov: what the rules test of a deploy */
+	int xscope_fd;           /* ct_deploy_xscope: deploys' exec: scope entries */
+	uint32_t *state;         /* ct_xr_state in the probes' data: the live set */
+};
+
 /* Per-agent guard state; lives in struct ct_agent, which fills in the
  * sink, the collector (event envelopes) and the kernel maps once the
  * probes are loaded. */
@@ -34,6 +44,9 @@ struct ct_guard {
 	struct ct_collector *col;
 	int tasks_fd;             /* ct_tasks: which process runs for which deploy */
 	int deploy_flags_fd;      /* ct_deploy_flags: halted deploys' new execs stop */
+	struct ct_exec_maps xmaps;
+	uint64_t exec_rules;      /* exec rules in force in the kernel */
+	uint64_t policy_generation; /* policies installed there: 1 at start, +1 per reload */
 };
 
 /* Load the policy file (if any) and apply --protect shorthands. */

@@ -38,7 +38,10 @@ static int perr(char *err, size_t errlen, int line, const char *fmt, ...)
 	return -1;
 }
 
-/* Split s in place into whitespace-separated words. */
+/* Split s in place into words: whitespace separates them, "..." is one
+ * word (quotes removed; a command pattern has spaces), an unquoted '#'
+ * starts a comment. Returns the count, -1 for too many words, -2 for a
+ * quote that is not closed or not at a word's edges. */
 static int split_words(char *s, char **w, int max)
 {
 	int n = 0;
@@ -46,13 +49,30 @@ static int split_words(char *s, char **w, int max)
 	while (*s) {
 		while (isspace((unsigned char)*s))
 			*s++ = '\0';
-		if (!*s)
+		if (!*s || *s == '#')
 			break;
 		if (n == max)
 			return -1;
+		if (*s == '"') {
+			char *end = strchr(s + 1, '"');
+
+			if (!end || (end[1] && !isspace((unsigned char)end[1]) && end[1] != '#'))
+				return -2;
+			w[n++] = s + 1;
+			*end = '\0';
+			s = end + 1;
+			continue;
+		}
 		w[n++] = s;
-		while (*s && !isspace((unsigned char)*s))
+		while (*s && !isspace((unsigned char)*s) && *s != '#') {
+			if (*s == '"')
+				return -2;
 			s++;
+		}
+		if (*s == '#') {
+			*s = '\0';
+			break;
+		}
 	}
 	return n;
 }
@@ -94,6 +114,112 @@ static int add_protect(char **list, int *n, const char *what, int line,
 		return perr(err, errlen, line, "out of memory");
 	(*n)++;
 	return 0;
+}
+
+/* A rule refused after its command was parsed: the command goes with it. */
+static int exec_rule_fail(struct ct_policy_rule *r, int rc)
+{
+	free(r->exec);
+	r->exec = NULL;
+	return rc;
+}
+
+/* Split a command pattern into its executable and argument patterns, as
+ * the exec probe matches them (bpf/exec_guard.bpf.h). */
+int ct_policy_parse_command(const char *text, struct ct_policy_command *c,
+			    char *err, size_t errlen)
+{
+	char buf[CT_POLICY_COMMAND_LEN], *w[CT_XARGS_MAX + 2], *s, *base;
+	int n = 0;
+	size_t off = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(err, errlen, "longer than %d bytes", CT_POLICY_COMMAND_LEN - 1);
+		return -1;
+	}
+	for (const char *t = text; *t; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f || *t == '"') {
+			snprintf(err, errlen, "control characters and quotes are not allowed");
+			return -1;
+		}
+	strcpy(buf, text);
+	for (s = strtok(buf, " \t"); s; s = strtok(NULL, " \t")) {
+		if (n == CT_XARGS_MAX + 1) {
+			snprintf(err, errlen, "at most %d argument patterns after the command",
+				 CT_XARGS_MAX);
+			return -1;
+		}
+		w[n++] = s;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty command");
+		return -1;
+	}
+	if (w[0][0] == '/') {
+		if (strlen(w[0]) >= CT_XPATH_LEN) {
+			snprintf(err, errlen, "executable path longer than %d bytes", CT_XPATH_LEN - 1);
+			return -1;
+		}
+		if (strstr(w[0], "//") || strstr(w[0], "/./") || strstr(w[0], "/../")) {
+			snprintf(err, errlen, "write the executable's path as the kernel resolves it "
+				 "(no '//', '.' or '..')");
+			return -1;
+		}
+		strcpy(c->path, w[0]);
+		base = strrchr(w[0], '/') + 1;
+	} else if (strchr(w[0], '/')) {
+		snprintf(err, errlen, "the command is a name or an absolute path, not '%s'", w[0]);
+		return -1;
+	} else {
+		base = w[0];
+	}
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		snprintf(err, errlen, "'%s' names no file", w[0]);
+		return -1;
+	}
+	if (strpbrk(base, "*?")) {
+		snprintf(err, errlen, "the command's name cannot hold a wildcard (rules are "
+			 "found by name at every exec): one rule per name, or a wildcard in "
+			 "its directory (/usr/*/rm)");
+		return -1;
+	}
+	if (strlen(base) >= CT_XNAME_LEN) {
+		snprintf(err, errlen, "command name '%s' is longer than %d bytes", base,
+			 CT_XNAME_LEN - 1);
+		return -1;
+	}
+	strcpy(c->name, base);
+	for (int k = 1; k < n; k++) {
+		if (strlen(w[k]) >= CT_XTOKEN_LEN) {
+			snprintf(err, errlen, "argument pattern '%.20s...' is longer than %d bytes",
+				 w[k], CT_XTOKEN_LEN - 1);
+			return -1;
+		}
+		strcpy(c->args[k - 1], w[k]);
+	}
+	c->n_args = n - 1;
+	for (int k = 0; k < n; k++)
+		off += snprintf(c->text + off, sizeof(c->text) - off, "%s%s", k ? " " : "", w[k]);
+	return 0;
+}
+
+const char *ct_policy_cond_name(enum ct_cond c)
+{
+	return (unsigned)c < CT_COND_MAX ? cond_names[c] : "?";
+}
+
+void ct_policy_rule_conditions(const struct ct_policy_rule *r, char *out, size_t len)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (int k = 0; k < r->n_conds && off < len; k++)
+		off += snprintf(out + off, len - off, "%s%s%s", k ? " and " : "",
+				r->negate[k] ? "not " : "", cond_names[r->cond[k]]);
+	if (r->exec && off < len)
+		snprintf(out + off, len - off, "%sexec \"%s\"", r->n_conds ? " and " : "",
+			 r->exec->text);
 }
 
 /* "rule NAME: c1 and not c2 => action" / "budget NAME: files 20 => halt",
@@ -151,20 +277,48 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 		int c;
 
 		if (i >= n)
-			return perr(err, errlen, line, "missing '=> ACTION'");
+			return exec_rule_fail(r, perr(err, errlen, line, "missing '=> ACTION'"));
 		if (!strcmp(w[i], "not")) {
 			neg = true;
 			if (++i >= n)
-				return perr(err, errlen, line, "'not' needs a condition");
+				return exec_rule_fail(r, perr(err, errlen, line, "'not' needs a condition"));
+		}
+		if (!strcmp(w[i], "exec")) {
+			char why[256];
+
+			if (neg)
+				return exec_rule_fail(r, perr(err, errlen, line, "'not exec' is not a rule: "
+					"an exec rule names the commands it acts on"));
+			if (r->exec)
+				return exec_rule_fail(r, perr(err, errlen, line, "one exec condition per rule"));
+			if (++i >= n || !strcmp(w[i], "=>"))
+				return perr(err, errlen, line, "'exec' needs a command, e.g. "
+					    "exec \"terraform destroy*\"");
+			r->exec = calloc(1, sizeof(*r->exec));
+			if (!r->exec)
+				return perr(err, errlen, line, "out of memory");
+			if (ct_policy_parse_command(w[i], r->exec, why, sizeof(why)) < 0) {
+				free(r->exec);
+				r->exec = NULL;
+				return perr(err, errlen, line, "exec \"%s\": %s", w[i], why);
+			}
+			i++;
+			if (i < n && !strcmp(w[i], "and")) {
+				i++;
+				continue;
+			}
+			break;
 		}
 		for (c = 0; c < CT_COND_MAX; c++)
 			if (!strcmp(w[i], cond_names[c]))
 				break;
 		if (c == CT_COND_MAX)
-			return perr(err, errlen, line, "unknown condition '%s' (ai, unapproved, drift, "
-				    "protected, out-of-scope, file, net, high-risk, unobserved)", w[i]);
+			return exec_rule_fail(r, perr(err, errlen, line, "unknown condition '%s' (ai, "
+				"unapproved, drift, protected, out-of-scope, file, net, high-risk, "
+				"unobserved, exec \"CMD\")", w[i]));
 		if (r->n_conds >= CT_POLICY_MAX_CONDS)
-			return perr(err, errlen, line, "more than %d conditions", CT_POLICY_MAX_CONDS);
+			return exec_rule_fail(r, perr(err, errlen, line, "more than %d conditions",
+						      CT_POLICY_MAX_CONDS));
 		r->cond[r->n_conds] = c;
 		r->negate[r->n_conds++] = neg;
 		i++;
@@ -175,9 +329,22 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 		break;
 	}
 	if (i + 2 != n || strcmp(w[i], "=>"))
-		return perr(err, errlen, line, "expected '=> ACTION' after the conditions");
+		return exec_rule_fail(r, perr(err, errlen, line, "expected '=> ACTION' after the conditions"));
 	if (parse_action(w[i + 1], &r->action))
-		return perr(err, errlen, line, "unknown action '%s' (alert, halt, kill)", w[i + 1]);
+		return exec_rule_fail(r, perr(err, errlen, line, "unknown action '%s' (alert, halt, kill)",
+					      w[i + 1]));
+	if (r->exec) {
+		for (int k = 0; k < r->n_conds; k++)
+			if (r->cond[k] == CT_COND_PROTECTED || r->cond[k] == CT_COND_FILE ||
+			    r->cond[k] == CT_COND_NET || r->cond[k] == CT_COND_UNOBSERVED)
+				return exec_rule_fail(r, perr(err, errlen, line, "'%s' is about file and "
+					"network changes; an exec rule takes ai, unapproved, drift, "
+					"high-risk and out-of-scope", cond_names[r->cond[k]]));
+		if (p->n_exec_rules >= CT_XRULES_MAX)
+			return exec_rule_fail(r, perr(err, errlen, line, "more than %d exec rules",
+						      CT_XRULES_MAX));
+		p->n_exec_rules++;
+	}
 	p->n_rules++;
 	return 0;
 }
@@ -213,16 +380,18 @@ int ct_policy_parse(struct ct_policy *p, const char *text, size_t len,
 
 	/* strtok_r would skip empty lines and lose the line count: walk by hand */
 	for (line = buf; line && rc == 0; line = save) {
-		char *nl = strchr(line, '\n'), *hash, *w[64];
+		char *nl = strchr(line, '\n'), *w[64];
 		int n;
 
 		save = nl ? nl + 1 : NULL;
 		if (nl)
 			*nl = '\0';
 		lineno++;
-		if ((hash = strchr(line, '#')))
-			*hash = '\0';
 		n = split_words(line, w, 64);
+		if (n == -2) {
+			rc = perr(err, errlen, lineno, "a quote is not closed, or not around a whole word");
+			break;
+		}
 		if (n < 0) {
 			rc = perr(err, errlen, lineno, "too many words");
 			break;
@@ -334,8 +503,12 @@ void ct_policy_free(struct ct_policy *p)
 		free(p->protect[i]);
 	for (int i = 0; i < p->n_protect_net; i++)
 		free(p->protect_net[i]);
+	for (int i = 0; i < p->n_rules; i++) {
+		free(p->rules[i].exec);
+		p->rules[i].exec = NULL;
+	}
 	p->n_protect = p->n_protect_net = 0;
-	p->n_rules = 0;
+	p->n_rules = p->n_exec_rules = 0;
 }
 
 /* "/etc/pay" covers "/etc/pay" and "/etc/pay/x", not "/etc/payroll";
@@ -448,6 +621,8 @@ int ct_policy_eval(const struct ct_policy *p, const struct ct_change_facts *f,
 		char reason[512];
 		bool hit = true;
 
+		if (r->exec)
+			continue;	/* decided in the kernel at exec */
 		if (r->budget != CT_BUDGET_NONE) {
 			uint32_t used = r->budget == CT_BUDGET_FILES ? f->deploy_files : f->deploy_net;
 			bool applies = f->deploy && (r->budget == CT_BUDGET_FILES ? f->is_file : f->is_net);

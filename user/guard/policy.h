@@ -17,6 +17,14 @@
  *   out-of-scope the change is outside its deploy's declared --scope
  *   file | net   the kind of change
  *   high-risk    the deploy declared --risk high
+ *   exec "CMD"   the change is the exec of CMD (see below); such a rule is
+ *                decided in the kernel at exec and takes only ai,
+ *                unapproved, drift, high-risk and out-of-scope besides
+ *
+ * CMD is the executable, a name (`terraform`) or an absolute path
+ * (`/usr/bin/rm`, `*` allowed in its directories), then glob patterns
+ * (`*`, `?`) for its first arguments, one each: `"terraform destroy*"`,
+ * `"rm -r* /srv*"`. Later arguments are not looked at.
  *
  * Network objects are named "SUBSYSTEM:DETAIL": nft:FAMILY/TABLE[/CHAIN],
  * iptables:TABLE[/CHAIN] (ip6tables:, arptables:, ebtables: for the other
@@ -32,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "changetrace.h"
 #include "lib/pb.h"
 
 #define CT_POLICY_MAX_RULES 64
@@ -53,6 +62,17 @@ enum ct_cond {
 
 enum ct_budget_kind { CT_BUDGET_NONE, CT_BUDGET_FILES, CT_BUDGET_NET };
 
+#define CT_POLICY_COMMAND_LEN 1024   /* a command pattern as written */
+
+/* The command an exec rule names, split as the kernel matches it. */
+struct ct_policy_command {
+	char text[CT_POLICY_COMMAND_LEN]; /* normalised: words joined by one space */
+	char name[CT_XNAME_LEN];          /* the executable's name */
+	char path[CT_XPATH_LEN];          /* "" or an absolute path pattern */
+	int n_args;
+	char args[CT_XARGS_MAX][CT_XTOKEN_LEN];
+};
+
 struct ct_policy_rule {
 	char name[64];
 	int line;
@@ -62,10 +82,12 @@ struct ct_policy_rule {
 	enum ct_budget_kind budget;      /* budget rules: count limit */
 	uint32_t budget_max;
 	Changetrace__V1__GuardAction action;
+	struct ct_policy_command *exec;  /* exec rules: the command (owned) */
 };
 
 struct ct_policy {
 	int n_rules;
+	int n_exec_rules;                /* rules with an exec condition */
 	struct ct_policy_rule rules[CT_POLICY_MAX_RULES];
 	int n_protect, n_protect_net;
 	char *protect[CT_POLICY_MAX_PROTECT];
@@ -81,6 +103,12 @@ int ct_policy_load(struct ct_policy *p, const char *path, char *err, size_t errl
 int ct_policy_add_protect_shorthand(struct ct_policy *p, const char *path,
 				    char *err, size_t errlen);
 void ct_policy_free(struct ct_policy *p);
+/* Parse a command pattern ("terraform destroy*"). 0, or -1 with why in err. */
+int ct_policy_parse_command(const char *text, struct ct_policy_command *c,
+			    char *err, size_t errlen);
+const char *ct_policy_cond_name(enum ct_cond c);
+/* "ai and not drift and exec \"rm -r*\"": a rule's conditions as written. */
+void ct_policy_rule_conditions(const struct ct_policy_rule *r, char *out, size_t len);
 
 /* What a change looks like to the policy. */
 struct ct_change_facts {
@@ -99,8 +127,9 @@ bool ct_policy_net_protected(const struct ct_policy *p, const char *object);
 /* Is path inside one of the deploy's declared scope entries? (no scope = everything out) */
 bool ct_policy_in_scope(const PbDeploy *d, const char *path_or_object);
 
-/* Evaluate all rules; calls cb for each violated rule. Returns the number
- * of violations. `reason` is a readable sentence. */
+/* Evaluate every rule but exec rules (the kernel decides those); calls cb
+ * for each violated rule. Returns the number of violations. `reason` is a
+ * readable sentence. */
 typedef void (*ct_policy_violation_cb)(const struct ct_policy_rule *r,
 				       const char *reason, void *ctx);
 int ct_policy_eval(const struct ct_policy *p, const struct ct_change_facts *f,

@@ -13,6 +13,20 @@
 #define REGISTRY_MAX_BYTES (64u << 20)
 
 static struct ct_deploy table[CT_DEPLOY_SLOTS];
+static void (*watcher)(void *ctx, uint32_t slot);
+static void *watcher_ctx;
+
+void ct_deploys_watch(void (*fn)(void *ctx, uint32_t slot), void *ctx)
+{
+	watcher = fn;
+	watcher_ctx = ctx;
+}
+
+static void changed(uint32_t slot)
+{
+	if (watcher)
+		watcher(watcher_ctx, slot);
+}
 
 struct ct_deploy *ct_deploys_find(const char *id)
 {
@@ -59,6 +73,7 @@ static struct ct_deploy *place(uint32_t slot, const PbDeploy *d, bool registered
 	e->pb->slot = slot;
 	e->registered = registered;
 	e->pb->unregistered = !registered;
+	changed(slot);
 	return e;
 }
 
@@ -72,6 +87,7 @@ int ct_deploys_replace(struct ct_deploy *e, const PbDeploy *d)
 	e->pb = c;
 	e->pb->slot = e->slot;
 	e->pb->unregistered = !e->registered;
+	changed(e->slot);
 	return 0;
 }
 
@@ -160,6 +176,7 @@ void ct_deploys_remove(struct ct_deploy *e)
 	changetrace__v1__deploy__free_unpacked(e->pb, NULL);
 	e->pb = NULL;
 	e->registered = false;
+	changed(e->slot);
 }
 
 size_t ct_deploys_count(void)

@@ -45,6 +45,9 @@ uint32_t ct_deploys_max_kslot(void);
 /* Entries in slot order; returns how many were stored in out (<= max). */
 size_t ct_deploys_list(struct ct_deploy **out, size_t max);
 void ct_deploys_free(void);
+/* fn(ctx, slot) after a slot's record was placed, replaced or removed
+ * (one watcher: the kernel's copy of what the exec rules test). */
+void ct_deploys_watch(void (*fn)(void *ctx, uint32_t slot), void *ctx);
 
 /* Persistence: a changetrace.v1.DeployRegistry message.
  * load: 0 loaded, 1 no file (empty registry), -1 unreadable or malformed
