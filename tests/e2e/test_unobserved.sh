@@ -70,16 +70,17 @@ three_changes_while_down() {
   # the window: from the previous run's last stored event to this start
   local from to; from=$(jq -r .unobserved_window.from_unix_nano <<<"$e"); to=$(jq -r .unobserved_window.to_unix_nano <<<"$e")
   [ "$from" -gt 0 ] && [ "$to" -gt "$from" ] || fail "window $from..$to"
-  local g; g=$(got '.kind=="GAP" and .gap.path=="AGENT_DOWN"')
-  assert_eq "$(jq -r .gap.from_unix_nano <<<"$g")" "$from"
-  assert_eq "$(jq -r .gap.to_unix_nano <<<"$g")" "$to"
+  # an AGENT event heads them: the window and what changed in it
+  local g; g=$(got '.kind=="AGENT" and .agent.state=="compared"')
+  assert_eq "$(jq -r .time_unix_nano <<<"$g")" "$to"
+  assert_contains "$(jq -r .agent.last_state_detail <<<"$g")" \
+    "$(status_counter unobserved_changes) changes made while no agent watched"
   if [ "$sig" = KILL ]; then
     assert_eq "$(jq -r '.unobserved_window.clean_stop // false' <<<"$e")" false
-    assert_contains "$(jq -r .gap.reason <<<"$g")" "no stop recorded"
+    assert_contains "$(jq -r .agent.last_state_detail <<<"$g")" "no stop recorded"
   else
     assert_eq "$(jq -r .unobserved_window.clean_stop <<<"$e")" true
   fi
-  assert_eq "$(status_counter unobserved_changes)" "$(jq -r .gap.unobserved_changes <<<"$g")"
   ct_agent_stop
   # forensics, agent stopped
   local out; out=$("$CT" blame --store "$T/$st" "$W/a.conf")
@@ -91,7 +92,7 @@ three_changes_while_down() {
   assert_contains "$out" "+hand"
   assert_eq "$("$CT" query --store "$T/$st" --unobserved --kind file --json | wc -l)" 3
   out=$("$CT" timeline --store "$T/$st")
-  grep -A3 'agent down' <<<"$out" | grep -q "$W/c.conf" || fail "timeline: the down window and its changes: $out"
+  grep -A3 'agent compared' <<<"$out" | grep -q "$W/c.conf" || fail "timeline: the down window and its changes: $out"
   # the deploy's footprint is its own change only
   assert_contains "$("$CT" deploy show "$d" --store "$T/$st")" "files changed:        1 changes to 1 paths"
 }
@@ -109,9 +110,9 @@ test_unobserved_unchanged_restart_makes_no_events() {
   up store-same --hash-max 1
   assert_eq "$(count_events "$UNOB")" 0 "$(events "$UNOB")"
   assert_eq "$(status_counter unobserved_files_compared)" 4
-  # the GAP counts what it heads (other tests' namespaces may have changed)
-  assert_eq "$(events '.kind=="GAP" and .gap.path=="AGENT_DOWN"' | jq -r '.gap.unobserved_changes // 0')" \
-    "$(count_events '.unobserved == true')"
+  # the summary counts what it heads (other tests' namespaces may have changed)
+  assert_contains "$(events '.kind=="AGENT" and .agent.state=="compared"' | jq -r .agent.last_state_detail)" \
+    "$(count_events '.unobserved == true') changes made while no agent watched"
   ct_agent_stop
 }
 
@@ -189,7 +190,7 @@ test_unobserved_first_start_and_new_watch_are_baselines() {
   mkdir -p "$W" "$w2"
   echo 1 > "$W/one.conf"
   up store-base
-  assert_eq "$(count_events '.unobserved == true or .kind=="GAP"')" 0
+  assert_eq "$(count_events '.unobserved == true or .agent.state=="compared"')" 0
   assert_eq "$(events '.kind=="AGENT" and .agent.state=="started"' | jq -r .agent.last_state)" first-start
   ct_agent_stop
   echo 2 > "$w2/two.conf"

@@ -63,7 +63,7 @@ static struct {
 	enum phase phase;
 	struct ct_net_difference *net;
 	size_t n_net, emitted_files, emitted_net;
-	bool gap_sent;
+	bool summary_sent;
 	bool drain_marked;
 	uint64_t drain_mark;           /* change_ring_emptied when the walk was over */
 	struct pathset touched;        /* named by a live record */
@@ -589,26 +589,36 @@ static void net_decorate(PbEvent *ev)
 	u.st.changes++;
 }
 
-static void emit_gap(void)
+/* What the comparison found, heading it: an AGENT event (state
+ * "compared") with the window and the count, so a timeline shows the time
+ * nobody watched and what changed in it. (After an unclean stop the agent
+ * has already said the window in a GAP event; this adds what changed.) */
+static void emit_summary(void)
 {
 	static struct ct_event_buf eb;
-	PbGapDetail g = CHANGETRACE__V1__GAP_DETAIL__INIT;
-	char reason[512];
+	PbAgentDetail d = CHANGETRACE__V1__AGENT_DETAIL__INIT;
+	char text[768], a[40], b[40];
 	struct ct_collector *c = u.cfg.col;
 
 	if (!u.last.seq)
 		return;	/* nothing ran here before */
-	ct_event_envelope(c, &eb, &eb.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_GAP, u.start_mono);
-	g.path = CHANGETRACE__V1__GAP_PATH__GAP_PATH_AGENT_DOWN;
-	g.from_unix_nano = u.last.time_ns;
-	g.to_unix_nano = u.start_wall;
-	g.unobserved_changes = u.st.changes;
-	snprintf(reason, sizeof(reason), "agent not running (%s)%s",
-		 u.last.clean_stop ? "stopped" : "no stop recorded: killed, crashed or power lost",
-		 u.mode == CT_LAST_STATE_COMPARED ? "" : "; no last known state: what changed is not known");
-	g.reason = reason;
-	eb.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_GAP;
-	eb.ev.gap = &g;
+	if (u.mode == CT_LAST_STATE_COMPARED)
+		snprintf(text, sizeof(text), "%llu changes made while no agent watched, from %s "
+			 "(the previous run's last stored event; %s) to %s",
+			 (unsigned long long)u.st.changes, ct_fmt_time(u.last.time_ns, a, sizeof(a)),
+			 u.last.clean_stop ? "it stopped" : "no stop recorded: killed, crashed or power lost",
+			 ct_fmt_time(u.start_wall, b, sizeof(b)));
+	else
+		snprintf(text, sizeof(text), "no last known state: what changed from %s to %s is "
+			 "not known", ct_fmt_time(u.last.time_ns, a, sizeof(a)),
+			 ct_fmt_time(u.start_wall, b, sizeof(b)));
+	ct_event_envelope(c, &eb, &eb.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_AGENT, u.start_mono);
+	d.state = "compared";
+	d.version = CT_VERSION;
+	d.last_state = (char *)ct_unobserved_mode_name(u.mode);
+	d.last_state_detail = text;
+	eb.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_AGENT;
+	eb.ev.agent = &d;
 	eb.ev.time_unix_nano = u.start_wall;
 	ct_sink_emit(&c->sink, &eb.ev);
 }
@@ -824,13 +834,13 @@ void ct_unobserved_tick(bool timer)
 	case EMITTING: {
 		int budget = EMIT_PER_TICK;
 
-		if (!u.gap_sent) {
-			/* the count first: the GAP heads what it found */
+		if (!u.summary_sent) {
+			/* the count first: the summary heads what it found */
 			u.st.changes = u.n_net;
 			for (size_t i = 0; i < u.n_diffs; i++)
 				u.st.changes += u.diffs[i].op != 0;
-			emit_gap();
-			u.gap_sent = true;
+			emit_summary();
+			u.summary_sent = true;
 			u.st.changes = 0;
 		}
 		for (; u.emitted_net < u.n_net && budget > 0; budget--)
@@ -998,13 +1008,12 @@ void ct_unobserved_open(const struct ct_unobserved_cfg *cfg)
 		u.st.replayed = rc;
 	if (u.mode == CT_LAST_STATE_COMPARED) {
 		if (u.prev.seq > cfg->store_last_seq) {
-			/* the store lost events the state had seen: never hand
-			 * their seqs out again, the journal would skip them */
+			/* the store lost events the state had seen (the agent
+			 * never hands their seqs out again, agent_restart.h, so
+			 * the journal skips nothing new) */
 			ct_err("agent: the store ends at event %llu but the last known state includes "
-			       "event %llu: the store lost its tail; continuing after it",
-			       (unsigned long long)cfg->store_last_seq, (unsigned long long)u.prev.seq);
-			if (cfg->col->seq < u.prev.seq)
-				cfg->col->seq = u.prev.seq;
+			       "event %llu: the store lost its tail", (unsigned long long)cfg->store_last_seq,
+			       (unsigned long long)u.prev.seq);
 			if (u.prev.time_ns > u.last.time_ns) {
 				u.last.time_ns = u.prev.time_ns;
 				u.last.seq = u.prev.seq;

@@ -119,6 +119,12 @@ static void attribution(FILE *out, const PbAttribution *a)
 {
 	if (!a || a->drift || !a->deploy_id || !*a->deploy_id) {
 		fputs(" deploy=- DRIFT", out);
+		/* a deploy was claimed and not honoured */
+		if (a && a->claim_refused && *a->claim_refused) {
+			fputs(" claimed=", out);
+			ct_text_word(out, a->claimed_deploy_id && *a->claimed_deploy_id
+					  ? a->claimed_deploy_id : "?");
+		}
 		return;
 	}
 	fputs(" deploy=", out);
@@ -249,17 +255,6 @@ static void unobserved_window(FILE *out, const Changetrace__V1__UnobservedWindow
 			w->clean_stop ? "" : " (no stop recorded)");
 }
 
-static void agent_down(FILE *out, const PbGapDetail *g)
-{
-	char a[40], b[40];
-	uint64_t s = g->to_unix_nano > g->from_unix_nano ? (g->to_unix_nano - g->from_unix_nano) / 1000000000ull : 0;
-
-	fprintf(out, " agent down from=%s to=%s (%llus): %llu changes found unobserved; ",
-		ct_fmt_time(g->from_unix_nano, a, sizeof(a)), ct_fmt_time(g->to_unix_nano, b, sizeof(b)),
-		(unsigned long long)s, (unsigned long long)g->unobserved_changes);
-	ct_text_escaped(out, g->reason);
-}
-
 void ct_format_text(FILE *out, const PbEvent *ev)
 {
 	char ts[40];
@@ -342,10 +337,6 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
-		if (ev->gap->path == CHANGETRACE__V1__GAP_PATH__GAP_PATH_AGENT_DOWN) {
-			agent_down(out, ev->gap);
-			break;
-		}
 		fprintf(out, " lost=%llu path=%s kind=%s reason=",
 			(unsigned long long)ev->gap->count,
 			ct_pb_enum_short(&changetrace__v1__gap_path__descriptor, ev->gap->path),
@@ -357,6 +348,13 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		ct_text_word(out, ev->agent->state);
 		fputs(" version=", out);
 		ct_text_word(out, ev->agent->version);
+		/* what the start compared with, and what it found */
+		if (ev->agent->last_state_detail && *ev->agent->last_state_detail) {
+			fputs(" last_state=", out);
+			ct_text_word(out, ev->agent->last_state);
+			fputs(": ", out);
+			ct_text_escaped(out, ev->agent->last_state_detail);
+		}
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
 		const Changetrace__V1__GuardVerdict *g = ev->guard;
