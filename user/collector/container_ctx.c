@@ -342,6 +342,46 @@ static struct cg_info *cg_get(uint64_t cgid)
 	return e;
 }
 
+/* Is the directory that holds path[0..end) root's? A cgroup of any name
+ * can be made wherever one may write, and a tree delegated to a user
+ * (systemd's user@.service, a rootless runtime's) is that user's: there a
+ * "docker-<id>.scope" is the user's claim, not a runtime's. A runtime may
+ * hand a container its own cgroup (chown to its user namespace's root),
+ * never the one above it. */
+static bool parent_is_roots(const char *path, size_t end)
+{
+	const char *root = ct_cgroup2_root();
+	char abs[PATH_MAX];
+	struct stat sb;
+	size_t dir = end;
+
+	while (dir > 0 && path[dir - 1] != '/')
+		dir--;
+	if (!root || snprintf(abs, sizeof(abs), "%s/%.*s", root, (int)dir, path) >= (int)sizeof(abs))
+		return false;
+	return stat(abs, &sb) == 0 && sb.st_uid == 0;
+}
+
+/* Decode path; a container or pod whose cgroup is not a runtime's (see
+ * above) is not one. */
+static bool decode_owned(const char *path, struct ct_cgroup_ctr *d)
+{
+	if (!ct_cgroup_decode(path, d))
+		return false;
+	if (d->id[0] && !parent_is_roots(path, d->ctr_end)) {
+		d->id[0] = '\0';
+		d->runtime = CT_RT_NONE;
+		d->monitor = false;
+		st.unowned_cgroups++;
+	}
+	if (d->pod_uid[0] && !parent_is_roots(path, d->pod_end)) {
+		d->pod_uid[0] = '\0';
+		d->qos = CT_QOS_NONE;
+		st.unowned_cgroups++;
+	}
+	return d->id[0] || d->pod_uid[0];
+}
+
 static void resolve(struct cg_info *e, uint64_t now)
 {
 	const char *path;
@@ -355,7 +395,7 @@ static void resolve(struct cg_info *e, uint64_t now)
 		return;
 	}
 	e->resolved = true;
-	if (!ct_cgroup_decode(path, &d))
+	if (!decode_owned(path, &d))
 		return;
 	memcpy(e->pod_uid, d.pod_uid, sizeof(e->pod_uid));
 	e->qos = d.qos;
@@ -454,7 +494,7 @@ static struct ctr_info *scan_netns(uint32_t netns)
 			continue;
 		link[n] = '\0';
 		if (strcmp(link, want) || !proc_cgroup(pid, cg, sizeof(cg)) ||
-		    !ct_cgroup_decode(cg, &dec) || !dec.id[0] || dec.monitor)
+		    !decode_owned(cg, &dec) || !dec.id[0] || dec.monitor)
 			continue;
 		found = ctr_get(&dec);
 		if (found)
@@ -548,6 +588,7 @@ static const struct ct_counter_def containers_defs[] = {
 	CT_COUNTER("container_names_queue_full", struct ct_containers_stats, names_queue_full),
 	CT_COUNTER("container_names_socket_queries", struct ct_containers_stats, names_socket_queries),
 	CT_COUNTER("container_netns_scans", struct ct_containers_stats, netns_scans),
+	CT_COUNTER("container_unowned_cgroups", struct ct_containers_stats, unowned_cgroups),
 };
 const struct ct_counter_table ct_containers_counters = CT_COUNTER_TABLE(containers_defs);
 
@@ -570,7 +611,7 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
 
 	(void)sb;
 	(void)ftw;
-	if (type != FTW_D || !*rel || !ct_cgroup_decode(rel, &d))
+	if (type != FTW_D || !*rel || !decode_owned(rel, &d))
 		return 0;
 	if (walk.prefix) {
 		/* the container's own directory, not its monitor's */
