@@ -11,6 +11,7 @@
 #include "collector/event_net.h"
 #include "collector/file_content.h"
 #include "collector/proc_cache.h"
+#include "collector/sysctl_values.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
 #include "export/otlp.h"
@@ -95,6 +96,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	struct ct_file_stats fst;
 	struct ct_content_stats cst;
 	struct ct_net_stats nst;
+	struct ct_sysctl_stats sysst;
 
 	add_kernel(a, l, kernel_other, ARRAY_SIZE(kernel_other));
 	ct_counters_add_table(l, &agent_counters, a);
@@ -115,6 +117,8 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 
 	ct_net_get_stats(&nst);
 	ct_counters_add_table(l, &ct_net_counters, &nst);
+	ct_sysctl_get_stats(&sysst);
+	ct_counters_add_table(l, &ct_sysctl_counters, &sysst);
 	{
 		struct ct_containers_stats cst2;
 

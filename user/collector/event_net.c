@@ -422,6 +422,8 @@ static void prime_one(const char *path, uint32_t inode, const char *name, bool h
 	r->want_ruleset = true;
 	r->prime_legacy = true;
 	ct_strlcpy(r->prime_sysctls, host ? "/proc/sys" : "/proc/sys/net", sizeof(r->prime_sysctls));
+	if (host)
+		ct_sysctl_keep(inode);
 	rc = run_on_worker(r, PRIME_TIMEOUT_MS);
 	if (rc == -2)
 		return;
