@@ -27,8 +27,11 @@
 #define SNAPSHOT_TIMEOUT_MS 3000
 #define LEGACY_TIMEOUT_MS   2000   /* one iptables-legacy-save, within the wait above */
 #define PRIME_TIMEOUT_MS    15000  /* every legacy table and sysctl of a namespace */
+#define GUEST_BUDGET_PER_S  (250ull * 1000000)   /* ns of waiting per second ... */
+#define GUEST_BUDGET_MAX    (3000ull * 1000000)  /* ... and saved, at most */
 
 static struct ct_net_stats stats;
+static uint32_t host_netns;      /* the agent's own: no budget (below) */
 
 void ct_net_get_stats(struct ct_net_stats *s)
 {
@@ -340,8 +343,12 @@ static void *worker_main(void *arg)
 
 int ct_net_worker_start(void)
 {
+	struct stat st;
+
 	if (worker_running)
 		return 0;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		host_netns = st.st_ino;
 	worker_stop = false;
 	if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
 		return -1;
@@ -367,11 +374,41 @@ void ct_net_worker_stop(void)
 	ct_sysctl_forget_all();
 }
 
+/*
+ * The event loop waits for the worker. In a namespace other than the
+ * host's anyone may change rules as fast as they like (an unprivileged
+ * user namespace owns the network namespace it makes), with tables that
+ * take long to list: there the waits share a budget of 250 ms a second
+ * (3 s saved at most). Past it the request is not made: the change is
+ * still reported, without what only the worker could read (counted).
+ */
+static int64_t guest_budget_ns = GUEST_BUDGET_MAX;
+static uint64_t guest_budget_at;
+
+static bool guest_budget_left(uint32_t netns)
+{
+	uint64_t now = ct_now_mono_ns();
+
+	if (netns == host_netns)
+		return true;
+	if (guest_budget_at) {
+		guest_budget_ns += (int64_t)((now - guest_budget_at) * GUEST_BUDGET_PER_S / 1000000000ull);
+		if (guest_budget_ns > (int64_t)GUEST_BUDGET_MAX)
+			guest_budget_ns = GUEST_BUDGET_MAX;
+	}
+	guest_budget_at = now;
+	if (guest_budget_ns > 0)
+		return true;
+	stats.snapshots_skipped++;
+	return false;
+}
+
 /* Run r on the worker and wait. Returns 0 when it finished in time; the
  * caller then owns r. Otherwise r belongs to the worker. */
 static int run_on_worker(struct snap_req *r, int timeout_ms)
 {
 	struct timespec dl;
+	uint64_t t0, waited;
 	int rc = 0;
 
 	if (!worker_running)
@@ -388,10 +425,15 @@ static int run_on_worker(struct snap_req *r, int timeout_ms)
 		pthread_mutex_unlock(&wlock);
 		return -1;
 	}
+	t0 = ct_now_mono_ns();
 	wreq = r;
 	pthread_cond_broadcast(&wcond);
 	while (!r->done && rc == 0)
 		rc = pthread_cond_timedwait(&wcond, &wlock, &dl);
+	waited = ct_now_mono_ns() - t0;
+	stats.worker_wait_us += waited / 1000;
+	if (r->inode != host_netns)
+		guest_budget_ns -= (int64_t)waited;
 	if (!r->done) {
 		if (wreq == r)
 			wreq = NULL;	/* never taken: still ours */
@@ -701,7 +743,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			for (size_t i = 0; i < n && req->n_ifindex < IFX_MAX; i++)
 				if (objs[i].ifindex && !objs[i].device[0])
 					req->ifindex[req->n_ifindex++] = objs[i].ifindex;
-			if (!req->want_ruleset && !legacy && !req->n_ifindex) {
+			if ((!req->want_ruleset && !legacy && !req->n_ifindex) ||
+			    !guest_budget_left(e->task.net_ns)) {
 				free(req);
 				req = NULL;
 			} else {
@@ -778,6 +821,11 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		}
 	}
 
+	/* a replace whose table was not read: the text known is from before
+	 * it, not the next change's "before" */
+	if (legacy && !(req && req->legacy_text))
+		ct_ipt_legacy_mark_ahead(e->task.net_ns, objs[0].family, objs[0].table);
+
 	for (size_t i = 0, idx = 0; i < n; i++) {
 		bool nft = objs[i].subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES;
 		bool with_rs = nft && first && req && req->ruleset;
@@ -842,6 +890,8 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 		return -1;
 	if (ns_len)
 		ct_strlcpy(ns_name, ns->name, ns_len);
+	if (!guest_budget_left(inode))
+		return -1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -1;
@@ -887,5 +937,7 @@ static const struct ct_counter_def ct_net_counters_defs[] = {
 	CT_COUNTER("net_legacy_dumps", struct ct_net_stats, legacy_dumps),
 	CT_COUNTER("net_legacy_failures", struct ct_net_stats, legacy_failures),
 	CT_COUNTER("net_legacy_inexact", struct ct_net_stats, legacy_inexact),
+	CT_COUNTER("net_worker_wait_us", struct ct_net_stats, worker_wait_us),
+	CT_COUNTER("net_snapshots_skipped", struct ct_net_stats, snapshots_skipped),
 };
 const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);

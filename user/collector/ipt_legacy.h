@@ -78,9 +78,10 @@ bool ct_ipt_legacy_known(uint32_t netns, const char *family, const char *table, 
 /* Remember text (copied) as the table's last known; NULL forgets it. */
 void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *table,
 			    const char *text);
-/* The last known text was read after later changes than the one whose
- * "after" it is (the collector was behind): set by the caller, cleared by
- * the next remember. */
+/* The last known text is not the table's state before its next change:
+ * it was read after later changes than the one whose "after" it is (the
+ * collector was behind), or a change since was not read. Set by the
+ * caller, cleared by the next remember. */
 void ct_ipt_legacy_mark_ahead(uint32_t netns, const char *family, const char *table);
 bool ct_ipt_legacy_ahead(uint32_t netns, const char *family, const char *table);
 /* Every known table (called with the table locked: copy what you keep). */
