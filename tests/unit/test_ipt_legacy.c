@@ -101,8 +101,8 @@ TEST(ipt_legacy_names_refused)
 	CHECK(!ct_ipt_legacy_table_ok("../x"));
 	CHECK(!ct_ipt_legacy_table_ok("0123456789012345678901234567890123"));
 	char *t = (char *)1;
-	CHECK(ct_ipt_legacy_dump(-1, "ip", "a;b", 100, &t) == -1 && t == NULL);
-	CHECK(ct_ipt_legacy_dump(-1, "arp", "filter", 100, &t) == -1);
+	CHECK(ct_ipt_legacy_dump("ip", "a;b", 100, &t) == -1 && t == NULL);
+	CHECK(ct_ipt_legacy_dump("arp", "filter", 100, &t) == -1);
 }
 
 TEST(ipt_legacy_known_per_namespace_family_table)

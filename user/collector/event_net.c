@@ -232,13 +232,13 @@ static void prime_legacy_here(uint32_t inode)
 
 	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
 		char names[16][CT_IPT_TABLE_LEN];
-		int n = ct_ipt_legacy_tables(-1, fams[f], names, ARRAY_SIZE(names));
+		int n = ct_ipt_legacy_tables(fams[f], names, ARRAY_SIZE(names));
 
 		all &= n >= 0;
 		for (int i = 0; i < n; i++) {
 			char *text;
 
-			if (ct_ipt_legacy_dump(-1, fams[f], names[i], LEGACY_TIMEOUT_MS, &text) == 0) {
+			if (ct_ipt_legacy_dump(fams[f], names[i], LEGACY_TIMEOUT_MS, &text) == 0) {
 				ct_ipt_legacy_remember(inode, fams[f], names[i], text);
 				free(text);
 				stats.legacy_dumps++;
@@ -289,7 +289,7 @@ static void work(struct snap_req *r)
 		r->listed_ns = ct_now_mono_ns();
 	}
 	if (r->legacy_table[0] &&
-	    ct_ipt_legacy_dump_sized(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
+	    ct_ipt_legacy_dump_sized(r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
 				     &r->legacy_text, &r->legacy_size) < 0)
 		r->legacy_err = errno;
 	if (r->file[0]) {
