@@ -223,28 +223,17 @@ void ct_exec_guard_on_record(struct ct_guard *g, const struct ct_exec_verdict *r
 	if (r->action != CT_XACT_ALERT) {
 		int sig = r->action == CT_XACT_KILL ? SIGKILL : SIGSTOP;
 
-		if (r->signalled) {
-			v.enforced = 1;
-			if (sig == SIGKILL)
-				g->kills++;
-			else
-				g->halts++;
-		} else {
-			g->enforce_failures++;
-		}
+		v.enforced = ct_guard_enforced(g, sig, r->signalled);
 		pids[np++] = r->task.pid;
 		/* then the rest of the deploy, as for any rule: the command's
 		 * parent and siblings wait for a human too */
 		if (dep) {
 			uint32_t more[MAX_AFFECTED];
-			int m = ct_guard_signal_deploy(g, dep->slot, sig, more, MAX_AFFECTED);
+			int m = ct_guard_stop_deploy(g, dep, sig, more, MAX_AFFECTED);
 
 			for (int i = 0; i < m && np < MAX_AFFECTED; i++)
 				if (more[i] != r->task.pid)
 					pids[np++] = more[i];
-			dep->pb->status = sig == SIGKILL
-				? CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_ABORTED
-				: CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_HALTED;
 		}
 		v.n_affected_pids = np;
 		v.affected_pids = pids;

@@ -21,6 +21,7 @@
 #include "lib/counters.h"
 
 struct ct_collector;
+struct ct_deploy;
 
 /* The exec rules' kernel maps and switch (guard/exec_guard.c), handed in
  * by the agent once the probes are loaded. */
@@ -64,6 +65,12 @@ void ct_guard_on_event(struct ct_guard *g, const PbEvent *ev);
  * `slot` (from the task map) and its cgroups. Returns processes signalled. */
 int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
 			   uint32_t *pids, size_t max_pids);
+/* A rule's halt (SIGSTOP) or kill (SIGKILL) on the deploy in slot: its
+ * processes signalled and its status HALTED or ABORTED. */
+int ct_guard_stop_deploy(struct ct_guard *g, struct ct_deploy *d, int sig,
+			 uint32_t *pids, size_t max_pids);
+/* A halt or kill carried out (done) or not, counted; returns done. */
+bool ct_guard_enforced(struct ct_guard *g, int sig, bool done);
 
 /* A human's decision on a halted deploy: resume (SIGCONT, unfreeze, status
  * RUNNING) or abort (SIGKILL, status ABORTED). Emits a DEPLOY event.
