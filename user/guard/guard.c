@@ -97,6 +97,8 @@ void ct_guard_free(struct ct_guard *g)
 {
 	ct_policy_free(&g->policy);
 	g->enabled = false;
+	free(g->xsets);
+	g->xsets = NULL;
 }
 
 static void freeze_cgroups(const PbDeploy *d, bool freeze)

@@ -22,6 +22,7 @@
 
 struct ct_collector;
 struct ct_deploy;
+struct ct_exec_rules;
 
 /* The exec rules' kernel maps and switch (guard/exec_guard.c), handed in
  * by the agent once the probes are loaded. */
@@ -46,6 +47,10 @@ struct ct_guard {
 	int tasks_fd;             /* ct_tasks: which process runs for which deploy */
 	int deploy_flags_fd;      /* ct_deploy_flags: halted deploys' new execs stop */
 	struct ct_exec_maps xmaps;
+	/* the exec rules each set of maps holds and their policy generations
+	 * (exec_guard.c); xsets[2] is where a policy is compiled */
+	struct ct_exec_rules *xsets;
+	uint32_t xset_gen[2], xlive_set, xlive_gen;
 	uint64_t exec_rules;      /* exec rules in force in the kernel */
 	uint64_t policy_generation; /* policies installed there: 1 at start, +1 per reload */
 };
