@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
+#include "collector/container_ctx.h"
 #include "collector/container_names.h"
 #include "lib/util.h"
 
@@ -120,4 +121,20 @@ TEST(container_names_from_state_on_disk)
 	CHECK(!n.name[0]);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	CHECK(system(cmd) == 0);
+}
+
+/* The per-cgroup cache is bounded: past 16,384 cgroups it starts over,
+ * and says so in status. */
+TEST(container_cache_is_bounded_and_its_resets_counted)
+{
+	struct ct_containers_stats st0, st;
+	struct ct_container_buf buf;
+
+	ct_containers_get_stats(&st0);
+	/* ids no cgroup has: each is a new entry, none names a container */
+	for (uint64_t i = 0; i < 20000; i++)
+		CHECK(!ct_container_of_task(&buf, (1ull << 50) + i, 0, 0, false, 0));
+	ct_containers_get_stats(&st);
+	CHECK(st.cgroups_cached <= 16384);
+	CHECK(st.cache_resets == st0.cache_resets + 1);
 }

@@ -145,7 +145,10 @@ TEST(ipt_legacy_known_per_namespace_family_table)
 /* A primed namespace knows all its tables, until one of them is evicted. */
 TEST(ipt_legacy_primed_until_evicted)
 {
+	uint64_t forgotten;
+
 	ct_ipt_legacy_forget_all();
+	forgotten = ct_ipt_legacy_forgotten();
 	CHECK(!ct_ipt_legacy_primed(1));
 	ct_ipt_legacy_remember(1, "ip", "filter", "A");
 	ct_ipt_legacy_mark_primed(1);
@@ -154,8 +157,10 @@ TEST(ipt_legacy_primed_until_evicted)
 	for (uint32_t ns = 100; ns < 100 + 255; ns++)
 		ct_ipt_legacy_remember(ns, "ip", "filter", "x");
 	CHECK(ct_ipt_legacy_primed(1));               /* 256 fit */
+	CHECK(ct_ipt_legacy_forgotten() == forgotten);
 	ct_ipt_legacy_remember(1000, "ip", "filter", "x");
 	CHECK(!ct_ipt_legacy_primed(1));              /* its table went */
+	CHECK(ct_ipt_legacy_forgotten() == forgotten + 1);  /* counted */
 	CHECK(ct_ipt_legacy_primed(2));
 	ct_ipt_legacy_forget_all();
 	CHECK(!ct_ipt_legacy_primed(2));

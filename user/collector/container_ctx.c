@@ -150,8 +150,10 @@ static void reset_all(void)
 
 static void make_room(void)
 {
-	if (n_cg >= CG_MAX || n_ctr >= CTR_MAX || n_netns >= CTR_MAX)
+	if (n_cg >= CG_MAX || n_ctr >= CTR_MAX || n_netns >= CTR_MAX) {
 		reset_all();
+		st.cache_resets++;
+	}
 }
 
 static void ask_names(struct ctr_info *c, uint64_t now)
@@ -589,6 +591,7 @@ static const struct ct_counter_def containers_defs[] = {
 	CT_COUNTER("container_names_socket_queries", struct ct_containers_stats, names_socket_queries),
 	CT_COUNTER("container_netns_scans", struct ct_containers_stats, netns_scans),
 	CT_COUNTER("container_unowned_cgroups", struct ct_containers_stats, unowned_cgroups),
+	CT_COUNTER("container_cache_resets", struct ct_containers_stats, cache_resets),
 };
 const struct ct_counter_table ct_containers_counters = CT_COUNTER_TABLE(containers_defs);
 

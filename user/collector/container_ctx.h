@@ -45,6 +45,7 @@ struct ct_containers_stats {
 	uint64_t names_found, names_unavailable, names_queue_full, names_socket_queries;
 	uint64_t netns_scans;
 	uint64_t unowned_cgroups;    /* named like a container or pod in a tree not root's */
+	uint64_t cache_resets;       /* the tables were full and started over */
 };
 
 /* Start the names worker. Without it names are "unavailable". */

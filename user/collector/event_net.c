@@ -36,6 +36,7 @@ static uint32_t host_netns;      /* the agent's own: no budget (below) */
 void ct_net_get_stats(struct ct_net_stats *s)
 {
 	*s = stats;
+	s->legacy_forgotten = ct_ipt_legacy_forgotten();
 }
 
 /* ---------------------------------------------------------------- acceptance */
@@ -939,5 +940,6 @@ static const struct ct_counter_def ct_net_counters_defs[] = {
 	CT_COUNTER("net_legacy_inexact", struct ct_net_stats, legacy_inexact),
 	CT_COUNTER("net_worker_wait_us", struct ct_net_stats, worker_wait_us),
 	CT_COUNTER("net_snapshots_skipped", struct ct_net_stats, snapshots_skipped),
+	CT_COUNTER("net_legacy_forgotten", struct ct_net_stats, legacy_forgotten),
 };
 const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);

@@ -437,7 +437,7 @@ struct known {
 };
 
 static struct known known[KNOWN_MAX];
-static uint64_t known_clock;
+static uint64_t known_clock, known_forgotten;
 static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint32_t primed[KNOWN_MAX];
@@ -491,6 +491,7 @@ void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *tabl
 			if (!known[i].text || known[i].used < k->used)
 				k = &known[i];
 		if (k->text) {
+			known_forgotten++;
 			/* its namespace no longer has all its tables here */
 			for (size_t i = 0; i < n_primed && i < KNOWN_MAX; i++)
 				if (primed[i] == k->netns)
@@ -561,6 +562,16 @@ bool ct_ipt_legacy_primed(uint32_t netns)
 	r = primed_locked(netns);
 	pthread_mutex_unlock(&known_lock);
 	return r;
+}
+
+uint64_t ct_ipt_legacy_forgotten(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&known_lock);
+	n = known_forgotten;
+	pthread_mutex_unlock(&known_lock);
+	return n;
 }
 
 void ct_ipt_legacy_forget_all(void)

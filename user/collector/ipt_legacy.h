@@ -91,5 +91,7 @@ void ct_ipt_legacy_known_each(void (*cb)(void *ctx, uint32_t netns, const char *
 void ct_ipt_legacy_mark_primed(uint32_t netns);
 bool ct_ipt_legacy_primed(uint32_t netns);
 void ct_ipt_legacy_forget_all(void);
+/* Texts forgotten to make room for another table's (KNOWN_MAX kept). */
+uint64_t ct_ipt_legacy_forgotten(void);
 
 #endif
