@@ -26,8 +26,7 @@
 #include "maps.bpf.h"
 #include "task.bpf.h"
 #include "syscall_args.bpf.h"
-
-extern const volatile __u32 ct_agent_tgid __weak;
+#include "agent.bpf.h"
 
 #define AF_NETLINK        16
 #define NETLINK_ROUTE     0
@@ -74,11 +73,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ct_net_scratch);
 } ct_net_scratch_map SEC(".maps");
-
-static __always_inline bool is_agent(void)
-{
-	return (bpf_get_current_pid_tgid() >> 32) == ct_agent_tgid;
-}
 
 /* fd -> struct sock of a netlink socket, from kernel objects only. */
 static __always_inline struct sock *netlink_sock_of(int fd, __u16 *proto)

@@ -84,7 +84,8 @@ enum ct_counter {
 	CT_CNT_ATTR_CGROUP,      /* processes attributed from a cgroup claim */
 	CT_CNT_ENV_UNTRUSTED,    /* env id ignored: caller not root nor --group */
 	CT_CNT_FILE_FAILED,      /* a change to a watched path the kernel refused */
-	CT_CNT_FILE_PATH_TRUNC,  /* a path deeper/longer than one record holds */
+	CT_CNT_FILE_PATH_TRUNC,  /* a path longer/deeper than a record holds, or too
+				  * deep to find its watch */
 	CT_CNT_FILE_BURST_OPENS, /* opens folded into a burst (no records; see ct_wburst) */
 	CT_CNT_FILE_BURST_LATE,  /* a burst open closed after its change was reported */
 	CT_CNT_FILE_TRACK_FULL,  /* ct_wfiles full: an open file's writes go uncounted */
@@ -212,8 +213,9 @@ struct ct_net_event {
 
 /* ---- config writes (bpf/file.bpf.c, user/collector/event_file.c) ---- */
 
-#define CT_FILE_PATH_MAX    1024  /* bytes of one path in a record (power of 2) */
-#define CT_FILE_DEPTH       40    /* dentries walked up (mount crossings included) */
+#define CT_FILE_PATH_MAX    4096  /* bytes of one path in a record: PATH_MAX (power of 2) */
+#define CT_FILE_DEPTH       1024  /* names a walked path is built from (power of 2); a
+				   * deeper one keeps its lowest names, flagged */
 #define CT_WATCH_MAX        256   /* watched inodes (directories or files) */
 #define CT_WATCH_PREFIX_MAX 32    /* watched path prefixes, for path-string syscalls */
 #define CT_WATCH_PREFIX_LEN 128
@@ -241,9 +243,15 @@ enum ct_file_op {
 #define CT_FF_TRUNC      (1u << 1)  /* open with O_TRUNC */
 #define CT_FF_APPEND     (1u << 2)
 #define CT_FF_FD         (1u << 3)  /* path[0] resolved from a struct file (exact) */
-#define CT_FF_TRUNCATED  (1u << 4)  /* a path did not fit; it is cut at the top */
+#define CT_FF_TRUNCATED  (1u << 4)  /* path0 holds only its lower part: the name
+				     * was longer or deeper than a record holds */
 #define CT_FF_EXCHANGE   (1u << 5)  /* renameat2 RENAME_EXCHANGE */
 #define CT_FF_REMOVEXATTR (1u << 6)
+#define CT_FF_TRUNCATED1 (1u << 7)  /* the same for path1 */
+
+/* suffix_off of a cut path whose watched directory is above the part the
+ * record holds: the watch is known, what lies between is not */
+#define CT_SUFFIX_UNKNOWN 0xffff
 
 /* A watched inode: the key the kernel matches each dentry walked against. */
 struct ct_watch_key {
@@ -256,6 +264,14 @@ struct ct_watch_prefix {
 	__u32 len;               /* 0 = unused slot */
 	char  path[CT_WATCH_PREFIX_LEN];
 };
+
+/*
+ * Files open for write on a watched path that the kernel follows at once
+ * (ct_wfiles; ct_wfds holds one entry per such open). The collector keeps
+ * as many changes pending rather than report one whose close record, with
+ * its writes, is still in the ring.
+ */
+#define CT_WFILES_MAX      16384
 
 /* A file opened for write on a watched path, keyed by struct file address. */
 struct ct_wfile {
@@ -329,6 +345,8 @@ struct ct_wburst {
  * (its mount namespace); watch_id/suffix_off let the collector rebuild
  * the host path: watch path + path0[suffix_off..]. Two paths for
  * rename/link/symlink: path0 is the target (new name), path1 the source.
+ * A path is given whole up to PATH_MAX; a longer or deeper one keeps the
+ * part below its watch, or else its lowest names, and is flagged.
  * The record ends after path0_len + path1_len bytes of paths[].
  */
 struct ct_file_event {
@@ -350,6 +368,9 @@ struct ct_file_event {
 	__u16 suffix_off1;
 	__u16 path0_len;         /* bytes of path0 in paths[] (no NUL) */
 	__u16 path1_len;         /* bytes of path1, right after path0 */
+	__s32 fd;                /* CT_FF_FD: the fd the change went through; else the
+				  * dir fd path0 is relative to (-100: the cwd) */
+	__s32 fd1;               /* the dir fd of path1 */
 	char  xattr[64];         /* setxattr/removexattr name */
 	char  paths[2 * CT_FILE_PATH_MAX];
 };

@@ -273,7 +273,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(a, l, &evs[i]);
-		file_pending = ct_file_tick(&a->col, ct_now_mono_ns(), 0);
+		file_pending = ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 0);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;
 		ct_feed_flush(a->feed, l->epfd);
@@ -285,7 +285,7 @@ static int run(struct ct_agent *a, struct loop *l)
 	ct_service_stopping(&a->service);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
-	ct_file_tick(&a->col, ct_now_mono_ns(), 1);
+	ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 1);
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_emit_state(a, "stopped");
 	return 0;
@@ -315,6 +315,8 @@ static void stop(struct ct_agent *a, struct loop *l)
 	ct_store_close(a->store);
 	a->store = NULL;
 	ct_proc_cache_free();
+	ct_file_free(a->files);
+	a->files = a->col.files = NULL;
 	ct_guard_free(&a->guard);
 	ct_content_free();
 	fflush(a->out);

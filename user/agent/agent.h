@@ -82,6 +82,7 @@ struct ct_agent {
 	gid_t group_gid;
 	bool has_group;
 	struct ct_collector col;
+	struct ct_file_collector *files; /* config changes being coalesced */
 	struct ct_sink sink;            /* what the agent's parts emit into */
 	uint64_t start_mono_ns;
 	FILE *out;

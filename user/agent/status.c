@@ -110,7 +110,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	/* 1: unwatched directories are remembered in the kernel (see file.bpf.c) */
 	ct_counters_add(l, "file_walk_cache", a->skel->bss->ct_walk_cache_on);
 	ct_counters_add(l, "file_walk_generation", a->skel->bss->ct_walk_gen);
-	ct_file_get_stats(&fst);
+	ct_file_get_stats(a->files, &fst);
 	ct_counters_add_table(l, &ct_file_counters, &fst);
 	ct_content_get_stats(&cst);
 	ct_counters_add_table(l, &ct_content_counters, &cst);

@@ -173,7 +173,9 @@ int ct_agent_setup_file_watch(struct ct_agent *a)
 		fc.host_mnt_ns = st.st_ino;
 	if (stat("/proc/self/ns/net", &st) == 0)
 		fc.host_net_ns = st.st_ino;
-	ct_file_init(&fc);
+	ct_file_free(a->files);
+	a->files = ct_file_new(&fc);
+	a->col.files = a->files;
 	fprintf(stderr, "changetrace: watching %d paths (%d configured paths absent)\n",
 		a->watches.n, a->watches.missing);
 	return 0;

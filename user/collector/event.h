@@ -45,6 +45,8 @@ struct ct_collector {
 	uint64_t image_from_proc;     /* read from /proc: no exec record seen */
 	uint64_t image_from_parent;   /* a child that forked without exec */
 	uint64_t image_unknown;       /* nothing: no exe nor argv on the event */
+	/* Config-change records go here (event_file.h); set by the agent. */
+	struct ct_file_collector *files;
 };
 
 struct ct_event_buf {

@@ -1,161 +1,85 @@
 /* Config-change records -> FILE events, with coalescing. See event_file.h. */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "event_file.h"
 #include "event_net.h"
 #include "file_content.h"
+#include "file_paths.h"
+#include "file_pending.h"
+#include "file_sweep.h"
 #include "proc_fds.h"
 #include "sysctl_values.h"
 #include "lib/util.h"
 
-/* Changes followed at once: a deploy rewriting a few thousand files keeps
- * each in one change; past PENDING_SOFT one is reported early to make room
- * (see make_room). Up to PENDING_MAX (ct_wfiles' size) are kept rather than
- * report a change whose close record, with its writes, is still in the
- * ring. The arrays are calloc'd: slots never used cost no memory. */
-#define PENDING_SOFT 4096
-#define PENDING_MAX  16384
-#define TOMBSTONES   4096          /* power of 2 */
-#define OPEN_IDS     8
-#define PATH_BUCKETS 8192          /* power of 2 */
-#define OPEN_BUCKETS 8192          /* power of 2 */
-
-/*
- * An open for write whose close(2) the collector waits for. The kernel's
- * entry (ct_wfiles) is keyed by the struct file's address, which is reused
- * as soon as the file is closed: an open is its address and its open
- * record's time, and an entry of another open at the same address is not
- * this one's. The collector never writes or deletes entries of live
- * processes (a delete could hit a newer open at the same address and lose
- * its close): it only reads them, and remembers how many writes it took.
- */
-struct open_file {
-	uint64_t id;               /* struct file address */
-	uint64_t open_ns;          /* ct_wfile.open_ns */
-	uint32_t taken;            /* of its ct_wfile.writes, already counted */
-	uint64_t missing_at;       /* entry not found: change_ring_emptied + 1
-				    * then (0 while found) */
+struct ct_file_collector {
+	struct ct_file_cfg cfg;
+	struct ct_file_stats stats;
+	struct file_paths paths;
+	struct ct_file_map_fds map_fds;  /* what maps calls, unless cfg.maps */
+	struct ct_file_kmaps maps;
+	struct pending_table table;
+	struct file_sweep sweep;
+	struct file_out *out;
 };
 
-/* A change being coalesced: one path, one deploy (or drift). */
-struct pending {
-	bool used;
-	char *path;                /* heap: most slots stay untouched */
-	char *ns_path;             /* "" when the same as path */
-	struct ct_task task;       /* the first writer */
-	uint64_t first_ns, last_ns;/* monotonic: first record, last activity */
-	struct open_file files[OPEN_IDS];
-	int n_open;
-	uint32_t writes, opens;
-	uint16_t flags;            /* CT_FF_CREAT / CT_FF_TRUNC seen */
-	bool truncate_op, sysctl;
-	uint64_t ino;
-	uint32_t dev;
-	struct ct_file_state before, after;
-	bool have_before;
-	bool have_after;           /* taken when the last writer closed */
-	uint64_t close_ns;         /* kernel time of the last close seen */
-	uint64_t path_hash;        /* of path: most lookups end on it */
-	bool burst;                /* owns an entry in ct_wbursts */
-	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
-	int32_t next;              /* slot + 1 of the next in its path bucket (or
-				    * in the free list); 0 = none */
-	char *sc_before, *sc_after;/* a sysctl's content, read in the writer's
-				    * namespace (heap; NULL: not known) */
-	uint32_t sc_before_len, sc_after_len;
-};
-
-/*
- * Where an open file's close record finds its change: keyed by the open's
- * address and time, holding the change's slot. One per open_file of a used
- * pending, added and removed with it.
- */
-struct open_ref {
-	uint64_t id, open_ns;
-	int32_t slot;              /* of the pending */
-	int32_t next;              /* ref + 1 in the bucket (or free list); 0 = none */
-};
-
-/* Closes of one file closer together than this are a burst (a tool
- * rewriting it in a loop): the intermediate contents are not kept, the
- * change's "after" is read when it settles. Reading the file at every
- * close was most of the collector's work under such a loop. */
-#define BURST_NS (5ull * 1000000)
-
-static struct ct_file_cfg cfg;
-static struct ct_file_stats stats;
-
-/*
- * The pending changes, with two indexes so a record costs O(1) however
- * many files are in flight: by path (chains of slots per bucket of the
- * path's hash) and by open file (refs per bucket of address and time).
- * Both arrays are calloc'd: pages of slots never used stay untouched.
- */
-static struct pending *pend;
-static int32_t n_used, high_water, free_slots;   /* free_slots: slot + 1 */
-static int32_t path_head[PATH_BUCKETS];          /* slot + 1 */
-static struct open_ref *refs;
-static int32_t refs_high_water, free_refs;       /* ref + 1 */
-static int32_t open_head[OPEN_BUCKETS];          /* ref + 1 */
-
-/*
- * Opens forgotten while their file may still be open (the change reported
- * early, or harvested): what was taken of their writes, so a close record
- * that comes later counts the writes no event carries
- * (writes_unreported). Direct-mapped; an entry overwritten by another is
- * simply not counted.
- */
-static struct open_file tombstones[TOMBSTONES];
-
-static struct {
+/* The event being built: the strings it points to live here. */
+struct file_out {
 	struct ct_event_buf eb;
 	PbFileChange fc;
 	char path[PATH_MAX], old[PATH_MAX], ns[PATH_MAX];
 	char sha_b[CT_SHA256_HEX], sha_a[CT_SHA256_HEX], xattr[65];
 	char sc_name[PATH_MAX], sc_before[CT_SYSCTL_VALUE_MAX + 1];
 	char sc_after[CT_SYSCTL_VALUE_MAX + 1], sc_netns[64];
-} out;
+};
 
-void ct_file_init(const struct ct_file_cfg *c)
+struct ct_file_collector *ct_file_new(const struct ct_file_cfg *cfg)
 {
-	cfg = *c;
-	if (!cfg.proc_root)
-		cfg.proc_root = "/proc";
-	memset(&stats, 0, sizeof(stats));
-	for (int i = 0; pend && i < high_water; i++) {
-		free(pend[i].path);
-		free(pend[i].ns_path);
-		free(pend[i].sc_before);
-		free(pend[i].sc_after);
-	}
-	free(pend);
-	free(refs);
-	pend = calloc(PENDING_MAX, sizeof(*pend));
-	refs = calloc((size_t)PENDING_MAX * OPEN_IDS, sizeof(*refs));
-	if (!pend || !refs) {
-		ct_err("collector: out of memory for %d pending changes", PENDING_MAX);
+	struct ct_file_collector *f = calloc(1, sizeof(*f));
+
+	if (f)
+		f->out = calloc(1, sizeof(*f->out));
+	if (!f || !f->out) {
+		ct_err("collector: out of memory for the file collector");
 		abort();
 	}
-	memset(tombstones, 0, sizeof(tombstones));
-	n_used = high_water = free_slots = 0;
-	refs_high_water = free_refs = 0;
-	memset(path_head, 0, sizeof(path_head));
-	memset(open_head, 0, sizeof(open_head));
+	f->cfg = *cfg;
+	if (!f->cfg.proc_root)
+		f->cfg.proc_root = "/proc";
+	f->paths = (struct file_paths){ .watches = f->cfg.watches, .proc_root = f->cfg.proc_root,
+					.host_mnt_ns = f->cfg.host_mnt_ns };
+	if (cfg->maps) {
+		f->maps = *cfg->maps;
+	} else {
+		f->map_fds = (struct ct_file_map_fds){ .wfiles = cfg->wfiles_fd, .wfds = cfg->wfds_fd,
+						       .wbursts = cfg->wbursts_fd };
+		ct_file_kmaps_bpf(&f->maps, &f->map_fds);
+	}
+	f->cfg.maps = NULL;
+	pending_table_init(&f->table);
+	file_sweep_init(&f->sweep);
+	return f;
 }
 
-void ct_file_get_stats(struct ct_file_stats *st)
+void ct_file_free(struct ct_file_collector *f)
 {
-	stats.pending = n_used;
-	*st = stats;
+	if (!f)
+		return;
+	pending_table_free(&f->table);
+	file_sweep_free(&f->sweep);
+	free(f->out);
+	free(f);
+}
+
+void ct_file_get_stats(const struct ct_file_collector *f, struct ct_file_stats *st)
+{
+	*st = f->stats;
+	st->pending = f->table.n_used;
 }
 
 static bool is_sysctl(const char *p)
@@ -171,211 +95,136 @@ static uint32_t sysctl_ns(const char *path, const struct ct_task *t)
 }
 
 /* Is that value the one the agent itself reads (no namespace to enter)? */
-static bool sysctl_ns_is_ours(const char *path, const struct ct_task *t)
+static bool sysctl_ns_is_ours(struct ct_file_collector *f, const char *path,
+			      const struct ct_task *t)
 {
-	return !ct_sysctl_per_netns(path) || t->net_ns == cfg.host_net_ns;
+	return !ct_sysctl_per_netns(path) || t->net_ns == f->cfg.host_net_ns;
 }
 
 /* ------------------------------------------------------------ paths */
 
-/* path0 (which=0) or path1 of a record, NUL-terminated into buf. */
-static bool record_path(const struct ct_file_event *e, int which, char *buf, size_t len)
+/* The host path of path0/path1 (see file_host_path); false, counted, when
+ * it is not watched after all or cannot be resolved. */
+static bool host_path(struct ct_file_collector *f, const struct ct_file_event *e, int which,
+		      char *host, char *ns, struct file_path_note *note)
 {
-	size_t off = which ? e->path0_len : 0;
-	size_t n = which ? e->path1_len : e->path0_len;
-
-	if (!n || off + n > sizeof(e->paths) || n >= len)
-		return false;
-	memcpy(buf, e->paths + off, n);
-	buf[n] = '\0';
-	/* a name with a NUL inside cannot come from the kernel's walk */
-	return strlen(buf) == n;
-}
-
-/* path0/path1 as given, made absolute with the process's cwd. */
-static bool raw_path(const struct ct_file_event *e, int which, char *buf, size_t len)
-{
-	char raw[PATH_MAX], link[64], cwd[PATH_MAX];
-	ssize_t n;
-
-	if (!record_path(e, which, raw, sizeof(raw)))
-		return false;
-	if (raw[0] == '/') {
-		ct_strlcpy(buf, raw, len);
-	} else {
-		snprintf(link, sizeof(link), "%s/%u/cwd", cfg.proc_root, e->task.pid);
-		n = readlink(link, cwd, sizeof(cwd) - 1);
-		if (n <= 0)
-			return false;
-		cwd[n] = '\0';
-		if (snprintf(buf, len, "%s/%s", cwd, raw) >= (int)len)
-			return false;
-	}
-	ct_path_normalize(buf);
-	return true;
-}
-
-/* realpath(dir) + "/" + base, through the process's root when given. */
-static bool resolve_parent(const char *root, const char *p, char *outp, size_t len)
-{
-	char dir[PATH_MAX], basebuf[PATH_MAX], joined[PATH_MAX + 32], real[PATH_MAX];
-
-	ct_strlcpy(dir, p, sizeof(dir));
-	ct_strlcpy(basebuf, p, sizeof(basebuf));
-	if (snprintf(joined, sizeof(joined), "%s%s", root ? root : "", dirname(dir)) >=
-	    (int)sizeof(joined))
-		return false;
-	if (!realpath(joined, real))
-		return false;
-	const char *b = basename(basebuf);
-
-	if (!strcmp(b, "/"))
-		return snprintf(outp, len, "%s", real) < (int)len;
-	return snprintf(outp, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", b) < (int)len;
-}
-
-/*
- * The host path of path0/path1, and the path as the process sees it when
- * that differs. False when it is not watched after all (a prefix match
- * the kernel could not rule out) or cannot be resolved.
- */
-static bool host_path(const struct ct_file_event *e, int which, char *host, char *ns)
-{
-	uint32_t wid = which ? e->watch_id1 : e->watch_id;
-	uint32_t soff = which ? e->suffix_off1 : e->suffix_off;
-	char raw[PATH_MAX], tmp[PATH_MAX * 2];
-
-	ns[0] = '\0';
-	if (!record_path(e, which, raw, sizeof(raw)))
-		return false;
-	if (raw[0] != '/') {
-		/* relative with "..", the kernel could not place it: the cwd now */
-		char link[64], cwd[PATH_MAX];
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "%s/%u/cwd", cfg.proc_root, e->task.pid);
-		n = readlink(link, cwd, sizeof(cwd) - 1);
-		if (n <= 0) {
-			stats.unresolved++;
-			return false;
-		}
-		cwd[n] = '\0';
-		if (snprintf(tmp, sizeof(tmp), "%s/%s", cwd, raw) >= PATH_MAX) {
-			stats.unresolved++;
-			return false;
-		}
-		ct_strlcpy(raw, tmp, sizeof(raw));
-		wid = 0;
-	}
-	if (wid && wid <= (uint32_t)cfg.watches->n && soff <= strlen(raw)) {
-		/* the kernel matched a watched inode: watch path + what is below */
-		if (snprintf(tmp, sizeof(tmp), "%s%s", cfg.watches->w[wid - 1].path, raw + soff) >=
-		    PATH_MAX) {
-			stats.unresolved++;
-			return false;
-		}
-		ct_strlcpy(host, tmp, PATH_MAX);
-		ct_path_normalize(host);
-		ct_path_normalize(raw);
-		if (strcmp(raw, host))
-			ct_strlcpy(ns, raw, PATH_MAX);
+	switch (file_host_path(&f->paths, e, which, host, ns, note)) {
+	case FILE_PATH_OK:
 		return true;
-	}
-	/* a path string: normalise, resolve symlinked parents where they exist */
-	ct_path_normalize(raw);
-	if (e->task.mnt_ns != cfg.host_mnt_ns) {
-		char root[64];
-
-		snprintf(root, sizeof(root), "%s/%u/root", cfg.proc_root, e->task.pid);
-		if (!resolve_parent(root, raw, host, PATH_MAX))
-			ct_strlcpy(host, raw, PATH_MAX);
-		if (strcmp(raw, host))
-			ct_strlcpy(ns, raw, PATH_MAX);
-	} else if (!resolve_parent(NULL, raw, host, PATH_MAX)) {
-		ct_strlcpy(host, raw, PATH_MAX);
-	}
-	if (!ct_watches_find(cfg.watches, host) && !ct_watches_find(cfg.watches, raw)) {
-		stats.not_watched++;
+	case FILE_PATH_NOT_WATCHED:
+		f->stats.not_watched++;
+		return false;
+	case FILE_PATH_UNRESOLVED:
+		f->stats.unresolved++;
+		return false;
+	default:
 		return false;
 	}
-	return true;
 }
 
 /* ------------------------------------------------------------ emit */
 
-static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts, int op,
-		 const char *path, const char *old, const char *ns, uint64_t ino, uint32_t dev,
-		 const struct ct_file_state *before, const struct ct_file_state *after,
-		 uint32_t writes, const char *xattr, bool with_owner, const struct pending *sysctl)
+/* One FILE event, by its parts. */
+struct file_emit {
+	const struct ct_task *task;
+	uint64_t ts;                 /* monotonic: when the change began */
+	int op;                      /* enum ct_file_op */
+	const char *path;
+	const char *old;             /* rename source, link source, symlink target */
+	const char *ns;              /* the path as the process names it, if not path */
+	uint64_t ino;                /* of the file, if the path names none by now */
+	uint32_t dev;
+	const struct ct_file_state *before, *after;  /* NULL: unknown */
+	uint32_t writes;
+	const char *xattr;
+	bool with_owner;             /* the file's mode and owner now */
+	bool path_truncated, old_path_truncated;
+	enum file_path_source path_source;
+	const struct pending *sysctl; /* a sysctl's change: its values */
+};
+
+static void emit(struct ct_file_collector *fc, struct ct_collector *c, const struct file_emit *x)
 {
-	struct ct_event_buf *b = &out.eb;
-	PbFileChange *f = &out.fc;
+	struct file_out *out = fc->out;
+	struct ct_event_buf *b = &out->eb;
+	PbFileChange *f = &out->fc;
 	struct stat st;
 
-	ct_event_envelope(c, b, &b->ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE, ts);
-	ct_event_fill_task(c, b, task);
+	ct_event_envelope(c, b, &b->ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE, x->ts);
+	ct_event_fill_task(c, b, x->task);
 	*f = (PbFileChange)CHANGETRACE__V1__FILE_CHANGE__INIT;
-	f->op = op;
-	ct_strlcpy(out.path, path, sizeof(out.path));
-	f->path = out.path;
-	if (old) {
-		ct_strlcpy(out.old, old, sizeof(out.old));
-		f->old_path = out.old;
+	f->op = x->op;
+	ct_strlcpy(out->path, x->path, sizeof(out->path));
+	f->path = out->path;
+	if (x->old) {
+		ct_strlcpy(out->old, x->old, sizeof(out->old));
+		f->old_path = out->old;
 	}
-	if (ns && *ns) {
-		ct_strlcpy(out.ns, ns, sizeof(out.ns));
-		f->ns_path = out.ns;
+	if (x->ns && *x->ns) {
+		ct_strlcpy(out->ns, x->ns, sizeof(out->ns));
+		f->ns_path = out->ns;
 	}
-	if (lstat(path, &st) == 0) {
+	if (lstat(x->path, &st) == 0) {
 		f->inode = st.st_ino;
 		f->dev = st.st_dev;
-		if (with_owner) {
+		if (x->with_owner) {
 			f->mode = st.st_mode;
 			f->uid = st.st_uid;
 			f->gid = st.st_gid;
 		}
 	} else {
-		f->inode = ino;
-		f->dev = dev;
+		f->inode = x->ino;
+		f->dev = x->dev;
 	}
-	if (before && before->exists) {
-		ct_strlcpy(out.sha_b, before->sha256, sizeof(out.sha_b));
-		f->sha256_before = out.sha_b;
-		f->size_before = before->size;
+	if (x->before && x->before->exists) {
+		ct_strlcpy(out->sha_b, x->before->sha256, sizeof(out->sha_b));
+		f->sha256_before = out->sha_b;
+		f->size_before = x->before->size;
 	}
-	if (after && after->exists) {
-		ct_strlcpy(out.sha_a, after->sha256, sizeof(out.sha_a));
-		f->sha256_after = out.sha_a;
-		f->size_after = after->size;
+	if (x->after && x->after->exists) {
+		ct_strlcpy(out->sha_a, x->after->sha256, sizeof(out->sha_a));
+		f->sha256_after = out->sha_a;
+		f->size_after = x->after->size;
 	}
 	/* diff works when every version that exists was kept */
-	f->content_kept = (after && after->kept) && (!before || !before->exists || before->kept);
-	f->writes = writes;
-	if (xattr && *xattr) {
-		ct_strlcpy(out.xattr, xattr, sizeof(out.xattr));
-		f->xattr_name = out.xattr;
+	f->content_kept = (x->after && x->after->kept) &&
+			  (!x->before || !x->before->exists || x->before->kept);
+	f->writes = x->writes;
+	f->path_truncated = x->path_truncated;
+	f->old_path_truncated = x->old && x->old_path_truncated;
+	f->path_source = (Changetrace__V1__FilePathSource)x->path_source;
+	if (f->path_truncated || f->old_path_truncated)
+		fc->stats.paths_truncated++;
+	if (x->path_source == FILE_PATH_PROC_FD)
+		fc->stats.paths_completed++;
+	if (x->xattr && *x->xattr) {
+		ct_strlcpy(out->xattr, x->xattr, sizeof(out->xattr));
+		f->xattr_name = out->xattr;
 	}
-	if (sysctl) {
+	if (x->sysctl) {
+		const struct pending *sc = x->sysctl;
+
 		/* the values themselves: a sysctl is a few bytes */
-		ct_sysctl_name(path, out.sc_name, sizeof(out.sc_name));
-		f->sysctl_name = out.sc_name;
-		out.sc_before[0] = out.sc_after[0] = out.sc_netns[0] = '\0';
-		if (sysctl->sc_before && before && before->exists)
-			ct_sysctl_value(sysctl->sc_before, sysctl->sc_before_len, out.sc_before,
-					sizeof(out.sc_before));
-		if (sysctl->sc_after)
-			ct_sysctl_value(sysctl->sc_after, sysctl->sc_after_len, out.sc_after,
-					sizeof(out.sc_after));
-		f->sysctl_before = out.sc_before;
-		f->sysctl_after = out.sc_after;
-		if (ct_sysctl_per_netns(path)) {
-			ct_net_netns_name(task->net_ns, task->pid, out.sc_netns, sizeof(out.sc_netns));
-			f->sysctl_netns = out.sc_netns;
+		ct_sysctl_name(x->path, out->sc_name, sizeof(out->sc_name));
+		f->sysctl_name = out->sc_name;
+		out->sc_before[0] = out->sc_after[0] = out->sc_netns[0] = '\0';
+		if (sc->sc_before && x->before && x->before->exists)
+			ct_sysctl_value(sc->sc_before, sc->sc_before_len, out->sc_before,
+					sizeof(out->sc_before));
+		if (sc->sc_after)
+			ct_sysctl_value(sc->sc_after, sc->sc_after_len, out->sc_after,
+					sizeof(out->sc_after));
+		f->sysctl_before = out->sc_before;
+		f->sysctl_after = out->sc_after;
+		if (ct_sysctl_per_netns(x->path)) {
+			ct_net_netns_name(x->task->net_ns, x->task->pid, out->sc_netns,
+					  sizeof(out->sc_netns));
+			f->sysctl_netns = out->sc_netns;
 		}
 	}
 	b->ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_FILE;
 	b->ev.file = f;
-	stats.changes++;
+	fc->stats.changes++;
 	ct_sink_emit(&c->sink, &b->ev);
 }
 
@@ -385,8 +234,8 @@ static void emit(struct ct_collector *c, const struct ct_task *task, uint64_t ts
  * Sysctls are read by sysctl_take, in the writer's namespace. */
 #define RACE_SLACK_NS (10ull * 1000000)	/* ctime is kept at a coarse clock */
 
-static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
-		     uint64_t not_after_wall, struct ct_file_state *st)
+static void snapshot(struct ct_file_collector *f, const char *path, const struct ct_task *t,
+		     uint64_t ino, uint64_t not_after_wall, struct ct_file_state *st)
 {
 	ct_content_snapshot(path, st);
 	/* replaced (another inode), or changed again after the writer we
@@ -395,7 +244,7 @@ static void snapshot(const char *path, const struct ct_task *t, uint64_t ino,
 	    (not_after_wall && st->ctime_ns > not_after_wall + RACE_SLACK_NS))) {
 		memset(st, 0, sizeof(*st));
 		st->exists = true;
-		stats.raced++;
+		f->stats.raced++;
 	}
 }
 
@@ -420,7 +269,7 @@ static void sysctl_set(char **dst, uint32_t *dlen, const char *raw, size_t n)
  * (digest, blob) into st and the text into p->sc_after. Unknown (no
  * digest) when it cannot be read there.
  */
-static void sysctl_take(struct pending *p, struct ct_file_state *st)
+static void sysctl_take(struct ct_file_collector *f, struct pending *p, struct ct_file_state *st)
 {
 	char *buf = malloc(CT_SYSCTL_READ_MAX), name[64];
 	ssize_t n = -1;
@@ -428,7 +277,7 @@ static void sysctl_take(struct pending *p, struct ct_file_state *st)
 	memset(st, 0, sizeof(*st));
 	st->exists = true;
 	if (buf) {
-		if (sysctl_ns_is_ours(p->path, &p->task))
+		if (sysctl_ns_is_ours(f, p->path, &p->task))
 			n = ct_sysctl_read(p->path, buf, CT_SYSCTL_READ_MAX);
 		else
 			n = ct_net_read_in_ns(p->task.net_ns, p->task.pid, p->path, buf,
@@ -439,13 +288,13 @@ static void sysctl_take(struct pending *p, struct ct_file_state *st)
 		sysctl_set(&p->sc_after, &p->sc_after_len, buf, (size_t)n);
 	} else {
 		sysctl_set(&p->sc_after, &p->sc_after_len, NULL, 0);
-		stats.sysctl_unread++;
+		f->stats.sysctl_unread++;
 	}
 	free(buf);
 }
 
 /* The last known value in the writer's namespace: the change's "before". */
-static void sysctl_before(struct pending *p)
+static void sysctl_before(struct ct_file_collector *f, struct pending *p)
 {
 	char *buf = malloc(CT_SYSCTL_READ_MAX);
 	size_t n;
@@ -455,7 +304,7 @@ static void sysctl_before(struct pending *p)
 		ct_content_from_bytes(buf, n, &p->before);
 		sysctl_set(&p->sc_before, &p->sc_before_len, buf, n);
 		p->have_before = true;
-	} else if (sysctl_ns_is_ours(p->path, &p->task)) {
+	} else if (sysctl_ns_is_ours(f, p->path, &p->task)) {
 		/* the baseline's digest, at least */
 		p->have_before = ct_content_lookup(p->path, &p->before);
 	}
@@ -479,16 +328,16 @@ static void burst_key(const struct pending *p, struct ct_wburst_key *k)
  * struct ct_wburst). close_ns: the writer's last close known, 0 if none
  * yet (nothing folds before the kernel has seen a close).
  */
-static void burst_follow(struct pending *p, uint64_t close_ns)
+static void burst_follow(struct ct_file_collector *f, struct pending *p, uint64_t close_ns)
 {
 	struct ct_wburst_key k;
 	struct ct_wburst b = { .last_close_ns = close_ns, .last_ns = close_ns };
 
-	if (p->burst || !p->ino || cfg.wbursts_fd <= 0)
+	if (p->burst || !p->ino)
 		return;
 	burst_key(p, &k);
-	/* EEXIST: another change owns it (a hard link to the same file) */
-	if (!bpf_map_update_elem(cfg.wbursts_fd, &k, &b, BPF_NOEXIST)) {
+	/* taken: another change owns it (a hard link to the same file) */
+	if (!f->maps.burst_create(f->maps.ctx, &k, &b)) {
 		p->burst = true;
 		p->burst_opens = p->burst_writes = 0;
 	}
@@ -500,7 +349,7 @@ static void burst_follow(struct pending *p, uint64_t close_ns)
  * as the read, so a later reopen is recorded and starts a new change.
  * Returns the entry's view (zeroed if none).
  */
-static struct ct_wburst burst_take(struct pending *p, bool done)
+static struct ct_wburst burst_take(struct ct_file_collector *f, struct pending *p, bool done)
 {
 	struct ct_wburst_key k;
 	struct ct_wburst b;
@@ -510,8 +359,8 @@ static struct ct_wburst burst_take(struct pending *p, bool done)
 	if (!p->burst)
 		return b;
 	burst_key(p, &k);
-	err = done ? bpf_map_lookup_and_delete_elem(cfg.wbursts_fd, &k, &b)
-		   : bpf_map_lookup_elem(cfg.wbursts_fd, &k, &b);
+	err = done ? f->maps.burst_take(f->maps.ctx, &k, &b)
+		   : f->maps.burst_get(f->maps.ctx, &k, &b);
 	if (done)
 		p->burst = false;
 	if (err) {
@@ -533,151 +382,43 @@ static struct ct_wburst burst_take(struct pending *p, bool done)
 }
 
 /* The kernel's entry for this open, if the address still holds it. */
-static bool open_entry(const struct open_file *o, struct ct_wfile *wf)
+static bool open_entry(struct ct_file_collector *f, const struct open_file *o, struct ct_wfile *wf)
 {
-	return !bpf_map_lookup_elem(cfg.wfiles_fd, &o->id, wf) && wf->open_ns == o->open_ns;
+	return !f->maps.wfile_get(f->maps.ctx, o->id, wf) && wf->open_ns == o->open_ns;
 }
 
 /* Writes of an open file counted by the kernel since the last take. */
-static uint32_t take_writes(struct open_file *o)
+static uint32_t take_writes(struct ct_file_collector *f, struct open_file *o)
 {
 	struct ct_wfile wf;
 	uint32_t n = 0;
 
-	if (open_entry(o, &wf) && wf.writes > o->taken) {
+	if (open_entry(f, o, &wf) && wf.writes > o->taken) {
 		n = wf.writes - o->taken;
 		o->taken = wf.writes;
 	}
 	return n;
 }
 
-/* ------------------------------------------------------------ indexes */
+/* ------------------------------------------------------------ changes */
 
-static int32_t slot_of(const struct pending *p)
-{
-	return (int32_t)(p - pend);
-}
-
-/* FNV-1a: pending slots are matched by path on every record; comparing
- * a number first keeps that a scan of integers. */
-static uint64_t path_hash(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*p)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-	return h;
-}
-
-static uint32_t path_bucket(uint64_t h)
-{
-	return (uint32_t)(h ^ (h >> 32)) & (PATH_BUCKETS - 1);
-}
-
-static bool same_path(const struct pending *p, uint64_t h, const char *path)
-{
-	return p->used && p->path_hash == h && !strcmp(p->path, path);
-}
-
-static uint32_t open_bucket(uint64_t id, uint64_t open_ns)
-{
-	uint64_t h = id ^ (open_ns * 0x9e3779b97f4a7c15ull);
-
-	return (uint32_t)(h ^ (h >> 29)) & (OPEN_BUCKETS - 1);
-}
-
-static struct open_file *tombstone_of(uint64_t id, uint64_t open_ns)
-{
-	return &tombstones[open_bucket(id, open_ns) & (TOMBSTONES - 1)];
-}
-
-/* Open o is forgotten, its file perhaps still open: remember what was taken. */
-static void tombstone_add(const struct open_file *o)
-{
-	*tombstone_of(o->id, o->open_ns) = *o;
-}
-
-/* Index open file o as its pending's (slot). Live refs never outnumber
- * the open_file slots of used pendings, so the pool cannot run out. */
-static void ref_add(int32_t slot, const struct open_file *o)
-{
-	uint32_t b = open_bucket(o->id, o->open_ns);
-	int32_t r;
-
-	if (free_refs) {
-		r = free_refs - 1;
-		free_refs = refs[r].next;
-	} else if (refs_high_water < PENDING_MAX * OPEN_IDS) {
-		r = refs_high_water++;
-	} else {
-		return;	/* unreachable; its close would be ignored, not misfiled */
-	}
-	refs[r] = (struct open_ref){ .id = o->id, .open_ns = o->open_ns, .slot = slot,
-				     .next = open_head[b] };
-	open_head[b] = r + 1;
-}
-
-static void ref_del(const struct open_file *o)
-{
-	int32_t *link = &open_head[open_bucket(o->id, o->open_ns)];
-
-	while (*link) {
-		struct open_ref *r = &refs[*link - 1];
-
-		if (r->id == o->id && r->open_ns == o->open_ns) {
-			int32_t dead = *link;
-
-			*link = r->next;
-			r->next = free_refs;
-			free_refs = dead;
-			return;
-		}
-		link = &r->next;
-	}
-}
-
-/* A slot leaves its path bucket, its open files' refs and its strings. */
-static void pending_release(struct pending *p)
-{
-	int32_t slot = slot_of(p);
-	int32_t *link = &path_head[path_bucket(p->path_hash)];
-
-	for (int j = 0; j < p->n_open; j++) {
-		ref_del(&p->files[j]);
-		tombstone_add(&p->files[j]);
-	}
-	while (*link && *link != slot + 1)
-		link = &pend[*link - 1].next;
-	if (*link)
-		*link = p->next;
-	free(p->path);
-	free(p->ns_path);
-	free(p->sc_before);
-	free(p->sc_after);
-	p->path = p->ns_path = p->sc_before = p->sc_after = NULL;
-	p->used = false;
-	p->n_open = 0;
-	n_used--;
-	p->next = free_slots;
-	free_slots = slot + 1;
-}
-
-static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
+static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct pending *p,
+		     bool keep_open)
 {
 	struct ct_file_state after;
 	const struct ct_file_state *before = p->have_before ? &p->before : NULL;
 	int op;
 
-	burst_take(p, !keep_open);
+	burst_take(f, p, !keep_open);
 	/* writes counted in the kernel for files still open */
 	for (int i = 0; i < p->n_open; i++)
-		p->writes += take_writes(&p->files[i]);
+		p->writes += take_writes(f, &p->files[i]);
 	if (p->have_after && !p->n_open)
 		after = p->after;
 	else if (p->sysctl)
-		sysctl_take(p, &after);
+		sysctl_take(f, p, &after);
 	else
-		snapshot(p->path, &p->task, p->ino, 0, &after);
+		snapshot(f, p->path, &p->task, p->ino, 0, &after);
 	if (p->sysctl)
 		op = CT_FOP_SYSCTL;
 	else if ((!before || !before->exists) && after.exists)
@@ -687,15 +428,20 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 	else
 		op = CT_FOP_WRITE;
 	if (p->opens + (p->truncate_op ? 1 : 0) > 1)
-		stats.coalesced += p->opens - 1;
-	emit(c, &p->task, p->first_ns, op, p->path, NULL, p->ns_path, p->ino, p->dev, before, &after,
-	     p->writes, NULL, op == CT_FOP_CREATE, p->sysctl ? p : NULL);
+		f->stats.coalesced += p->opens - 1;
+	emit(f, c, &(struct file_emit){
+		.task = &p->task, .ts = p->first_ns, .op = op, .path = p->path, .ns = p->ns_path,
+		.ino = p->ino, .dev = p->dev, .before = before, .after = &after,
+		.writes = p->writes, .with_owner = op == CT_FOP_CREATE,
+		.path_truncated = p->path_truncated, .path_source = p->path_source,
+		.sysctl = p->sysctl ? p : NULL,
+	});
 	/* the next change's "before"; an unknown digest is not a state to
 	 * compare against. A sysctl's is its namespace's value. */
 	if (p->sysctl && p->sc_after)
 		ct_sysctl_remember(sysctl_ns(p->path, &p->task), p->path, p->sc_after,
 				   p->sc_after_len, false);
-	if (p->sysctl && !sysctl_ns_is_ours(p->path, &p->task))
+	if (p->sysctl && !sysctl_ns_is_ours(f, p->path, &p->task))
 		;	/* the path's table is the agent's own namespace's */
 	else if (after.exists && after.sha256[0])
 		ct_content_put(p->path, &after);
@@ -713,52 +459,26 @@ static void finalize(struct ct_collector *c, struct pending *p, bool keep_open)
 		p->first_ns = p->last_ns;
 		return;
 	}
-	pending_release(p);
-}
-
-/* Forget open file j (the last one takes its place). */
-static void drop_file(struct pending *p, int j)
-{
-	ref_del(&p->files[j]);
-	p->n_open--;
-	p->files[j] = p->files[p->n_open];
-}
-
-/*
- * Delete the kernel's entry for an open whose process is gone (the file was
- * closed at exit, never by close(2)). Read again just before the delete:
- * the address may have gone to a live process's new open since (deleting
- * that would lose its close); what is left is the microsecond between
- * this read and the delete.
- */
-static bool delete_if_dead(uint64_t key, uint64_t open_ns)
-{
-	struct ct_wfile wf;
-
-	if (bpf_map_lookup_elem(cfg.wfiles_fd, &key, &wf) || wf.open_ns != open_ns)
-		return false;
-	if (kill((pid_t)wf.tgid, 0) == 0 || errno != ESRCH)
-		return false;
-	return bpf_map_delete_elem(cfg.wfiles_fd, &key) == 0;
+	pending_release(&f->table, p);
 }
 
 /* Keep the kernel's write count of open file j and forget the file. Its
  * entry goes now if its process exited; else (closed under a dup2) the
  * address's next open replaces it, or the sweep takes it at exit. */
-static void harvest(struct pending *p, int j)
+static void harvest(struct ct_file_collector *f, struct pending *p, int j)
 {
-	p->writes += take_writes(&p->files[j]);
-	stats.closed_unseen++;
-	if (!delete_if_dead(p->files[j].id, p->files[j].open_ns))
-		tombstone_add(&p->files[j]);
-	drop_file(p, j);
+	p->writes += take_writes(f, &p->files[j]);
+	f->stats.closed_unseen++;
+	if (!file_delete_if_dead(&f->maps, p->files[j].id, p->files[j].open_ns))
+		pending_tombstone_add(&f->table, &p->files[j]);
+	pending_drop_file(&f->table, p, j);
 }
 
 /* Does the process still hold the file open? A file whose last fd was
  * replaced by dup2 or closed at exit never passes close(2). */
-static bool still_open(const struct pending *p)
+static bool still_open(struct ct_file_collector *f, const struct pending *p)
 {
-	return ct_proc_fds_holds(cfg.proc_root, (pid_t)p->task.pid, p->path, p->ns_path);
+	return ct_proc_fds_holds(f->cfg.proc_root, (pid_t)p->task.pid, p->path, p->ns_path);
 }
 
 /*
@@ -768,7 +488,7 @@ static bool still_open(const struct pending *p)
  * for it. (Checking first and taking later lost the writes of a file
  * closed in between.) What is taken stays the change's either way.
  */
-static bool take_open_writes(struct pending *p)
+static bool take_open_writes(struct ct_file_collector *f, struct pending *p)
 {
 	bool all = true;
 
@@ -776,7 +496,7 @@ static bool take_open_writes(struct pending *p)
 		struct open_file *o = &p->files[j];
 		struct ct_wfile wf;
 
-		if (!open_entry(o, &wf)) {
+		if (!open_entry(f, o, &wf)) {
 			all = false;
 			continue;
 		}
@@ -788,53 +508,16 @@ static bool take_open_writes(struct pending *p)
 	return all;
 }
 
-/* Coalescing is per path and per process (same deploy by construction):
- * two deploys, or two tools, writing one file are two changes. */
-static struct pending *pending_find(const char *path, const struct ct_task *t)
-{
-	uint64_t h = path_hash(path);
-
-	for (int32_t s = path_head[path_bucket(h)]; s; s = pend[s - 1].next) {
-		struct pending *p = &pend[s - 1];
-
-		if (same_path(p, h, path) && p->task.pid == t->pid &&
-		    p->task.start_ns == t->start_ns &&
-		    p->task.attr.deploy_slot == t->attr.deploy_slot)
-			return p;
-	}
-	return NULL;
-}
-
-static struct pending *pending_find_file(uint64_t file_id, uint64_t open_ns, int *idx)
-{
-	for (int32_t r = open_head[open_bucket(file_id, open_ns)]; r; r = refs[r - 1].next) {
-		struct pending *p;
-
-		if (refs[r - 1].id != file_id || refs[r - 1].open_ns != open_ns)
-			continue;
-		p = &pend[refs[r - 1].slot];
-		for (int j = 0; j < p->n_open; j++)
-			if (p->files[j].id == file_id && p->files[j].open_ns == open_ns) {
-				*idx = j;
-				return p;
-			}
-	}
-	return NULL;
-}
-
 /* Any pending change to this path (whatever deploy) is emitted now:
  * a rename/unlink must follow the writes it ends, never precede them.
- * (The next slot is read first: finalize releases the current one.) */
-static void flush_path(struct ct_collector *c, const char *path)
+ * (The next one is read first: finalize releases the current one.) */
+static void flush_path(struct ct_file_collector *f, struct ct_collector *c, const char *path)
 {
-	uint64_t h = path_hash(path);
+	uint64_t h = pending_path_hash(path);
 
-	for (int32_t s = path_head[path_bucket(h)]; s;) {
-		struct pending *p = &pend[s - 1];
-
-		s = p->next;
-		if (same_path(p, h, path))
-			finalize(c, p, false);
+	for (struct pending *p = pending_path_next(&f->table, NULL, h, path), *next; p; p = next) {
+		next = pending_path_next(&f->table, p, h, path);
+		finalize(f, c, p, false);
 	}
 }
 
@@ -850,14 +533,14 @@ static void flush_path(struct ct_collector *c, const char *path)
  */
 #define ROOM_TRIES 8
 
-static void make_room(struct ct_collector *c)
+static void make_room(struct ct_file_collector *f, struct ct_collector *c)
 {
 	struct pending *idle = NULL, *oldest[ROOM_TRIES], *out = NULL;
 	int n = 0;
 
 	/* one pass: the oldest idle change, and the oldest few others */
-	for (int i = 0; i < high_water; i++) {
-		struct pending *p = &pend[i];
+	for (int i = 0; i < f->table.high_water; i++) {
+		struct pending *p = &f->table.pend[i];
 		int k;
 
 		if (!p->used)
@@ -876,51 +559,31 @@ static void make_room(struct ct_collector *c)
 	}
 	out = idle;
 	for (int k = 0; !out && k < n; k++)
-		if (take_open_writes(oldest[k]))
+		if (take_open_writes(f, oldest[k]))
 			out = oldest[k];
-	if (!out && n_used < PENDING_MAX)
+	if (!out && f->table.n_used < PENDING_MAX)
 		return;	/* they all close soon: kept, past the soft limit */
 	if (!out)
 		out = oldest[0];	/* full: its close record's writes are counted */
-	stats.pending_evicted++;
-	finalize(c, out, false);
+	f->stats.pending_evicted++;
+	finalize(f, c, out, false);
 }
 
-static struct pending *pending_new(struct ct_collector *c, const struct ct_file_event *e,
-				   const char *path, const char *ns)
+static struct pending *pending_new(struct ct_file_collector *f, struct ct_collector *c,
+				   const struct ct_file_event *e, const char *path, const char *ns)
 {
 	struct pending *p;
-	int32_t slot;
-	uint32_t b;
 
-	if (n_used >= PENDING_SOFT)
-		make_room(c);
-	if (free_slots) {
-		slot = free_slots - 1;
-		free_slots = pend[slot].next;
-	} else {
-		slot = high_water++;
-	}
-	p = &pend[slot];
-	memset(p, 0, sizeof(*p));
-	p->path = strdup(path);
-	p->ns_path = strdup(ns);
-	if (!p->path || !p->ns_path) {
-		ct_err("collector: out of memory");
-		abort();
-	}
-	p->used = true;
-	if ((uint64_t)++n_used > stats.pending_peak)
-		stats.pending_peak = (uint64_t)n_used;
-	p->path_hash = path_hash(path);
-	b = path_bucket(p->path_hash);
-	p->next = path_head[b];
-	path_head[b] = slot + 1;
+	if (f->table.n_used >= PENDING_SOFT)
+		make_room(f, c);
+	p = pending_add(&f->table, path, ns);
+	if ((uint64_t)f->table.n_used > f->stats.pending_peak)
+		f->stats.pending_peak = (uint64_t)f->table.n_used;
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
 	p->sysctl = is_sysctl(path);
 	if (p->sysctl)
-		sysctl_before(p);
+		sysctl_before(f, p);
 	else
 		p->have_before = ct_content_lookup(path, &p->before);
 	return p;
@@ -928,29 +591,33 @@ static struct pending *pending_new(struct ct_collector *c, const struct ct_file_
 
 /* ------------------------------------------------------------ records */
 
-static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
+static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
+			  const struct ct_file_event *e)
 {
 	char host[PATH_MAX], ns[PATH_MAX];
+	struct file_path_note note;
 	struct pending *p;
 
-	if (!host_path(e, 0, host, ns))
+	if (!host_path(f, e, 0, host, ns, &note))
 		return;
-	p = pending_find(host, &e->task);
+	p = pending_find(&f->table, host, &e->task);
 	/* coalescing goes by the kernel's clock, not by when the collector
 	 * got to the record: a change that had settled is its own event.
 	 * Opens folded in the kernel only move last_ns later, so they are
 	 * read (a syscall) only when the change looks settled without them. */
-	if (p && !p->n_open && e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
-		burst_take(p, false);
-		if (e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
-			finalize(c, p, false);
+	if (p && !p->n_open && e->hdr.ts_ns > p->last_ns + f->cfg.settle_ns) {
+		burst_take(f, p, false);
+		if (e->hdr.ts_ns > p->last_ns + f->cfg.settle_ns) {
+			finalize(f, c, p, false);
 			p = NULL;
 		}
 	}
 	if (!p) {
 		/* another process's change to this file ends here */
-		flush_path(c, host);
-		p = pending_new(c, e, host, ns);
+		flush_path(f, c, host);
+		p = pending_new(f, c, e, host, ns);
+		p->path_truncated = note.truncated;
+		p->path_source = note.source;
 	}
 	p->have_after = false;
 	p->opens += e->op == CT_FOP_WRITE;
@@ -966,56 +633,58 @@ static void on_write_open(struct ct_collector *c, const struct ct_file_event *e)
 		/* from the first open: the writer's reopens fold once it
 		 * has closed the file (the kernel needs a close to time a
 		 * burst by), not only after the collector saw that close */
-		burst_follow(p, 0);
+		burst_follow(f, p, 0);
 		if (p->n_open == OPEN_IDS) {
 			/* many opens without close(2) (dup2 over the fd, as
 			 * shells do for >>): the oldest is likely gone; keep
 			 * its count and follow the new one */
-			harvest(p, 0);
+			harvest(f, p, 0);
 		}
-		p->files[p->n_open] = (struct open_file){ .id = e->file_id,
-							 .open_ns = e->file_open_ns };
-		ref_add(slot_of(p), &p->files[p->n_open++]);
+		pending_add_file(&f->table, p, &(struct open_file){ .id = e->file_id,
+								    .open_ns = e->file_open_ns });
 	}
 }
 
-static void on_close(struct ct_collector *c, const struct ct_file_event *e)
+static void on_close(struct ct_file_collector *f, struct ct_collector *c,
+		     const struct ct_file_event *e)
 {
 	int j;
-	struct pending *p = pending_find_file(e->file_id, e->file_open_ns, &j);
+	struct pending *p = pending_find_file(&f->table, e->file_id, e->file_open_ns, &j);
 
 	if (!p) {
 		/* reported already (quiet too long, or early to make room) and
 		 * forgotten: writes since then are in no event; counted */
-		struct open_file *t = tombstone_of(e->file_id, e->file_open_ns);
+		struct open_file *t = pending_tombstone_of(&f->table, e->file_id, e->file_open_ns);
 
 		if (t->id == e->file_id && t->open_ns == e->file_open_ns) {
 			if (e->writes > t->taken)
-				stats.writes_unreported += e->writes - t->taken;
+				f->stats.writes_unreported += e->writes - t->taken;
 			t->id = 0;
 		}
 		return;
 	}
 	if (e->writes > p->files[j].taken)
 		p->writes += e->writes - p->files[j].taken;
-	drop_file(p, j);
+	pending_drop_file(&f->table, p, j);
 	p->last_ns = e->hdr.ts_ns;
 	/* the content as this writer left it: the next step (a rename over
 	 * it, another tool) may replace it before the change settles */
 	if (!p->n_open) {
 		uint32_t folded = p->burst_opens;
 
-		burst_follow(p, e->hdr.ts_ns);
-		burst_take(p, false);
-		/* reopened since (folded in the kernel): a burst too */
+		burst_follow(f, p, e->hdr.ts_ns);
+		burst_take(f, p, false);
+		/* reopened since (folded in the kernel), or closed again
+		 * within a burst's window: the intermediate content of a
+		 * rewrite loop is not kept, it is read when it settles */
 		if (p->burst_opens != folded ||
-		    (p->close_ns && e->hdr.ts_ns - p->close_ns < BURST_NS)) {
+		    (p->close_ns && e->hdr.ts_ns - p->close_ns < CT_BURST_NS)) {
 			p->have_after = false;
 		} else {
 			if (p->sysctl)
-				sysctl_take(p, &p->after);
+				sysctl_take(f, p, &p->after);
 			else
-				snapshot(p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
+				snapshot(f, p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
 					 &p->after);
 			p->have_after = true;
 		}
@@ -1023,11 +692,13 @@ static void on_close(struct ct_collector *c, const struct ct_file_event *e)
 	p->close_ns = e->hdr.ts_ns;
 }
 
-static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
+static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
+		      const struct ct_file_event *e)
 {
 	char to[PATH_MAX], to_ns[PATH_MAX], from[PATH_MAX], from_ns[PATH_MAX];
-	bool have_to = host_path(e, 0, to, to_ns);
-	bool have_from = host_path(e, 1, from, from_ns);
+	struct file_path_note to_note = {}, from_note = {};
+	bool have_to = host_path(f, e, 0, to, to_ns, &to_note);
+	bool have_from = host_path(f, e, 1, from, from_ns, &from_note);
 	struct ct_file_state after, other;
 	const struct ct_file_state *b;
 	struct ct_file_state before = {};
@@ -1038,49 +709,54 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		return;
 	if (!have_to) {
 		/* moved out of the watched tree: the path we know goes away */
-		if (!raw_path(e, 0, to, sizeof(to)))
+		if (!file_raw_path(&f->paths, e, 0, to, sizeof(to)))
 			ct_strlcpy(to, "?", sizeof(to));
 		to_ns[0] = '\0';
 	}
-	if (!have_from && !raw_path(e, 1, from, sizeof(from)))
+	if (!have_from && !file_raw_path(&f->paths, e, 1, from, sizeof(from)))
 		ct_strlcpy(from, "?", sizeof(from));
 	/* the temp file's writes belong to this change */
-	uint64_t from_hash = have_from ? path_hash(from) : 0;
+	uint64_t from_hash = have_from ? pending_path_hash(from) : 0;
 
-	for (int32_t s = have_from ? path_head[path_bucket(from_hash)] : 0; s;) {
-		struct pending *p = &pend[s - 1];
-
-		s = p->next;	/* before p is released */
-		if (!same_path(p, from_hash, from))
-			continue;
-		if (e->hdr.ts_ns > p->last_ns + cfg.settle_ns) {
-			finalize(c, p, false);	/* settled before: not a temp file */
+	for (struct pending *p = have_from ? pending_path_next(&f->table, NULL, from_hash, from) : NULL,
+			    *next; p; p = next) {
+		next = pending_path_next(&f->table, p, from_hash, from);	/* before p is released */
+		if (e->hdr.ts_ns > p->last_ns + f->cfg.settle_ns) {
+			finalize(f, c, p, false);	/* settled before: not a temp file */
 			continue;
 		}
-		burst_take(p, true);
+		burst_take(f, p, true);
 		writes += p->writes;
 		for (int k = 0; k < p->n_open; k++)
-			writes += take_writes(&p->files[k]);
-		stats.coalesced += p->opens;
-		pending_release(p);
+			writes += take_writes(f, &p->files[k]);
+		f->stats.coalesced += p->opens;
+		pending_release(&f->table, p);
 	}
 	if (have_to)
-		flush_path(c, to);
+		flush_path(f, c, to);
 	b = ct_content_lookup(to, &before) ? &before : NULL;
 	if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
 		memset(&after, 0, sizeof(after));
 		after.exists = true;
 		ct_content_rename(from, to);
-		emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0, NULL, NULL,
-		     writes, NULL, false, NULL);
+		emit(f, c, &(struct file_emit){
+			.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to,
+			.old = from, .ns = to_ns, .writes = writes,
+			.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
+			.path_source = to_note.source,
+		});
 		return;
 	}
 	/* rename sets the moved file's ctime: a later one means it changed again */
-	snapshot(to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
-	emit(c, &e->task, e->hdr.ts_ns, CT_FOP_RENAME, to, from, to_ns, 0, 0,
-	     b ? &before : NULL, &after, writes, NULL, false, NULL);
+	snapshot(f, to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
+	emit(f, c, &(struct file_emit){
+		.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to, .old = from,
+		.ns = to_ns, .before = b ? &before : NULL, .after = &after, .writes = writes,
+		.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
+		.path_source = to_note.source,
+	});
 	if (e->flags & CT_FF_EXCHANGE) {
-		snapshot(from, &e->task, 0, 0, &other);
+		snapshot(f, from, &e->task, 0, 0, &other);
 		ct_content_put(from, &other);
 	} else {
 		ct_content_forget(from);
@@ -1091,193 +767,132 @@ static void on_rename(struct ct_collector *c, const struct ct_file_event *e)
 		ct_content_forget(to);
 }
 
-static void on_path_op(struct ct_collector *c, const struct ct_file_event *e)
+static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
+		       const struct ct_file_event *e)
 {
 	char path[PATH_MAX], ns[PATH_MAX], other[PATH_MAX], other_ns[PATH_MAX];
+	struct file_path_note note = {}, other_note = {};
 	const struct ct_file_state *b;
 	struct ct_file_state before, after;
 	const char *old = NULL;
 
 	if (e->op == CT_FOP_LINK) {
-		bool to = host_path(e, 0, path, ns);
-		bool from = host_path(e, 1, other, other_ns);
+		bool to = host_path(f, e, 0, path, ns, &note);
+		bool from = host_path(f, e, 1, other, other_ns, &other_note);
 
 		if (!to && !from)
 			return;
-		if (!to && !raw_path(e, 0, path, sizeof(path)))
+		if (!to && !file_raw_path(&f->paths, e, 0, path, sizeof(path)))
 			return;
-		if (!from && !raw_path(e, 1, other, sizeof(other)))
+		if (!from && !file_raw_path(&f->paths, e, 1, other, sizeof(other)))
 			ct_strlcpy(other, "?", sizeof(other));
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, other, to ? ns : NULL, 0, 0, NULL,
-		     NULL, 0, NULL, false, NULL);
+		emit(f, c, &(struct file_emit){
+			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = other,
+			.ns = to ? ns : NULL, .path_truncated = note.truncated,
+			.old_path_truncated = other_note.truncated, .path_source = note.source,
+		});
 		return;
 	}
-	if (!host_path(e, 0, path, ns))
+	if (!host_path(f, e, 0, path, ns, &note))
 		return;
 	switch (e->op) {
 	case CT_FOP_UNLINK:
 	case CT_FOP_RMDIR:
-		flush_path(c, path);
+		flush_path(f, c, path);
 		b = ct_content_lookup(path, &before) ? &before : NULL;
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, 0, 0, b,
-		     NULL, 0, NULL, false, NULL);
+		emit(f, c, &(struct file_emit){
+			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
+			.before = b, .path_truncated = note.truncated, .path_source = note.source,
+		});
 		if (e->op == CT_FOP_UNLINK)
 			ct_content_forget(path);
 		return;
 	case CT_FOP_SYMLINK:
 		/* path1 is the link's target, as given */
-		if (record_path(e, 1, other, sizeof(other)))
+		if (file_record_path(e, 1, other, sizeof(other)))
 			old = other;
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, old, ns, 0, 0, NULL, NULL, 0, NULL,
-		     true, NULL);
+		emit(f, c, &(struct file_emit){
+			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = old,
+			.ns = ns, .with_owner = true, .path_truncated = note.truncated,
+			.path_source = note.source,
+		});
 		return;
 	case CT_FOP_TRUNCATE:
-		on_write_open(c, e);
+		on_write_open(f, c, e);
 		return;
 	default: { /* chmod, chown, setxattr, mkdir: metadata; content unchanged */
 		/* on a file being written (sed -i, install, cp -p set the
 		 * owner and mode of their temp file): part of that change */
-		uint64_t h = path_hash(path);
+		uint64_t h = pending_path_hash(path);
 
-		for (int32_t s = e->op != CT_FOP_MKDIR ? path_head[path_bucket(h)] : 0; s;) {
-			struct pending *p = &pend[s - 1];
-
-			s = p->next;	/* before p is released */
-			if (!same_path(p, h, path))
-				continue;
-			if (e->hdr.ts_ns <= p->last_ns + cfg.settle_ns) {
+		for (struct pending *p = e->op != CT_FOP_MKDIR
+						 ? pending_path_next(&f->table, NULL, h, path) : NULL,
+				    *next; p; p = next) {
+			next = pending_path_next(&f->table, p, h, path);	/* before p is released */
+			if (e->hdr.ts_ns <= p->last_ns + f->cfg.settle_ns) {
 				p->last_ns = e->hdr.ts_ns;
-				stats.coalesced++;
+				f->stats.coalesced++;
 				return;
 			}
-			finalize(c, p, false);	/* its own, earlier change */
+			finalize(f, c, p, false);	/* its own, earlier change */
 		}
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		after = before;
-		emit(c, &e->task, e->hdr.ts_ns, e->op, path, NULL, ns, e->ino, e->dev,
-		     b ? &before : NULL, b ? &after : NULL, 0, e->xattr, true, NULL);
+		emit(f, c, &(struct file_emit){
+			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
+			.ino = e->ino, .dev = e->dev, .before = b ? &before : NULL,
+			.after = b ? &after : NULL, .xattr = e->xattr, .with_owner = true,
+			.path_truncated = note.truncated, .path_source = note.source,
+		});
 		return;
 	}
 	}
 }
 
-int ct_file_from_record(struct ct_collector *c, const void *data, size_t len)
+int ct_file_from_record(struct ct_file_collector *f, struct ct_collector *c, const void *data,
+			size_t len)
 {
 	const struct ct_file_event *e = data;
 	size_t need = offsetof(struct ct_file_event, paths);
 
 	if (len < need || e->path0_len > CT_FILE_PATH_MAX || e->path1_len > CT_FILE_PATH_MAX ||
 	    need + e->path0_len + e->path1_len > len) {
-		stats.malformed++;
+		f->stats.malformed++;
 		return -1;
 	}
-	stats.records++;
+	f->stats.records++;
 	switch (e->op) {
 	case CT_FOP_WRITE:
-		on_write_open(c, e);
+		on_write_open(f, c, e);
 		break;
 	case CT_FOP_CLOSE:
-		on_close(c, e);
+		on_close(f, c, e);
 		break;
 	case CT_FOP_RENAME:
-		on_rename(c, e);
+		on_rename(f, c, e);
 		break;
 	case CT_FOP_TRUNCATE:
 	case CT_FOP_UNLINK: case CT_FOP_RMDIR: case CT_FOP_LINK: case CT_FOP_SYMLINK:
 	case CT_FOP_CHMOD: case CT_FOP_CHOWN: case CT_FOP_SETXATTR: case CT_FOP_MKDIR:
-		on_path_op(c, e);
+		on_path_op(f, c, e);
 		break;
 	default:
-		stats.malformed++;
+		f->stats.malformed++;
 		return -1;
 	}
 	return 1;
 }
 
-#define SWEEP_NS   (30ull * 1000000000)
-#define SWEEP_KEYS 16384
-
-/*
- * ct_wfds entries whose process is gone (an fd closed at exit never passes
- * close(2)). A live process's entry left by a dup2 over its fd is replaced
- * by the fd's next watched open. Each is read again before its delete: the
- * pid may have been reused by a process that opened a watched file since.
- */
-static void sweep_wfds(void)
-{
-	static struct { struct ct_wfd_key key; uint64_t open_ns; } dead[SWEEP_KEYS];
-	struct ct_wfd_key key, next;
-	struct ct_wfd fd;
-	size_t n = 0, seen = 0;
-	bool first = true;
-
-	if (cfg.wfds_fd <= 0)
-		return;
-	while (seen++ < SWEEP_KEYS && n < SWEEP_KEYS &&
-	       !bpf_map_get_next_key(cfg.wfds_fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(cfg.wfds_fd, &key, &fd))
-			continue;
-		if (kill((pid_t)key.tgid, 0) < 0 && errno == ESRCH) {
-			dead[n].key = key;
-			dead[n++].open_ns = fd.open_ns;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!bpf_map_lookup_elem(cfg.wfds_fd, &dead[i].key, &fd) &&
-		    fd.open_ns == dead[i].open_ns &&
-		    kill((pid_t)dead[i].key.tgid, 0) < 0 && errno == ESRCH &&
-		    bpf_map_delete_elem(cfg.wfds_fd, &dead[i].key) == 0)
-			stats.fds_swept++;
-}
-
-/*
- * ct_wfiles entries whose process is gone: a file closed at exit (or under
- * a dup2) never passes close(2), and the map is a plain hash. Every
- * SWEEP_NS, a pass over at most the map's size; keys first, deletes
- * after, since a deleted key restarts the kernel's iteration (and each is
- * read again before its delete, see delete_if_dead).
- */
-static void sweep_wfiles(uint64_t now)
-{
-	static uint64_t last_sweep;
-	static struct { uint64_t key, open_ns; } dead[SWEEP_KEYS];
-	uint64_t key, next;
-	size_t n = 0, seen = 0;
-	struct ct_wfile wf;
-	bool first = true;
-
-	if (cfg.wfiles_fd <= 0 || now - last_sweep < SWEEP_NS)
-		return;
-	last_sweep = now;
-	sweep_wfds();
-	while (seen++ < SWEEP_KEYS && n < SWEEP_KEYS &&
-	       !bpf_map_get_next_key(cfg.wfiles_fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(cfg.wfiles_fd, &key, &wf))
-			continue;
-		if (kill((pid_t)wf.tgid, 0) < 0 && errno == ESRCH) {
-			dead[n].key = key;
-			dead[n++].open_ns = wf.open_ns;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (delete_if_dead(dead[i].key, dead[i].open_ns))
-			stats.swept++;
-}
-
-size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
+size_t ct_file_tick(struct ct_file_collector *f, struct ct_collector *c, uint64_t now, int all)
 {
 	size_t left = 0;
 
 	if (!all)
-		sweep_wfiles(now);
+		file_sweep_tick(&f->sweep, &f->maps, now, &f->stats.swept, &f->stats.fds_swept);
 	ct_proc_fds_forget();
 
-	for (int i = 0; i < high_water; i++) {
-		struct pending *p = &pend[i];
+	for (int i = 0; i < f->table.high_water; i++) {
+		struct pending *p = &f->table.pend[i];
 		bool burst_open = false, close_coming = false;
 		uint64_t last;
 
@@ -1286,19 +901,20 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 		/* a record within the settle time: nothing can end the change
 		 * yet, and the kernel's view (a syscall per file and burst)
 		 * matters only once its records went quiet */
-		if (!all && now <= p->last_ns + cfg.settle_ns && now <= p->first_ns + cfg.max_age_ns) {
+		if (!all && now <= p->last_ns + f->cfg.settle_ns &&
+		    now <= p->first_ns + f->cfg.max_age_ns) {
 			left++;
 			continue;
 		}
 		if (p->burst)
-			burst_open = burst_take(p, false).open_now > 0;
+			burst_open = burst_take(f, p, false).open_now > 0;
 		last = p->last_ns;
 		/* files still open: their last write, from the kernel */
 		for (int j = 0; j < p->n_open; j++) {
 			struct open_file *o = &p->files[j];
 			struct ct_wfile wf;
 
-			if (!open_entry(o, &wf)) {
+			if (!open_entry(f, o, &wf)) {
 				/*
 				 * The probe deletes the entry right after it
 				 * submits the close record, which the next drain
@@ -1313,36 +929,36 @@ size_t ct_file_tick(struct ct_collector *c, uint64_t now, int all)
 					close_coming = true;
 					continue;
 				}
-				drop_file(p, j--);
+				pending_drop_file(&f->table, p, j--);
 				continue;
 			}
 			o->missing_at = 0;
 			if (wf.last_write_ns > last)
 				last = wf.last_write_ns;
 		}
-		if ((p->n_open || burst_open) && now > last + cfg.settle_ns &&
-		    !still_open(p) && take_open_writes(p)) {
+		if ((p->n_open || burst_open) && now > last + f->cfg.settle_ns &&
+		    !still_open(f, p) && take_open_writes(f, p)) {
 			/* closed at exit or through another fd: done */
 			while (p->n_open)
-				harvest(p, p->n_open - 1);
+				harvest(f, p, p->n_open - 1);
 			if (burst_open)
-				stats.closed_unseen++;	/* a folded open with no close(2) seen */
-			burst_take(p, true);
+				f->stats.closed_unseen++;	/* a folded open with no close(2) seen */
+			burst_take(f, p, true);
 			burst_open = false;
 			if (p->sysctl)
-				sysctl_take(p, &p->after);
+				sysctl_take(f, p, &p->after);
 			else
-				snapshot(p->path, &p->task, p->ino, 0, &p->after);
+				snapshot(f, p->path, &p->task, p->ino, 0, &p->after);
 			p->have_after = true;
 		}
 		/* quiet too long, unless a close record with its writes is
 		 * still in the ring (the collector is behind, not the file) */
-		if (all || (!p->n_open && !burst_open && now > last + cfg.settle_ns) ||
-		    (now > last + cfg.max_quiet_ns && !close_coming)) {
-			finalize(c, p, false);
-		} else if (now > p->first_ns + cfg.max_age_ns) {
+		if (all || (!p->n_open && !burst_open && now > last + f->cfg.settle_ns) ||
+		    (now > last + f->cfg.max_quiet_ns && !close_coming)) {
+			finalize(f, c, p, false);
+		} else if (now > p->first_ns + f->cfg.max_age_ns) {
 			p->last_ns = last;
-			finalize(c, p, true);	/* a long writer: report, keep following */
+			finalize(f, c, p, true);	/* a long writer: report, keep following */
 			left++;
 		} else {
 			left++;
@@ -1367,5 +983,7 @@ static const struct ct_counter_def ct_file_counters_defs[] = {
 	CT_COUNTER("file_fds_swept", struct ct_file_stats, fds_swept),
 	CT_COUNTER("file_closed_unseen", struct ct_file_stats, closed_unseen),
 	CT_COUNTER("file_sysctl_unread", struct ct_file_stats, sysctl_unread),
+	CT_COUNTER("file_paths_truncated", struct ct_file_stats, paths_truncated),
+	CT_COUNTER("file_paths_completed", struct ct_file_stats, paths_completed),
 };
 const struct ct_counter_table ct_file_counters = CT_COUNTER_TABLE(ct_file_counters_defs);

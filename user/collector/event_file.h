@@ -6,6 +6,11 @@
  * sed -i, Ansible, Kubernetes) is one RENAME event on the target. Each
  * event carries the digests before and after (the "before" is the
  * collector's last known state of the path, see file_content.h).
+ *
+ * The parts: file_paths.c names a record's paths on the host,
+ * file_pending.c keeps the changes being coalesced, file_kmaps.c reads
+ * and writes the kernel's maps of open files and bursts, file_sweep.c
+ * clears what exited processes left there.
  */
 #ifndef CT_EVENT_FILE_H
 #define CT_EVENT_FILE_H
@@ -13,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "event.h"
+#include "file_kmaps.h"
 #include "file_watch.h"
 #include "lib/counters.h"
 
@@ -21,6 +27,7 @@ struct ct_file_cfg {
 	int wfiles_fd;             /* ct_wfiles: write counts of open files */
 	int wfds_fd;               /* ct_wfds: the file each tracked fd holds; <= 0: none */
 	int wbursts_fd;            /* ct_wbursts: opens folded in the kernel; <= 0: none */
+	const struct ct_file_kmaps *maps; /* instead of the fds: maps of a unit test */
 	uint64_t settle_ns;        /* quiet time after the last close */
 	uint64_t max_quiet_ns;     /* an open file with no activity this long is reported */
 	uint64_t max_age_ns;       /* a file written without pause is reported this often */
@@ -40,18 +47,29 @@ struct ct_file_stats {
 	uint64_t closed_unseen;    /* open files found closed in /proc, not by a
 				    * close(2) record (exit, dup2 over the fd,
 				    * an fd held by a forked child) */
+	uint64_t paths_truncated;  /* events naming a file by part of its name
+				    * (longer or deeper than PATH_MAX) */
+	uint64_t paths_completed;  /* cut by the kernel, completed from /proc */
 	uint64_t sysctl_unread;    /* a sysctl's value could not be read in
 				    * the writer's namespace (gone, timeout) */
 };
 
-void ct_file_init(const struct ct_file_cfg *cfg);
+/* The file collector's state, owned by the agent (or a test). */
+struct ct_file_collector;
+
+/* A collector with nothing pending; aborts when out of memory (the agent
+ * cannot run without one). */
+struct ct_file_collector *ct_file_new(const struct ct_file_cfg *cfg);
+void ct_file_free(struct ct_file_collector *f);
 /* One ring record of kind CT_KIND_FILE. Returns 1 (events, if any, went
  * through c->sink) or -1 when malformed. */
-int ct_file_from_record(struct ct_collector *c, const void *data, size_t len);
+int ct_file_from_record(struct ct_file_collector *f, struct ct_collector *c, const void *data,
+			size_t len);
 /* Emit what has settled; all = everything (agent stopping). Returns how
  * many changes are still pending. */
-size_t ct_file_tick(struct ct_collector *c, uint64_t now_mono_ns, int all);
-void ct_file_get_stats(struct ct_file_stats *st);
+size_t ct_file_tick(struct ct_file_collector *f, struct ct_collector *c, uint64_t now_mono_ns,
+		    int all);
+void ct_file_get_stats(const struct ct_file_collector *f, struct ct_file_stats *st);
 
 /* Its status counters, read from a struct ct_file_stats. */
 extern const struct ct_counter_table ct_file_counters;

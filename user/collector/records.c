@@ -22,7 +22,7 @@ int ct_event_from_record(struct ct_collector *c, const void *data, size_t len,
 	case CT_KIND_NET:	/* emits through c->sink; returns 1 */
 		return ct_net_from_record(c, data, len, b);
 	case CT_KIND_FILE:	/* likewise, after coalescing */
-		return ct_file_from_record(c, data, len);
+		return c->files ? ct_file_from_record(c->files, c, data, len) : -1;
 	case CT_KIND_EXEC_VERDICT:	/* the guard builds its GUARD event */
 		if (len < sizeof(struct ct_exec_verdict) || !c->exec_verdict)
 			return -1;

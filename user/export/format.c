@@ -274,6 +274,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 
 		fprintf(out, " %s ", ct_pb_enum_short(&changetrace__v1__file_op__descriptor, f->op));
 		ct_text_quoted(out, shown(ev, "file.path", f->path));
+		if (f->path_truncated)
+			fputs(" path_truncated", out);
 		if (f->ns_path && *f->ns_path) {
 			fputs(" ns_path=", out);     /* as the process saw it */
 			ct_text_quoted(out, shown(ev, "file.ns_path", f->ns_path));
@@ -281,6 +283,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		if (f->old_path && *f->old_path) {
 			fputs(" from=", out);
 			ct_text_quoted(out, shown(ev, "file.old_path", f->old_path));
+			if (f->old_path_truncated)
+				fputs(" from_truncated", out);
 		}
 		if (f->sha256_before && *f->sha256_before)
 			fprintf(out, " before=%.12s", f->sha256_before);

@@ -328,6 +328,13 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_enum(r, "changetrace.file.op", &changetrace__v1__file_op__descriptor, f->op);
 		add_str(r, "changetrace.file.old_path", f->old_path);
 		add_str(r, "changetrace.file.ns_path", f->ns_path);
+		if (f->path_truncated)
+			add_bool(r, "changetrace.file.path_truncated", true);
+		if (f->old_path_truncated)
+			add_bool(r, "changetrace.file.old_path_truncated", true);
+		if (f->path_source)
+			add_enum(r, "changetrace.file.path_source",
+				 &changetrace__v1__file_path_source__descriptor, f->path_source);
 		if (f->inode) {
 			snprintf(r->inode, sizeof(r->inode), "%llu", (unsigned long long)f->inode);
 			add_str(r, "file.inode", r->inode);
