@@ -31,6 +31,7 @@
 #define NAMES_RETRY_NS (30 * SEC)
 #define NAMES_TRIES 5
 #define NETNS_RESCAN_NS (10 * SEC)
+#define NETNS_SCANS_PER_S 20    /* walks of /proc, on the event loop */
 
 struct ctr_info {
 	struct ctr_info *next;
@@ -74,6 +75,8 @@ static struct cg_info *cg_table[CG_BUCKETS];
 static struct ctr_info *ctr_table[CTR_BUCKETS];
 static struct netns_info *netns_table[NETNS_BUCKETS];
 static size_t n_cg, n_ctr, n_netns;
+static uint64_t scan_second_ns;    /* the second scans_this_second counts in */
+static unsigned scans_this_second;
 static struct ctr_info *orphans;   /* dropped from the table while the worker held them */
 static struct ct_containers_stats st;
 static char proc_root[256] = "/proc";
@@ -522,6 +525,19 @@ const PbContainer *ct_container_of_netns(struct ct_container_buf *out, uint32_t 
 		return fill(out, e->ctr, e->ctr->pod_uid, e->ctr->qos, false);
 	if (e && now < e->rescan_ns)
 		return NULL;
+	/* a walk of /proc per namespace: anyone can make namespaces (and
+	 * change rules in them) faster than that, so a few a second; the
+	 * rest have no container named now, and are asked again later */
+	if (now - scan_second_ns >= SEC) {
+		scan_second_ns = now;
+		scans_this_second = 0;
+	}
+	if (scans_this_second >= NETNS_SCANS_PER_S) {
+		st.netns_scans_deferred++;
+		netns_put(netns, NULL, now + SEC);
+		return NULL;
+	}
+	scans_this_second++;
 	c = scan_netns(netns);
 	netns_put(netns, c, c ? 0 : now + NETNS_RESCAN_NS);
 	return c ? fill(out, c, c->pod_uid, c->qos, false) : NULL;
@@ -590,6 +606,7 @@ static const struct ct_counter_def containers_defs[] = {
 	CT_COUNTER("container_names_queue_full", struct ct_containers_stats, names_queue_full),
 	CT_COUNTER("container_names_socket_queries", struct ct_containers_stats, names_socket_queries),
 	CT_COUNTER("container_netns_scans", struct ct_containers_stats, netns_scans),
+	CT_COUNTER("container_netns_scans_deferred", struct ct_containers_stats, netns_scans_deferred),
 	CT_COUNTER("container_unowned_cgroups", struct ct_containers_stats, unowned_cgroups),
 	CT_COUNTER("container_cache_resets", struct ct_containers_stats, cache_resets),
 };
