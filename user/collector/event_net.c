@@ -19,6 +19,7 @@
 #include "nft_ctx_cache.h"
 #include "ruleset_change.h"
 #include "sysctl_values.h"
+#include "lib/time_budget.h"
 #include "lib/util.h"
 
 #define RULESET_MAX   (64u << 10)  /* ruleset text kept per namespace and per event */
@@ -27,8 +28,6 @@
 #define SNAPSHOT_TIMEOUT_MS 3000
 #define LEGACY_TIMEOUT_MS   2000   /* one iptables-legacy-save, within the wait above */
 #define PRIME_TIMEOUT_MS    15000  /* every legacy table and sysctl of a namespace */
-#define GUEST_BUDGET_PER_S  (250ull * 1000000)   /* ns of waiting per second ... */
-#define GUEST_BUDGET_MAX    (3000ull * 1000000)  /* ... and saved, at most */
 
 static struct ct_net_stats stats;
 static uint32_t host_netns;      /* the agent's own: no budget (below) */
@@ -383,22 +382,13 @@ void ct_net_worker_stop(void)
  * (3 s saved at most). Past it the request is not made: the change is
  * still reported, without what only the worker could read (counted).
  */
-static int64_t guest_budget_ns = GUEST_BUDGET_MAX;
-static uint64_t guest_budget_at;
+static struct ct_time_budget guest_budget = {
+	.share = 4, .max_ns = 3000000000ll, .left_ns = 3000000000ll,
+};
 
 static bool guest_budget_left(uint32_t netns)
 {
-	uint64_t now = ct_now_mono_ns();
-
-	if (netns == host_netns)
-		return true;
-	if (guest_budget_at) {
-		guest_budget_ns += (int64_t)((now - guest_budget_at) * GUEST_BUDGET_PER_S / 1000000000ull);
-		if (guest_budget_ns > (int64_t)GUEST_BUDGET_MAX)
-			guest_budget_ns = GUEST_BUDGET_MAX;
-	}
-	guest_budget_at = now;
-	if (guest_budget_ns > 0)
+	if (netns == host_netns || ct_time_budget_left(&guest_budget, ct_now_mono_ns()))
 		return true;
 	stats.snapshots_skipped++;
 	return false;
@@ -434,7 +424,7 @@ static int run_on_worker(struct snap_req *r, int timeout_ms)
 	waited = ct_now_mono_ns() - t0;
 	stats.worker_wait_us += waited / 1000;
 	if (r->inode != host_netns)
-		guest_budget_ns -= (int64_t)waited;
+		ct_time_budget_spend(&guest_budget, waited);
 	if (!r->done) {
 		if (wreq == r)
 			wreq = NULL;	/* never taken: still ours */
