@@ -455,9 +455,11 @@ test_bpf_link_create_xdp() {
 
 # A namespace that changes a large legacy table without pause (any user
 # can: unshare -rn gives one a namespace of their own) does not hold the
-# event loop: the waits for the namespace worker outside the host's share
-# 250 ms a second (3 s saved); past that a change is reported without its
-# text, counted. An agent of its own, so the budget is this test's.
+# event loop: the waits for the namespace worker outside the host's have
+# an eighth of the time per namespace, a quarter in all; past that a
+# change is reported without its text, counted. An agent of its own, so
+# the measure is this test's (the file's agent keeps its share for the
+# other namespaces).
 test_flooding_namespace_shares_a_wait_budget() {
   [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
   local n=ct-test-$$-flood
@@ -489,7 +491,7 @@ test_flooding_namespace_shares_a_wait_budget() {
   t1=$(date +%s%N); w1=$(counter net_worker_wait_us)
   local waited=$(( (w1 - w0) / 1000 )) wall=$(( (t1 - t0) / 1000000 ))
   echo "$k replaces; the event loop waited $waited ms of $wall ms; skipped: $(counter net_snapshots_skipped)"
-  # 250 ms a second, and a request in flight when the budget ran out
+  # at most a quarter in all, and a request in flight when it ran out
   [ "$waited" -le $(( wall / 4 + 2000 )) ] || fail "waited $waited ms of $wall ms"
   assert_ge "$(counter net_snapshots_skipped)" 1 "skips counted"
   # every replace reported, with or without its text

@@ -31,6 +31,7 @@
 
 static struct ct_net_stats stats;
 static uint32_t host_netns;      /* the agent's own: no budget (below) */
+#define NETNS_BUDGET { .share = 8, .max_ns = 2000000000ll, .left_ns = 2000000000ll }
 
 void ct_net_get_stats(struct ct_net_stats *s)
 {
@@ -81,6 +82,7 @@ struct netns_entry {
 	bool has_ruleset;
 	int64_t gen;             /* its generation (-1: not known) */
 	uint64_t listed_ns;      /* when it was read (monotonic, once done) */
+	struct ct_time_budget budget; /* its share of the loop's waits (below) */
 };
 
 static struct netns_entry netns_cache[NETNS_CACHE];
@@ -100,6 +102,7 @@ static struct netns_entry *netns_get(uint32_t inode, bool create)
 	memset(e, 0, sizeof(*e));
 	e->inode = inode;
 	e->gen = -1;
+	e->budget = (struct ct_time_budget)NETNS_BUDGET;
 	return e;
 }
 
@@ -378,25 +381,43 @@ void ct_net_worker_stop(void)
  * The event loop waits for the worker. In a namespace other than the
  * host's anyone may change rules as fast as they like (an unprivileged
  * user namespace owns the network namespace it makes), with tables that
- * take long to list: there the waits share a budget of 250 ms a second
- * (3 s saved at most). Past it the request is not made: the change is
- * still reported, without what only the worker could read (counted).
+ * take long to list. There each namespace's waits have a budget of an
+ * eighth of the time (2 s saved at most), and all of them together a
+ * quarter (3 s): one namespace cannot take the others' share. Past it the
+ * request is not made: the change is still reported, without what only
+ * the worker could read (counted).
  */
 static struct ct_time_budget guest_budget = {
 	.share = 4, .max_ns = 3000000000ll, .left_ns = 3000000000ll,
 };
 
-static bool guest_budget_left(uint32_t netns)
+static bool guest_budget_left(struct netns_entry *ns)
 {
-	if (netns == host_netns || ct_time_budget_left(&guest_budget, ct_now_mono_ns()))
+	uint64_t now = ct_now_mono_ns();
+	bool mine, all;
+
+	if (ns->inode == host_netns)
+		return true;
+	mine = ct_time_budget_left(&ns->budget, now);
+	all = ct_time_budget_left(&guest_budget, now);
+	if (mine && all)
 		return true;
 	stats.snapshots_skipped++;
 	return false;
 }
 
-/* Run r on the worker and wait. Returns 0 when it finished in time; the
+static void guest_budget_spend(struct netns_entry *ns, uint64_t waited)
+{
+	if (ns->inode == host_netns)
+		return;
+	ct_time_budget_spend(&ns->budget, waited);
+	ct_time_budget_spend(&guest_budget, waited);
+}
+
+/* Run r on the worker and wait, the wait charged to ns's budget (NULL:
+ * the agent's own priming). Returns 0 when it finished in time; the
  * caller then owns r. Otherwise r belongs to the worker. */
-static int run_on_worker(struct snap_req *r, int timeout_ms)
+static int run_on_worker(struct snap_req *r, int timeout_ms, struct netns_entry *ns)
 {
 	struct timespec dl;
 	uint64_t t0, waited;
@@ -423,8 +444,8 @@ static int run_on_worker(struct snap_req *r, int timeout_ms)
 		rc = pthread_cond_timedwait(&wcond, &wlock, &dl);
 	waited = ct_now_mono_ns() - t0;
 	stats.worker_wait_us += waited / 1000;
-	if (r->inode != host_netns)
-		ct_time_budget_spend(&guest_budget, waited);
+	if (ns)
+		guest_budget_spend(ns, waited);
 	if (!r->done) {
 		if (wreq == r)
 			wreq = NULL;	/* never taken: still ours */
@@ -457,7 +478,7 @@ static void prime_one(const char *path, uint32_t inode, const char *name, bool h
 	ct_strlcpy(r->prime_sysctls, host ? "/proc/sys" : "/proc/sys/net", sizeof(r->prime_sysctls));
 	if (host)
 		ct_sysctl_keep(inode);
-	rc = run_on_worker(r, PRIME_TIMEOUT_MS);
+	rc = run_on_worker(r, PRIME_TIMEOUT_MS, NULL);
 	if (rc == -2)
 		return;
 	if (rc == 0 && r->ruleset) {
@@ -735,11 +756,11 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 				if (objs[i].ifindex && !objs[i].device[0])
 					req->ifindex[req->n_ifindex++] = objs[i].ifindex;
 			if ((!req->want_ruleset && !legacy && !req->n_ifindex) ||
-			    !guest_budget_left(e->task.net_ns)) {
+			    !guest_budget_left(ns)) {
 				free(req);
 				req = NULL;
 			} else {
-				int rc = run_on_worker(req, SNAPSHOT_TIMEOUT_MS);
+				int rc = run_on_worker(req, SNAPSHOT_TIMEOUT_MS, ns);
 
 				if (rc == -2) {
 					req = NULL;	/* the worker frees it */
@@ -881,7 +902,7 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 		return -1;
 	if (ns_len)
 		ct_strlcpy(ns_name, ns->name, ns_len);
-	if (!guest_budget_left(inode))
+	if (!guest_budget_left(ns))
 		return -1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -892,7 +913,7 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 	/* a namespace first seen now: its other values, for their next change */
 	if (!ct_sysctl_primed(inode))
 		ct_strlcpy(r->prime_sysctls, "/proc/sys/net", sizeof(r->prime_sysctls));
-	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS);
+	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS, ns);
 	if (rc == -2)
 		return -1;	/* the worker frees it */
 	if (rc == 0 && !r->err && r->file_len >= 0 && (size_t)r->file_len < len) {
