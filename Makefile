@@ -23,7 +23,8 @@ endif
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
              -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/proto $(shell pkg-config --cflags $(PKGS))
-# header dependencies, recorded by the compiler next to each object
+# header dependencies, recorded by the compiler next to each object (the
+# object is touched after, so it is never older than its .d)
 DEPFLAGS  := -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS))
 
@@ -74,11 +75,11 @@ $(BUILD)/vmlinux.h:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/%.bpf.d $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(DEPFLAGS) \
-		-Iinclude -Ibpf -I$(BUILD) -c $< -o $@
+		-Iinclude -Ibpf -I$(BUILD) -c $< -o $@ && touch $@
 
 # All probe files link into one object (shared maps), one skeleton.
 $(BUILD)/changetrace.bpf.o: $(BPF_OBJS)
@@ -100,10 +101,10 @@ $(BUILD)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 # generated headers first; -MMD then records which object needs which
-$(BUILD)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+$(BUILD)/obj/%.o: user/%.c $(BUILD)/obj/%.d | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@ && touch $@
 
 $(BUILD)/changetrace: $(USER_OBJS) $(PROTO_OBJ)
 	$(call msg,LD,$@)
@@ -153,10 +154,10 @@ bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
 
-$(FUZZ_DIR)/obj/%.o: user/%.c | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
+$(FUZZ_DIR)/obj/%.o: user/%.c $(FUZZ_DIR)/obj/%.d | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@ && touch $@
 
 $(FUZZ_DIR)/obj/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(call msg,CC-FUZZ,$@)
@@ -191,7 +192,11 @@ test: deps all $(BUILD)/tests/unit_tests $(TEST_PROGS) fuzzers $(BUILD)/bench/ct
 clean:
 	rm -rf $(BUILD)
 
--include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+# An object whose .d is missing (a tree built before dependency tracking,
+# or a .d removed by hand) is rebuilt, never trusted blindly.
+DEPFILES := $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+$(DEPFILES):
+-include $(wildcard $(DEPFILES))
 
 # ---------------------------------------------------------------------------
 # install, uninstall, man pages, Debian package

@@ -114,7 +114,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	/* A reopen that continues a burst the collector follows needs no
 	 * path: the entry exists only for a watched file's change. */
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	attr = ct_current_attr();
 	fmode = f->f_mode;
 	if (fmode & FMODE_WRITE) {
 		wf.tgid = tgid;

@@ -61,9 +61,7 @@ static __always_inline struct ct_file_scratch *begin_in_attr(struct ct_file_scra
 static __always_inline struct ct_file_scratch *begin_in(struct ct_file_scratch *s, __u16 op,
 							long ret)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return begin_in_attr(s, op, ret, bpf_map_lookup_elem(&ct_tasks, &tgid));
+	return begin_in_attr(s, op, ret, ct_current_attr());
 }
 
 /*
@@ -85,7 +83,7 @@ static __always_inline struct ct_file_scratch *begin_close(__u64 file_id,
 	__builtin_memset(&s->ev.task, 0, sizeof(s->ev.task));
 	s->ev.task.pid = tgid;
 	s->ev.task.tid = (__u32)id;
-	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	attr = ct_current_attr();
 	if (attr)
 		s->ev.task.attr = *attr;
 	reset_record(s, CT_FOP_CLOSE, 0);

@@ -150,4 +150,42 @@ static __always_inline void ct_count(__u32 idx)
 		(*v)++;
 }
 
+/* Nanoseconds per clock tick (NSEC_PER_SEC / USER_HZ), set by the agent. */
+const volatile __u64 ct_ns_per_tick __weak = 10000000;
+
+/* A process's start time as /proc/PID/stat shows it: the leader's boot
+ * time in clock ticks (exec keeps it; see struct ct_task_attr). t must be
+ * a BTF pointer. */
+static __always_inline __u64 ct_start_ticks(struct task_struct *t)
+{
+	return t->group_leader->start_boottime / ct_ns_per_tick;
+}
+
+/*
+ * The attribution of process tgid (t is one of its tasks), only if the
+ * entry is about this very process. An entry is left behind when its
+ * process exits while no agent runs (no exit probe): once the pid is
+ * reused, the entry would lend the dead process's deploy to whoever got
+ * it. Such an entry is dropped at first sight. One division, and only for
+ * processes that have an entry.
+ */
+static __always_inline struct ct_task_attr *ct_task_attr_of(struct task_struct *t, __u32 tgid)
+{
+	struct ct_task_attr *a = bpf_map_lookup_elem(&ct_tasks, &tgid);
+
+	if (a && a->start_ticks != ct_start_ticks(t)) {
+		bpf_map_delete_elem(&ct_tasks, &tgid);
+		ct_count(CT_CNT_TASK_STALE);
+		return NULL;
+	}
+	return a;
+}
+
+static __always_inline struct ct_task_attr *ct_current_attr(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return ct_task_attr_of(t, t->tgid);
+}
+
 #endif /* CT_MAPS_BPF_H */

@@ -154,14 +154,13 @@ static __always_inline struct ct_net_scratch *scratch_begin(__u16 source)
 	__u32 zero = 0;
 	struct ct_net_scratch *s = bpf_map_lookup_elem(&ct_net_scratch_map, &zero);
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (!s)
 		return NULL;
 	s->ev.hdr.kind = CT_KIND_NET;
 	s->ev.hdr.cpu = bpf_get_smp_processor_id();
 	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	ct_fill_task(&s->ev.task, t, bpf_map_lookup_elem(&ct_tasks, &tgid));
+	ct_fill_task(&s->ev.task, t, ct_task_attr_of(t, t->tgid));
 	s->ev.source = source;
 	s->ev.sk = 0;
 	s->ev.optname = 0;

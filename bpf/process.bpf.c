@@ -48,6 +48,7 @@ struct env_scan {
 	__u32 len;               /* valid bytes in the scratch buffer */
 	__s32 pos;               /* where the variable starts, -1 if absent */
 	__u32 found;
+	__u32 claim;             /* enum ct_env_claim */
 	struct ct_deploy_key key;
 };
 
@@ -270,7 +271,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	if (tgid == ct_agent_tgid)
 		return 0;
 	exec_id = __sync_fetch_and_add(&ct_exec_seq, 1) + 1;
-	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	attr = ct_task_attr_of(t, tgid);
 	if (attr) {
 		/* An existing attribution is never shed nor replaced here. */
 		attr->exec_id = exec_id;
@@ -280,6 +281,7 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 		if (env_deploy_id(t, &env) && !env_trusted(t)) {
 			ct_count(CT_CNT_ENV_UNTRUSTED);
 			env.found = 0;
+			env.claim = CT_ENV_CLAIM_UNTRUSTED;
 		}
 		if (env.found && (nattr.deploy_slot = env_slot(&env))) {
 			nattr.method = CT_ATTR_ENVIRONMENT;
@@ -287,10 +289,18 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 		} else if ((nattr.deploy_slot = cgroup_slot())) {
 			nattr.method = CT_ATTR_CGROUP;
 			ct_count(CT_CNT_ATTR_CGROUP);
+		} else if (env.found) {
+			/* a trusted claim the kernel had no slot for: drift, but
+			 * marked, so its events (and its descendants') say so */
+			nattr.deploy_slot = CT_SLOT_CLAIM_UNNAMED;
+			nattr.method = CT_ATTR_ENVIRONMENT;
+			env.claim = CT_ENV_CLAIM_SLOTS_FULL;
+			ct_count(CT_CNT_ENV_CLAIM_MARKED);
 		}
 		if (nattr.deploy_slot) {
 			nattr.origin_pid = tgid;
 			nattr.exec_id = exec_id;
+			nattr.start_ticks = ct_start_ticks(t);
 			if (bpf_map_update_elem(&ct_tasks, &tgid, &nattr, BPF_ANY))
 				ct_count(CT_CNT_TASK_MAP_FULL);
 			attr = &nattr;
@@ -298,8 +308,10 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 	}
 
 	/* exec rules: a match is stopped or killed here, before its first
-	 * instruction, whether or not its exec record finds ring space */
-	ct_exec_guard(t, bprm, attr, signalled, &verdict);
+	 * instruction, whether or not its exec record finds ring space (a
+	 * claim the kernel had no slot for is drift to them too) */
+	ct_exec_guard(t, bprm, attr && attr->deploy_slot != CT_SLOT_CLAIM_UNNAMED ? attr : NULL,
+		      signalled, &verdict);
 
 	ct_count(CT_CNT_SEEN_EXEC);
 	e = bpf_ringbuf_reserve(&ct_bulk_rb, sizeof(*e), 0);
@@ -322,8 +334,10 @@ int BPF_PROG(ct_exec, struct task_struct *t, pid_t old_pid,
 				  BPF_CORE_READ(bprm, filename));
 	read_args(e, t);
 	walk_lineage(e, t);
-	__builtin_memcpy(e->env_deploy_id, env.found ? env.key.id : (char[CT_DEPLOY_ID_LEN]){},
-			 CT_DEPLOY_ID_LEN);
+	/* the id is reported when it attributed, or when a claim was not honoured */
+	__builtin_memcpy(e->env_deploy_id, env.found || env.claim ? env.key.id
+				 : (char[CT_DEPLOY_ID_LEN]){}, CT_DEPLOY_ID_LEN);
+	e->env_claim = env.claim;
 	bpf_ringbuf_submit(e, ct_bulk_submit_flags(sizeof(*e)));
 	return 0;
 }
@@ -337,7 +351,7 @@ int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (ctgid == ptgid)	/* a new thread shares its process's entry */
 		return 0;
-	pattr = bpf_map_lookup_elem(&ct_tasks, &ptgid);
+	pattr = ct_task_attr_of(parent, ptgid);
 	if (pattr) {
 		/* a halted deploy's process that forks is stopped; the child is
 		 * in ct_tasks and is stopped by the collector's sweep or at exec */
@@ -355,6 +369,7 @@ int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
 		cattr.origin_pid = ctgid;
 		ct_count(CT_CNT_ATTR_CGROUP);
 	}
+	cattr.start_ticks = ct_start_ticks(child);
 	if (bpf_map_update_elem(&ct_tasks, &ctgid, &cattr, BPF_ANY))
 		ct_count(CT_CNT_TASK_MAP_FULL);
 	return 0;
@@ -373,7 +388,7 @@ int BPF_PROG(ct_exit, struct task_struct *t)
 		return 0;
 	if (tgid == ct_agent_tgid)
 		return 0;
-	attr = bpf_map_lookup_elem(&ct_tasks, &tgid);
+	attr = ct_task_attr_of(t, tgid);
 
 	ct_count(CT_CNT_SEEN_EXIT);
 	e = bpf_ringbuf_reserve(&ct_bulk_rb, sizeof(*e), 0);

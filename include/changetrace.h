@@ -90,6 +90,8 @@ enum ct_counter {
 	CT_CNT_FILE_BURST_LATE,  /* a burst open closed after its change was reported */
 	CT_CNT_FILE_TRACK_FULL,  /* ct_wfiles full: an open file's writes go uncounted */
 	CT_CNT_FILE_CLOSE_SHARED,/* close(2) of a file with another reference: no record */
+	CT_CNT_TASK_STALE,       /* a ct_tasks entry named another process (pid reused): dropped */
+	CT_CNT_ENV_CLAIM_MARKED, /* env id that got no slot: process marked, events flagged */
 	CT_CNT_EXEC_VERDICT,     /* execs an exec rule matched (the action was taken) */
 	CT_CNT_EXEC_VERDICT_DROP,/* ...whose verdict record found the change ring full */
 	CT_CNT_EXEC_SIGNAL_FAIL, /* ...whose signal the kernel refused */
@@ -102,7 +104,32 @@ enum ct_counter {
 #define CT_DEPLOY_HALTED  (1u << 0)
 #define CT_DEPLOY_ABORTED (1u << 1)
 
-/* Attribution carried by every live attributed process (task map value). */
+/*
+ * deploy_slot of a process that claimed a deploy through its environment
+ * when the kernel had no slot left for the id: it is drift, but every
+ * event of it and its descendants says a deploy was claimed (the collector
+ * names the id from the exec that claimed it, origin_pid).
+ */
+#define CT_SLOT_CLAIM_UNNAMED 0xffffffffu
+
+/* Why an exec's CHANGETRACE_DEPLOY_ID did not attribute it (ct_exec_event). */
+enum ct_env_claim {
+	CT_ENV_CLAIM_NONE = 0,       /* none, or attributed by it */
+	CT_ENV_CLAIM_SLOTS_FULL = 1, /* no kernel slot left for an unregistered id */
+	CT_ENV_CLAIM_UNTRUSTED = 2,  /* caller is neither root nor in --group: ignored */
+};
+
+/*
+ * Attribution carried by every live attributed process (task map value).
+ * The map is keyed by tgid and outlives agent restarts, and a tgid is
+ * reused once its process is gone: start_ticks says which process the
+ * entry is about. It is the leader's start time as /proc/PID/stat shows
+ * it (boot time in clock ticks), so the probes and the agent compute the
+ * same value; two processes share a (tgid, tick) only if the pid was
+ * reused within the tick in which the first one started, which takes a
+ * privileged pid choice (ns_last_pid, clone3 set_tid in the host pid
+ * namespace). Every lookup checks it (ct_task_attr_of).
+ */
 struct ct_task_attr {
 	__u32 deploy_slot;       /* 0 = none; index into the user-side deploy table */
 	__u8  method;            /* enum ct_attr_method of the origin */
@@ -111,6 +138,7 @@ struct ct_task_attr {
 	__u32 origin_pid;        /* the process that was tagged */
 	__u32 _pad;
 	__u64 exec_id;           /* exec id of the current image */
+	__u64 start_ticks;       /* the process's start (see above) */
 };
 
 struct ct_hdr {
@@ -161,8 +189,11 @@ struct ct_exec_event {
 	char  filename[CT_FILENAME_LEN];
 	char  args[CT_ARGS_LEN];
 	/* CHANGETRACE_DEPLOY_ID found in the new environment ("" if none), so
-	 * the collector can name a slot the probe assigned itself. */
+	 * the collector can name a slot the probe assigned itself, or say which
+	 * claim was not honoured (env_claim). */
 	char  env_deploy_id[CT_DEPLOY_ID_LEN];
+	__u8  env_claim;         /* enum ct_env_claim */
+	__u8  _pad2[7];
 };
 
 struct ct_exit_event {

@@ -501,3 +501,62 @@ EOF
   assert_eq "$(CHANGETRACE_SOCKET=$RS "$CT" status --json | jq '.status.counters[] | select(.name=="deploys_evicted") | .value')" 1
   own_agent_stop
 }
+
+# complete FILE: its lines but a last one still being written
+complete() { head -n "$(wc -l < "$1")" "$1"; }
+
+# A deploy claimed through the environment that attributes nothing is
+# drift, but never plain drift: once the kernel's 512 slots for
+# unregistered ids are used, a trusted claim marks the process, and its
+# events (and its descendants') name the claimed id and why; an untrusted
+# caller's claim is named on its exec.
+test_env_claim_beyond_kernel_slots_is_flagged_drift() {
+  RN=ks
+  mkdir -p "$T/ks-w"
+  # an exec rule for drift sees a marked process as drift too
+  printf 'rule ks-drift-exec: drift and exec "echo ksguard*" => alert\n' > "$T/ks.policy"
+  own_agent_start --watch "$T/ks-w" --policy "$T/ks.policy"
+  trap 'kill -TERM $RPID 2>/dev/null || true' EXIT
+  local i
+  for i in $(seq 1 512); do env CHANGETRACE_DEPLOY_ID="ks-fill-$i" /bin/true; done
+  local m; m=$(marker ksover)
+  env CHANGETRACE_DEPLOY_ID=ks-over-the-top sh -c "echo a > $T/ks-w/one; sh -c 'echo b > $T/ks-w/two; true $m'; /bin/echo ksguard-$m >/dev/null"
+  local deadline=$(( $(date +%s) + 30 ))
+  until [ "$(jq -c "select(.kind==\"FILE\" and (.file.path==\"$T/ks-w/one\" or .file.path==\"$T/ks-w/two\"))" <(complete "$T/ks.jsonl") | wc -l)" -ge 2 ]; do
+    [ "$(date +%s)" -lt $deadline ] || fail "no file events"
+    sleep 0.2
+  done
+  local f
+  for f in one two; do
+    local e; e=$(jq -c "select(.kind==\"FILE\" and .file.path==\"$T/ks-w/$f\")" <(complete "$T/ks.jsonl"))
+    echo "$e"
+    assert_eq "$(jq -r .attribution.drift <<<"$e")" true "$f: drift"
+    assert_eq "$(jq -r '.attribution.deploy_id // ""' <<<"$e")" "" "$f: deploy"
+    assert_eq "$(jq -r .attribution.claimed_deploy_id <<<"$e")" ks-over-the-top "$f: claimed id"
+    assert_contains "$(jq -r .attribution.claim_refused <<<"$e")" "no kernel slot left"
+  done
+  # the claimer's exec and its child's (both sh with the marker in argv)
+  assert_eq "$(jq -c "select($(exec_with "$m" sh) and .attribution.drift and .attribution.claimed_deploy_id==\"ks-over-the-top\")" <(complete "$T/ks.jsonl") | wc -l)" 2 "execs naming the claim"
+  deadline=$(( $(date +%s) + 10 ))
+  until [ "$(jq -c "select($(exec_with "ksguard-$m" echo))" <(complete "$T/ks.jsonl") | wc -l)" -ge 1 ]; do
+    [ "$(date +%s)" -lt $deadline ] || fail "no exec of the marked echo"
+    sleep 0.1
+  done
+  assert_eq "$(jq -r "select($(exec_with "ksguard-$m" echo)) | .exec.guard_rule" <(complete "$T/ks.jsonl"))" ks-drift-exec "drift exec rule on a marked process"
+  local c; c=$("$CT" status --socket "$RS" --json)
+  [ "$(jq '.status.counters[] | select(.name=="env_id_slots_full") | .value' <<<"$c")" -ge 1 ] || fail "slots not full"
+  [ "$(jq '.status.counters[] | select(.name=="env_id_claims_unnamed") | .value' <<<"$c")" -ge 1 ] || fail "claim not counted"
+  # an untrusted caller's claim is ignored, and said so on its exec
+  local m2; m2=$(marker ksnobody)
+  "${NOBODY[@]}" env CHANGETRACE_DEPLOY_ID=ks-fill-1 sh -c "true $m2"
+  deadline=$(( $(date +%s) + 10 ))
+  until [ "$(jq -c "select($(exec_with "$m2" sh))" <(complete "$T/ks.jsonl") | wc -l)" -ge 1 ]; do
+    [ "$(date +%s)" -lt $deadline ] || fail "no exec of nobody's claim"
+    sleep 0.1
+  done
+  local e; e=$(jq -c "select($(exec_with "$m2" sh))" <(complete "$T/ks.jsonl"))
+  assert_eq "$(jq -r .attribution.drift <<<"$e")" true
+  assert_eq "$(jq -r .attribution.claimed_deploy_id <<<"$e")" ks-fill-1
+  assert_contains "$(jq -r .attribution.claim_refused <<<"$e")" "neither root nor in the agent's group"
+  own_agent_stop
+}

@@ -257,6 +257,7 @@ test_otlp_export_carries_semconv_attributes() {
   assert_eq "$(jq -r '.resource["service.name"]' <<<"$r")" changetrace "resource service.name"
   assert_eq "$(jq -r '.attrs["process.executable.path"] | endswith("/echo")' <<<"$r")" true "process.executable.path"
   assert_eq "$(jq -r '.attrs["process.pid"] | type' <<<"$r")" number "process.pid is an int"
+  assert_eq "$(jq -r '.attrs["log.record.uid"]' <<<"$r")" "$(jq -r '.attrs["changetrace.event.id"]' <<<"$r")" "log.record.uid"
   assert_eq "$(jq -r '.attrs["process.command_line"]' <<<"$r")" "/bin/echo $m" "process.command_line"
   assert_eq "$(jq -r '.attrs["deployment.id"]' <<<"$r")" OT-1 "deployment.id"
   assert_eq "$(jq -r '.attrs["changetrace.attribution.method"]' <<<"$r")" wrapper

@@ -348,12 +348,17 @@ test_store_kill9_mid_write_loses_nothing_committed() {
   read -r o l < <(blocks "$seg" | awk '$2 > 600' | tail -n1)
   [ -n "$o" ] || fail "no block big enough to tear"
   local size; size=$(stat -c %s "$seg")
+  cp "$seg" "$T/k9.seg.good"
   head -c $((o + HDR + 100)) "$seg" | tail -c $((HDR + 100)) >> "$seg"
   assert_eq "$(stat -c %s "$seg")" $((size + HDR + 100))
   "$CT" verify --store "$ST" | grep -q "chain intact" || fail "torn tail makes verify fail"
   agent_up k9
   assert_eq "$(counter store_torn_bytes_truncated)" $((HDR + 100)) "torn bytes"
-  assert_eq "$(stat -c %s "$seg")" "$size" "segment cut back to its good end"
+  # cut back to its good end: the good blocks as they were, then only
+  # whole blocks (the new agent writes its own at start: a GAP for the
+  # kill), no torn bytes
+  cmp -n "$size" "$seg" "$T/k9.seg.good" || fail "good blocks changed"
+  assert_eq "$(blocks "$seg" | awk '{n += $2} END {print n}')" "$(stat -c %s "$seg")" "segment cut back to its good end"
   /bin/true "$m-after"
   wait_stored "$(exec_with "$m-after")" 1
   agent_down
@@ -385,6 +390,7 @@ test_store_full_disk_survived_counted_and_resumed() {
   done
   kill -0 "$APID" || fail "agent died on a full disk"
   assert_eq "$(counter store_last_errno)" 28 "ENOSPC reported"
+  grep -q "store: cannot write to $ST: No space left on device" "$T/fd.err" || fail "first store failure not on stderr: $(cat "$T/fd.err")"
   # the events still flow live
   wait_events_in fd "$(exec_with "$m-full-300")" 1
   # space returns: the agent resumes and records the hole as a GAP
@@ -398,10 +404,44 @@ test_store_full_disk_survived_counted_and_resumed() {
   assert_ge "$failed" 1
   q | jq -c 'select(.kind=="GAP" and .gap.path=="STORE")' | head -n1 | grep -q "No space left on device" || fail "GAP reason"
   assert_eq "$(counter store_last_errno)" 0 "writing again"
+  assert_eq "$(grep -c "store: cannot write to" "$T/fd.err")" 1 "failure said once"
+  grep -q "store: writing to $ST again" "$T/fd.err" || fail "recovery not on stderr"
   kill -0 "$APID" || fail "agent died"
   agent_down
   local v; v=$("$CT" verify --store "$ST" 2>&1) || fail "verify after a full disk: $v"
   assert_contains "$v" "chain intact"
+}
+
+# Copies of file content (the baseline at start, then every change) leave
+# room for events: on a 2 MiB store watching 3.2 MB of text (2.4 MB
+# compressed), the events are stored from the first block on, and the
+# copies that did not fit are counted and said on stderr.
+test_store_content_copies_leave_room_for_events() {
+  need_root
+  local mnt=$T/bsmall
+  mkdir -p "$mnt" "$T/bl-w"
+  mount -t tmpfs -o size=2m ct-store-test "$mnt" || skip "cannot mount tmpfs"
+  SMALL=$mnt
+  trap 'set +e; small_cleanup' EXIT
+  local i
+  for i in $(seq 1 80); do head -c 30000 /dev/urandom | base64 > "$T/bl-w/f$i.conf"; done
+  ST=$mnt/store
+  agent_up bl --watch-only --watch "$T/bl-w"
+  local deadline=$(( $(date +%s) + 20 ))
+  until [ "$(counter file_baseline_done)" -eq 1 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "baseline not done"
+    sleep 0.2
+  done
+  local m; m=$(marker bl)
+  /bin/true "$m"
+  wait_stored "$(exec_with "$m" true)" 1
+  echo "blobs written $(counter file_blobs_written), not kept $(counter file_blobs_no_room), free $(df -k --output=avail "$mnt" | tail -n1) KiB"
+  assert_eq "$(counter store_events_failed)" 0 "events lost to the store"
+  assert_ge "$(counter file_blobs_no_room)" 1 "copies skipped for room"
+  assert_ge "$(counter file_blobs_written)" 1 "copies kept while there was room"
+  grep -q "copies of file content are no longer kept" "$T/bl.err" || fail "not said on stderr"
+  q | jq -c 'select(.kind=="AGENT" and .agent.state=="started")' | grep -q . || fail "the first events are not stored"
+  agent_down
 }
 
 # stop the test's agent (it holds the filesystem), then unmount

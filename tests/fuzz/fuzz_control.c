@@ -48,7 +48,7 @@ static void validate(const PbRequest *req)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ct_peer peer = { .pid = 1, .uid = 65534, .gid = 65534 };
+	struct ct_peer peer = { .pid = 1, .uid = 65534, .gid = 65534, .pidfd = -1 };
 
 	if (null_fd < 0)
 		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);

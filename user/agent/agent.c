@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "agent_config.h"
+#include "agent_restart.h"
 #include "changetrace.skel.h"
 #include "collector/container_ctx.h"
 #include "collector/event_file.h"
@@ -218,7 +219,6 @@ static void on_timer(struct ct_agent *a, struct loop *l)
 	ct_proc_expire(ct_now_mono_ns());
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_store_tick(a);
-	ct_ctl_reap_idle(l->epfd);
 }
 
 static void dispatch(struct ct_agent *a, struct loop *l, const struct epoll_event *e)
@@ -242,8 +242,29 @@ static void dispatch(struct ct_agent *a, struct loop *l, const struct epoll_even
 	} else if (a->feed && ct_feed_owns(a->feed, tag)) {
 		ct_feed_on_fd(a->feed, tag, e->events, l->epfd);
 	} else {
-		ct_ctl_on_client(a, tag, l->epfd);
+		ct_ctl_on_client(a, tag, e->events, l->epfd);
 	}
+}
+
+/* Leaving: the sockets go first, so a successor started now binds them
+ * at once, and waits only for the store, which stays this agent's (its
+ * lock says "stopping") until the last block is written. */
+static void stop_listening(struct ct_agent *a, struct loop *l)
+{
+	if (a->has_state)
+		ct_agent_state_stopping(&a->state);
+	if (l->epfd >= 0)
+		ct_ctl_close_all(l->epfd);
+	if (l->lfd >= 0) {
+		if (l->epfd >= 0)
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->lfd, NULL);
+		/* the name first: a successor binds it as soon as the listener
+		 * is gone, and must not lose it to this unlink */
+		unlink(a->opts.socket_path);
+		close(l->lfd);
+		l->lfd = -1;
+	}
+	ct_feed_stop_listening(a->feed, l->epfd);
 }
 
 static int run(struct ct_agent *a, struct loop *l)
@@ -257,6 +278,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(l->epfd, evs, 16,
+				   ct_ctl_pending() ? 0 :
 				   ct_service_max_sleep_ms(&a->service,
 							   file_pending || was_polling ? CT_POLL_INTERVAL_MS
 										       : CT_DRAIN_INTERVAL_MS));
@@ -273,6 +295,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(a, l, &evs[i]);
+		ct_ctl_tick(a, l->epfd);
 		file_pending = ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 0);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;
@@ -283,6 +306,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		ct_service_tick(&a->service, ct_now_mono_ns());
 	}
 	ct_service_stopping(&a->service);
+	stop_listening(a, l);
 	/* Drain what the kernel already produced before we go. */
 	ct_agent_drain(a);
 	ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 1);
@@ -293,16 +317,11 @@ static int run(struct ct_agent *a, struct loop *l)
 
 static void stop(struct ct_agent *a, struct loop *l)
 {
+	stop_listening(a, l);	/* if the loop never ran */
 	ct_feed_close(a->feed, l->epfd);
 	a->feed = NULL;
 	ct_feed_file_close(a->feed_file);
 	a->feed_file = NULL;
-	if (l->epfd >= 0)
-		ct_ctl_close_all(l->epfd);
-	if (l->lfd >= 0) {
-		close(l->lfd);
-		unlink(a->opts.socket_path);
-	}
 	ct_agent_rings_close(a);
 	ct_agent_bpf_close(a);
 	ct_net_worker_stop();
@@ -314,6 +333,8 @@ static void stop(struct ct_agent *a, struct loop *l)
 	a->otlp = NULL;
 	ct_store_close(a->store);
 	a->store = NULL;
+	if (a->has_state)
+		ct_agent_state_close(&a->state, a->col.seq);
 	ct_proc_cache_free();
 	ct_file_free(a->files);
 	a->files = a->col.files = NULL;
@@ -334,6 +355,7 @@ int ct_cmd_agent(int argc, char **argv)
 	rc = 1;
 	if (start_userspace(a, &l) == 0 && start_kernel_side(a, &l) == 0) {
 		ct_agent_emit_state(a, "started");
+		ct_agent_restart_report(a);
 		tell_ready(a);
 		rc = run(a, &l);
 	}

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include "agent/agent_state.h"
 #include "changetrace.h"
 #include "agent/agent_service.h"
 #include "collector/event.h"
@@ -92,6 +93,9 @@ struct ct_agent {
 	uint64_t utf8_repaired;         /* events whose strings needed U+FFFD (raw_strings) */
 	uint64_t utf8_repair_failures;  /* ...and could not be repaired (out of memory) */
 	uint64_t ctl_requests, ctl_refused, ctl_bad_frames;
+	uint64_t ctl_busy_refused;      /* connections refused: the uid holds its share */
+	uint64_t ctl_evicted;           /* connections closed to make room for another */
+	uint64_t ctl_deadline_dropped;  /* no whole request within the deadline */
 	/* deploys (agent_deploys.c) */
 	int deploy_ids_fd;        /* ct_deploy_ids: env id -> slot */
 	int cgroups_fd;           /* ct_cgroups: cgroup id -> slot */
@@ -100,6 +104,15 @@ struct ct_agent {
 	uint64_t registry_save_failures, registry_load_failures;
 	uint64_t deploy_adopt_failures; /* env ids whose slot could not be named */
 	uint64_t deploys_evicted;       /* ended deploys forgotten to free a slot */
+	/* ct_tasks entries found stale at start (see ct_agent_tasks_prune) */
+	uint64_t tasks_pruned_exited, tasks_pruned_reused;
+	uint64_t tasks_unverifiable;    /* pinned by a version without start times */
+	uint64_t tasks_upgraded;        /* ...kept: their process predates its stop */
+	/* restarts (agent_state.c, agent_restart.c); no state with --no-store */
+	struct ct_agent_state state;
+	bool has_state;
+	uint64_t seq_reserve_failures;  /* the reservation could not be persisted */
+	uint64_t deploy_events_recovered; /* lost deploy starts/ends emitted again */
 	/* under a service manager; SIGHUP reloads */
 	struct ct_service service;
 	uint64_t reloads, reload_failures;
@@ -123,9 +136,15 @@ int ct_ctl_listen(const char *path, const char *group, char *err, size_t errlen)
 /* Accept and serve; called from the agent's epoll loop. */
 void ct_ctl_on_listen(struct ct_agent *a, int lfd, int epfd);
 /* Returns false when the client is done and was closed. */
-bool ct_ctl_on_client(struct ct_agent *a, int cfd, int epfd);
+bool ct_ctl_on_client(struct ct_agent *a, int cfd, uint32_t events, int epfd);
 void ct_ctl_close_all(int epfd);
-void ct_ctl_reap_idle(int epfd);
+/* Every loop turn: serve requests left buffered (pipelined), close
+ * connections past their request deadline. */
+void ct_ctl_tick(struct ct_agent *a, int epfd);
+/* Requests are buffered and waiting for ct_ctl_tick (poll soon). */
+bool ct_ctl_pending(void);
+/* Connections open, by kind of peer. */
+void ct_ctl_count(unsigned *privileged, unsigned *public);
 
 /* rings.c */
 #define CT_DRAIN_SLICE_NS (50ull * 1000000)	/* then the loop serves its other fds */

@@ -19,8 +19,10 @@
 #include "agent.h"
 #include "agent_deploys.h"
 #include "changetrace.skel.h"
+#include "lib/task_identity.h"
 #include "guard/exec_guard.h"
 #include "lib/util.h"
+#include "tasks_upgrade.h"
 
 static int verbose_level;
 
@@ -92,6 +94,8 @@ static int pin_maps(struct ct_agent *a)
 		ct_err("pin dir %s is not on a bpf filesystem (mount -t bpf bpf DIR)", dir);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(a->skel->maps.ct_tasks));
+	ct_tasks_upgrade_take(a, path);
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
 		if (bpf_map__set_pin_path(maps[i], path)) {
@@ -158,6 +162,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 		return -1;
 	}
 	a->skel->rodata->ct_trusted_gid = a->has_group ? a->group_gid : (uint32_t)-1;
+	a->skel->rodata->ct_ns_per_tick = ct_ns_per_tick();
 	if (pin_maps(a) < 0)
 		return -1;
 	err = changetrace_bpf__load(a->skel);
@@ -174,6 +179,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 	/* The registry names slots before any probe can hand one out. */
 	if (ct_agent_deploys_init(a) < 0)
 		return -1;
+	ct_tasks_upgrade_restore(a);
 	/* exec rules are in force from the exec probe's first run */
 	a->guard.xmaps = (struct ct_exec_maps){
 		.names_fd = bpf_map__fd(a->skel->maps.ct_xnames),
@@ -212,6 +218,7 @@ int ct_agent_bpf_open(struct ct_agent *a)
 	enable_walk_cache(a);
 	a->counters_fd = bpf_map__fd(a->skel->maps.ct_counters);
 	a->tasks_fd = bpf_map__fd(a->skel->maps.ct_tasks);
+	ct_agent_tasks_prune(a);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "collector/container_ctx.h"
 #include "lib/cgroup_path.h"
 #include "changetrace.skel.h"
+#include "lib/task_identity.h"
 #include "lib/util.h"
 
 struct deploy_key {
@@ -28,8 +29,10 @@ static bool running(const struct ct_deploy *e)
 	       e->pb->status == CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_UNSPECIFIED;
 }
 
-static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action,
-			const struct ct_deploy *e)
+/* recovered_at: 0, or the wall time of an event re-emitted after it was
+ * lost (ct_agent_deploy_reemit) */
+static void emit_deploy_at(struct ct_agent *a, Changetrace__V1__DeployAction action,
+			   const struct ct_deploy *e, uint64_t recovered_at)
 {
 	PbDeployRecord rec = CHANGETRACE__V1__DEPLOY_RECORD__INIT;
 	const PbRegistrant *r = e->pb->registered_by;
@@ -38,6 +41,11 @@ static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action
 
 	ct_event_envelope(&a->col, &dbuf, &dbuf.ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_DEPLOY,
 			  ct_now_mono_ns());
+	if (recovered_at) {
+		dbuf.ev.recovered = 1;
+		dbuf.ev.time_unix_nano = recovered_at;
+		dbuf.ev.monotonic_ns = 0;	/* possibly another boot's */
+	}
 	if (!actor) {
 		dbuf.proc = (PbProcess)CHANGETRACE__V1__PROCESS__INIT;
 		if (r && action == CHANGETRACE__V1__DEPLOY_ACTION__DEPLOY_ACTION_START) {
@@ -58,6 +66,18 @@ static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action
 	dbuf.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_DEPLOY;
 	dbuf.ev.deploy = &rec;
 	ct_agent_emit(a, &dbuf.ev);
+}
+
+static void emit_deploy(struct ct_agent *a, Changetrace__V1__DeployAction action,
+			const struct ct_deploy *e)
+{
+	emit_deploy_at(a, action, e, 0);
+}
+
+void ct_agent_deploy_reemit(struct ct_agent *a, const struct ct_deploy *e,
+			    Changetrace__V1__DeployAction action, uint64_t wall_ns)
+{
+	emit_deploy_at(a, action, e, wall_ns);
 }
 
 static int mkdir_p(const char *dir)
@@ -162,9 +182,11 @@ static int tag_procs(const char *path, const struct stat *st, int type, struct F
 	while (fgets(line, sizeof(line), f)) {
 		struct ct_task_attr attr = { .deploy_slot = tag_slot, .method = CT_ATTR_CGROUP };
 		uint32_t pid = strtoul(line, NULL, 10);
+		uint64_t ticks;
 
-		if (!pid)
-			continue;
+		if (!pid || ct_task_start_ticks(pid, &ticks) < 0)
+			continue;	/* gone already */
+		attr.start_ticks = ticks;
 		attr.origin_pid = pid;
 		bpf_map_update_elem(tag_fd, &pid, &attr, BPF_NOEXIST);
 	}
@@ -563,19 +585,49 @@ static void sync_cgroups(struct ct_agent *a)
 	set_claims_count(a);
 }
 
-/* Entries of processes that exited while no agent was running. */
-static void prune_tasks(struct ct_agent *a)
+/*
+ * Entries of processes that exited while no agent was running: the pid is
+ * gone, or now names another process (its start time differs), which
+ * would otherwise inherit the dead process's deploy. Runs once the probes
+ * are attached, so an exit after the walk is the exit probe's to clean
+ * (and the probes check every entry they use, ct_task_attr_of).
+ */
+void ct_agent_tasks_prune(struct ct_agent *a)
 {
-	uint32_t k, next, del[1024];
-	size_t nd = 0;
+	uint32_t k, next, *keys = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 
-	for (rc = bpf_map_get_next_key(a->tasks_fd, NULL, &k); rc == 0 && nd < ARRAY_SIZE(del);
-	     rc = bpf_map_get_next_key(a->tasks_fd, &k, &next), k = next)
-		if (kill(k, 0) < 0 && errno == ESRCH)
-			del[nd++] = k;
-	for (size_t i = 0; i < nd; i++)
-		bpf_map_delete_elem(a->tasks_fd, &del[i]);
+	for (rc = bpf_map_get_next_key(a->tasks_fd, NULL, &k); rc == 0;
+	     rc = bpf_map_get_next_key(a->tasks_fd, &k, &next), k = next) {
+		if (n == cap) {
+			uint32_t *nk = realloc(keys, (cap = cap ? cap * 2 : 1024) * sizeof(*keys));
+
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ct_task_attr attr;
+		uint64_t ticks;
+
+		if (bpf_map_lookup_elem(a->tasks_fd, &keys[i], &attr) < 0)
+			continue;
+		if (ct_task_start_ticks(keys[i], &ticks) < 0) {
+			bpf_map_delete_elem(a->tasks_fd, &keys[i]);
+			a->tasks_pruned_exited++;
+		} else if (ticks != attr.start_ticks) {
+			bpf_map_delete_elem(a->tasks_fd, &keys[i]);
+			a->tasks_pruned_reused++;
+		}
+	}
+	free(keys);
+	if (a->tasks_pruned_reused)
+		ct_err("agent: %llu attributed pids now name other processes (reused while no "
+		       "agent ran): their attribution was dropped",
+		       (unsigned long long)a->tasks_pruned_reused);
 }
 
 int ct_agent_deploys_init(struct ct_agent *a)
@@ -607,7 +659,6 @@ int ct_agent_deploys_init(struct ct_agent *a)
 	}
 	sync_ids(a);
 	sync_cgroups(a);
-	prune_tasks(a);
 	if (ct_deploys_count())
 		ct_agent_deploys_save(a);
 	return 0;

@@ -12,8 +12,12 @@
 #include "lib/pb.h"
 
 /* After the BPF object is loaded, before the probes attach: load the
- * registry, reconcile the pinned maps with it, prune dead tasks. */
+ * registry, reconcile the pinned maps with it. */
 int ct_agent_deploys_init(struct ct_agent *a);
+
+/* Once the probes are attached: drop ct_tasks entries whose process is
+ * gone or whose pid now names another process. Counted. */
+void ct_agent_tasks_prune(struct ct_agent *a);
 
 /* Start (register) a deploy. d is validated; reg is the peer. cgroup paths
  * in d->cgroups are claimed. NULL with a message in err on refusal. */
@@ -26,6 +30,10 @@ struct ct_deploy *ct_agent_deploy_end(struct ct_agent *a, const char *id,
 /* Register an id implicitly seen (wrapper with --unregistered). */
 struct ct_deploy *ct_agent_deploy_seen(struct ct_agent *a, const char *id,
 				       char *err, size_t errlen);
+/* Emit again a start or end whose event was lost (an agent killed before
+ * its block was stored), flagged recovered, at its original time. */
+void ct_agent_deploy_reemit(struct ct_agent *a, const struct ct_deploy *e,
+			    Changetrace__V1__DeployAction action, uint64_t wall_ns);
 /* Announce deploys named while an event was being built (after it). */
 void ct_agent_deploys_flush(struct ct_agent *a);
 /* Persist the registry; failures are counted and logged. */

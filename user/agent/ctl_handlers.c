@@ -14,6 +14,7 @@
 #include "ctl_handlers.h"
 #include "store/deploys.h"
 #include "store/store.h"
+#include "lib/task_identity.h"
 #include "lib/util.h"
 
 bool ct_peer_may_change(const struct ct_agent *a, const struct ct_peer *peer)
@@ -143,6 +144,18 @@ static void tag_self(struct ct_agent *a, const struct ct_peer *peer, int fd,
 	attr.deploy_slot = dep->slot;
 	attr.method = CT_ATTR_WRAPPER;
 	attr.origin_pid = pid;
+	/* the entry names the peer by its start time too; the pidfd says the
+	 * /proc read was of the peer, not of a process that got its pid since */
+	{
+		uint64_t ticks;
+
+		if (ct_task_start_ticks(pid, &ticks) < 0 ||
+		    (peer->pidfd >= 0 && !ct_pidfd_alive(peer->pidfd))) {
+			reply_err(fd, "cannot tag process: it has exited");
+			return;
+		}
+		attr.start_ticks = ticks;
+	}
 	if (bpf_map_update_elem(a->tasks_fd, &pid, &attr, BPF_ANY) < 0) {
 		char msg[128];
 

@@ -10,6 +10,7 @@ struct ct_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int pidfd;               /* the peer process (SO_PEERPIDFD), -1 if none */
 };
 
 /* Handle one decoded request and write exactly one Response to fd. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agent_restart.h"
 #include "export/event_utf8.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
@@ -82,6 +83,8 @@ void ct_agent_emit_state(struct ct_agent *a, const char *state)
 			  CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_AGENT, ct_now_mono_ns());
 	d.state = (char *)state;
 	d.version = CT_VERSION;
+	if (!strcmp(state, "started"))
+		ct_agent_restart_fill_started(a, &d);
 	d.n_probes = n;
 	d.probes = names;
 	b.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_AGENT;
@@ -133,6 +136,7 @@ void ct_agent_store_tick(struct ct_agent *a)
 	}
 	ct_store_retain(a->store, ct_now_wall_ns());
 	ct_otlp_notify(a->otlp, a->col.seq);   /* new blocks are on disk */
+	ct_agent_restart_tick(a);
 }
 
 /* The store first: event ids and the OTLP exporter continue from it. */
@@ -141,15 +145,22 @@ int ct_agent_outputs_open(struct ct_agent *a)
 	char err[256], feed_path[108];
 
 	if (!a->opts.no_store) {
+		/* one agent per store: a killed one still exiting is waited for */
+		if (ct_agent_state_open(&a->state, a->opts.store_dir, err, sizeof(err)) < 0) {
+			ct_err("agent: %s", err);
+			return -1;
+		}
+		a->has_state = true;
 		if (ct_store_open(&a->store, a->opts.store_dir, err, sizeof(err)) < 0) {
 			ct_err("agent: store: %s", err);
 			return -1;
 		}
 		ct_store_set_policy(a->store, a->opts.fsync_policy, a->opts.retention_ns,
 				    a->opts.retention_bytes);
-		/* event ids are "<store id>-<seq>", seq continuing across restarts */
+		/* event ids are "<store id>-<seq>", seq continuing across restarts
+		 * and never reused, even after an unclean stop */
 		snprintf(a->col.id_prefix, sizeof(a->col.id_prefix), "%s", ct_store_id(a->store));
-		a->col.seq = ct_store_last_seq(a->store);
+		ct_agent_restart_begin(a);
 	}
 	if (a->opts.feed_file_dir) {
 		a->feed_file = ct_feed_file_open(a->opts.feed_file_dir, a->opts.feed_file_proto,

@@ -45,6 +45,8 @@ static const struct kcounter_def kernel_other[] = {
 	{ "environment_unreadable", CT_CNT_ENV_FAULT },
 	{ "env_id_slots_full", CT_CNT_ENV_SLOTS_FULL },
 	{ "env_id_untrusted", CT_CNT_ENV_UNTRUSTED },
+	{ "env_id_claims_unnamed", CT_CNT_ENV_CLAIM_MARKED },
+	{ "task_identity_mismatch", CT_CNT_TASK_STALE },
 	{ "file_failed_ops", CT_CNT_FILE_FAILED },
 	{ "file_path_truncated", CT_CNT_FILE_PATH_TRUNC },
 	{ "file_burst_opens", CT_CNT_FILE_BURST_OPENS },
@@ -69,6 +71,15 @@ static const struct ct_counter_def agent_defs[] = {
 	CT_COUNTER("control_requests", struct ct_agent, ctl_requests),
 	CT_COUNTER("control_refused", struct ct_agent, ctl_refused),
 	CT_COUNTER("control_bad_frames", struct ct_agent, ctl_bad_frames),
+	CT_COUNTER("control_busy_refused", struct ct_agent, ctl_busy_refused),
+	CT_COUNTER("control_evicted", struct ct_agent, ctl_evicted),
+	CT_COUNTER("control_deadline_dropped", struct ct_agent, ctl_deadline_dropped),
+	CT_COUNTER("task_entries_exited_at_start", struct ct_agent, tasks_pruned_exited),
+	CT_COUNTER("task_entries_reused_at_start", struct ct_agent, tasks_pruned_reused),
+	CT_COUNTER("task_entries_unverifiable", struct ct_agent, tasks_unverifiable),
+	CT_COUNTER("task_entries_upgraded", struct ct_agent, tasks_upgraded),
+	CT_COUNTER("seq_reserve_failures", struct ct_agent, seq_reserve_failures),
+	CT_COUNTER("deploy_events_recovered", struct ct_agent, deploy_events_recovered),
 	CT_COUNTER("gap_events", struct ct_agent, paths.gap_events),
 	CT_COUNTER("events_utf8_repaired", struct ct_agent, utf8_repaired),
 	CT_COUNTER("events_utf8_repair_failures", struct ct_agent, utf8_repair_failures),
@@ -101,6 +112,13 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	add_kernel(a, l, kernel_other, ARRAY_SIZE(kernel_other));
 	ct_counters_add_table(l, &agent_counters, a);
 	ct_counters_add(l, "deploys", ct_deploys_count());
+	{
+		unsigned priv, pub;
+
+		ct_ctl_count(&priv, &pub);
+		ct_counters_add(l, "control_clients_privileged", priv);
+		ct_counters_add(l, "control_clients_public", pub);
+	}
 	ct_counters_add(l, "probe_recursion_misses", ct_agent_probe_misses(a));
 	ct_counters_add(l, "service_watchdog_usec", a->service.watchdog_ns / 1000);
 	ct_proc_get_stats(&pst);
@@ -133,6 +151,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 		ct_store_get_stats(a->store, &sst);
 		ct_counters_add_table(l, &ct_store_counters, &sst);
 		ct_counters_add(l, "store_last_errno", sst.last_errno);
+		ct_counters_add(l, "seq_reserved", a->state.cur.seq_reserved);
 	}
 	if (a->feed_file) {
 		struct ct_feed_file_stats ffs;

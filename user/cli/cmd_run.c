@@ -33,7 +33,8 @@ static const char run_usage[] =
 "                      start it now, or --unregistered accepts an unknown id\n"
 CT_PROV_USAGE
 "  --unregistered      run under an id nobody registered (flagged unregistered)\n"
-"  --allow-untraced    run CMD even when the agent cannot be reached\n"
+"  --allow-untraced    run CMD even when the agent cannot be reached (not when\n"
+"                      it refuses)\n"
 "  --socket PATH       agent control socket\n";
 
 int ct_cmd_run(int argc, char **argv)
@@ -102,25 +103,28 @@ int ct_cmd_run(int argc, char **argv)
 	req.body_case = CHANGETRACE__V1__REQUEST__BODY_TAG_SELF;
 	req.tag_self = &tag;
 
+	/* --allow-untraced is for an agent that cannot be reached (down, not
+	 * answering); an agent that answers and refuses (permission, unknown
+	 * or ended deploy) has decided, and the command does not run. */
 	fd = ct_ctl_connect(ct_socket_path(sock), err, sizeof(err));
-	if (fd < 0) {
+	resp = fd < 0 ? NULL : ct_ctl_call(fd, &req, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (resp && !resp->ok) {
+		ct_err("run: agent refused: %s; not running the command%s", resp->error,
+		       allow_untraced ? " (--allow-untraced applies only when the agent "
+					"cannot be reached)" : "");
+		changetrace__v1__response__free_unpacked(resp, NULL);
+		return 1;
+	}
+	if (!resp) {
 		if (!allow_untraced) {
 			ct_err("run: %s; not running the command untraced (use --allow-untraced)", err);
 			return 1;
 		}
 		ct_err("run: warning: %s; running untraced", err);
 	} else {
-		resp = ct_ctl_call(fd, &req, err, sizeof(err));
-		close(fd);
-		if (!resp || !resp->ok) {
-			ct_err("run: agent refused: %s", resp ? resp->error : err);
-			if (resp)
-				changetrace__v1__response__free_unpacked(resp, NULL);
-			if (!allow_untraced)
-				return 1;
-		} else {
-			changetrace__v1__response__free_unpacked(resp, NULL);
-		}
+		changetrace__v1__response__free_unpacked(resp, NULL);
 	}
 	execvp(argv[optind], argv + optind);
 	ct_err("run: cannot execute %s: %s", argv[optind], strerror(errno));

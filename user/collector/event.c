@@ -4,6 +4,7 @@
 
 #include "lib/cgroup_path.h"
 #include "store/deploys.h"
+#include "env_claims.h"
 #include "event.h"
 #include "proc_cache.h"
 #include "lib/util.h"
@@ -29,6 +30,8 @@ void ct_event_envelope(struct ct_collector *c, struct ct_event_buf *b,
 {
 	*ev = (PbEvent)CHANGETRACE__V1__EVENT__INIT;
 	b->col = c;
+	if (c->seq_exhausted && c->seq >= c->seq_limit)
+		c->seq_exhausted(c);
 	ev->seq = ++c->seq;
 	snprintf(b->event_id, sizeof(b->event_id), "%s-%llu", c->id_prefix,
 		 (unsigned long long)ev->seq);
@@ -74,6 +77,17 @@ static void fill_attribution(struct ct_event_buf *b, const struct ct_task_attr *
 
 	b->attr = (PbAttribution)CHANGETRACE__V1__ATTRIBUTION__INIT;
 	b->ev.attribution = &b->attr;
+	if (a->deploy_slot == CT_SLOT_CLAIM_UNNAMED) {
+		const char *id = ct_env_claim_id(a->origin_pid);
+
+		b->attr.drift = 1;
+		b->attr.origin_pid = a->origin_pid;
+		b->attr.depth = a->depth;
+		b->attr.claim_refused = (char *)ct_env_claim_reason(CT_ENV_CLAIM_SLOTS_FULL);
+		ct_strlcpy(b->claimed_id, id ? id : "", sizeof(b->claimed_id));
+		b->attr.claimed_deploy_id = b->claimed_id;
+		return;
+	}
 	d = ct_deploys_by_slot(a->deploy_slot);
 	if (!d && a->deploy_slot && b->col && b->col->slot_unknown) {
 		b->col->slot_unknown(b->col->owner, a->deploy_slot);
@@ -212,6 +226,14 @@ int ct_event_from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	b->exec.filename = b->filename;
 	b->exec.old_pid = e->old_pid;
 	b->exec.argv_truncated = e->args_truncated;
+	if (e->env_claim && e->env_deploy_id[0]) {
+		/* this exec's claim was not honoured: say which and why */
+		kstr(b->claimed_id, sizeof(b->claimed_id), e->env_deploy_id, sizeof(e->env_deploy_id));
+		if (e->env_claim == CT_ENV_CLAIM_SLOTS_FULL)
+			ct_env_claim_note(e->task.pid, b->claimed_id);
+		b->attr.claimed_deploy_id = b->claimed_id;
+		b->attr.claim_refused = (char *)ct_env_claim_reason(e->env_claim);
+	}
 	if (e->guard_rule && c->exec_rule_name) {
 		b->exec.guard_rule = (char *)c->exec_rule_name(c->exec_ctx, e->guard_gen, e->guard_rule - 1);
 		b->exec.guard_action = e->guard_action == CT_XACT_HALT

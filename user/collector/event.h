@@ -19,6 +19,11 @@ struct ct_collector {
 	char host[256];
 	char id_prefix[32];      /* first part of every event id */
 	uint64_t seq;            /* last sequence number handed out */
+	/* Seqs are handed out up to seq_limit; past it, seq_exhausted (when
+	 * set) moves the limit first (the agent persists it: see
+	 * agent_state.h). */
+	uint64_t seq_limit;
+	void (*seq_exhausted)(struct ct_collector *c);
 	int64_t wall_offset;     /* wall = mono + offset */
 	const char *proc_root;   /* "/proc" (tests may point elsewhere) */
 	/* Sink for decoders that emit zero or several events per record
@@ -66,6 +71,7 @@ struct ct_event_buf {
 	char exe[PATH_MAX];
 	char cwd[PATH_MAX];
 	char deploy_id[CT_DEPLOY_ID_LEN];
+	char claimed_id[CT_DEPLOY_ID_LEN]; /* a claim not honoured (env_claims.h) */
 	char cgroup[PATH_MAX];
 	struct ct_container_buf ctr;       /* the process's container */
 	struct ct_container_buf netns_ctr; /* NET: the changed namespace's container */

@@ -230,6 +230,13 @@ static void blob_write(const char *sha, const unsigned char *data, size_t len, b
 		*kept = true;	/* content-addressed: already there */
 		return;
 	}
+	if (!ct_blob_room(cfg.blob_dir, len)) {
+		if (!__atomic_fetch_add(&stats.blobs_no_room, 1, __ATOMIC_RELAXED))
+			ct_err("file content: the store's filesystem is nearly full; copies of "
+			       "file content are no longer kept, to leave room for events "
+			       "(file_blobs_no_room in status)");
+		return;
+	}
 	snprintf(sub, sizeof(sub), "%s/%.2s", cfg.blob_dir, sha);
 	mkdir(cfg.blob_dir, 0700);
 	mkdir(sub, 0700);
@@ -257,7 +264,9 @@ static void blob_write(const char *sha, const unsigned char *data, size_t len, b
 fail_free:
 	free(z);
 fail:
-	__atomic_fetch_add(&stats.blob_failures, 1, __ATOMIC_RELAXED);
+	if (!__atomic_fetch_add(&stats.blob_failures, 1, __ATOMIC_RELAXED))
+		ct_err("file content: cannot keep a copy in %s: %s (file_blob_failures in status)",
+		       cfg.blob_dir, strerror(errno));
 }
 
 int ct_content_snapshot(const char *path, struct ct_file_state *out)
@@ -466,6 +475,7 @@ static const struct ct_counter_def ct_content_counters_defs[] = {
 	CT_COUNTER("file_tracked", struct ct_content_stats, tracked),
 	CT_COUNTER("file_blobs_written", struct ct_content_stats, blobs_written),
 	CT_COUNTER("file_blob_failures", struct ct_content_stats, blob_failures),
+	CT_COUNTER("file_blobs_no_room", struct ct_content_stats, blobs_no_room),
 	CT_COUNTER("file_read_failures", struct ct_content_stats, read_failures),
 };
 const struct ct_counter_table ct_content_counters = CT_COUNTER_TABLE(ct_content_counters_defs);

@@ -34,6 +34,7 @@ struct ct_content_cfg {
 struct ct_content_stats {
 	uint64_t baseline_files, baseline_skipped, baseline_ms;
 	uint64_t blobs_written, blob_failures, read_failures;
+	uint64_t blobs_no_room;      /* copies not kept: room left for events */
 	uint64_t tracked;
 	uint64_t baseline_done;      /* 1 once the baseline thread finished */
 };

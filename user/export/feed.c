@@ -65,20 +65,13 @@ int ct_feed_open(struct ct_feed **out, const struct ct_feed_opts *o, char *err, 
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ct_feed *f;
-	char perr[64];
-	int probe;
-
 	*out = NULL;
 	if (strlen(o->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "feed socket path too long: %s", o->path);
 		return -1;
 	}
-	probe = ct_ctl_connect(o->path, perr, sizeof(perr));
-	if (probe >= 0) {
-		close(probe);
-		snprintf(err, errlen, "another agent is already serving a feed on %s", o->path);
+	if (ct_ctl_wait_listener_gone(o->path, "agent's feed", err, errlen) < 0)
 		return -1;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
@@ -398,6 +391,17 @@ void ct_feed_get_stats(const struct ct_feed *f, struct ct_feed_stats *st)
 	*st = f->st;
 }
 
+void ct_feed_stop_listening(struct ct_feed *f, int epfd)
+{
+	if (!f || f->lfd < 0)
+		return;
+	if (epfd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_DEL, f->lfd, NULL);
+	unlink(f->path);	/* before the close: never a successor's */
+	close(f->lfd);
+	f->lfd = -1;
+}
+
 void ct_feed_close(struct ct_feed *f, int epfd)
 {
 	if (!f)
@@ -410,8 +414,8 @@ void ct_feed_close(struct ct_feed *f, int epfd)
 				sub_drop(f, &f->subs[i], epfd);
 		}
 	if (f->lfd >= 0) {
+		unlink(f->path);	/* before the close: never a successor's */
 		close(f->lfd);
-		unlink(f->path);
 	}
 	free(f);
 }

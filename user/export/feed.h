@@ -64,6 +64,9 @@ void ct_feed_publish(struct ct_feed *f, const PbEvent *ev);
 /* Write what is queued (once per loop iteration, not per event). */
 void ct_feed_flush(struct ct_feed *f, int epfd);
 void ct_feed_get_stats(const struct ct_feed *f, struct ct_feed_stats *st);
+/* Leaving: no new subscribers (a successor may bind the path); the ones
+ * connected still get what follows, up to ct_feed_close. */
+void ct_feed_stop_listening(struct ct_feed *f, int epfd);
 void ct_feed_close(struct ct_feed *f, int epfd);
 
 /* Its status counters, read from a struct ct_feed_stats. */

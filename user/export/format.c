@@ -119,6 +119,12 @@ static void attribution(FILE *out, const PbAttribution *a)
 {
 	if (!a || a->drift || !a->deploy_id || !*a->deploy_id) {
 		fputs(" deploy=- DRIFT", out);
+		/* a deploy was claimed and not honoured */
+		if (a && a->claim_refused && *a->claim_refused) {
+			fputs(" claimed=", out);
+			ct_text_word(out, a->claimed_deploy_id && *a->claimed_deploy_id
+					  ? a->claimed_deploy_id : "?");
+		}
 		return;
 	}
 	fputs(" deploy=", out);

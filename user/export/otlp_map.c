@@ -226,6 +226,10 @@ static void map_attribution(struct ct_otlp_rec *r, const PbAttribution *a)
 	if (a->unregistered)
 		add_bool(r, "changetrace.deploy.unregistered", true);
 	add_bool(r, "changetrace.ai.assisted", a->ai_assisted);
+	if (a->claim_refused && *a->claim_refused) {
+		add_str(r, "changetrace.attribution.claimed_deploy_id", a->claimed_deploy_id);
+		add_str(r, "changetrace.attribution.claim_refused", a->claim_refused);
+	}
 }
 
 /* Well-known gen_ai.provider.name values, by model name first (it says
@@ -392,6 +396,12 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		add_enum(r, "changetrace.gap.path", &changetrace__v1__gap_path__descriptor, ev->gap->path);
 		add_enum(r, "changetrace.gap.lost_kind", &changetrace__v1__event_kind__descriptor, ev->gap->lost_kind);
 		add_int(r, "changetrace.gap.count", (int64_t)ev->gap->count);
+		if (ev->gap->first_seq || ev->gap->last_seq) {
+			add_int(r, "changetrace.gap.first_seq", (int64_t)ev->gap->first_seq);
+			add_int(r, "changetrace.gap.last_seq", (int64_t)ev->gap->last_seq);
+		}
+		if (ev->gap->agent_pid)
+			add_int(r, "changetrace.gap.agent_pid", ev->gap->agent_pid);
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
 		add_str(r, "changetrace.agent.state", ev->agent->state);
@@ -486,8 +496,13 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 	r->body.string_value = valid(r, r->body_text);
 	r->lr.body = &r->body;
 
+	/* the semantic conventions' unique log record id: a backend that
+	 * deduplicates at-least-once delivery keys on it (never reused) */
+	add_str(r, "log.record.uid", ev->event_id);
 	add_str(r, "changetrace.event.id", ev->event_id);
 	add_int(r, "changetrace.seq", (int64_t)ev->seq);
+	if (ev->recovered)
+		add_bool(r, "changetrace.recovered", true);
 	map_process(r, ev->process);
 	if (ev->process)    /* agent-level events (GAP, AGENT) are nobody's change */
 		map_attribution(r, ev->attribution);

@@ -14,6 +14,7 @@
 #include "store/deploys.h"
 #include "guard.h"
 #include "lib/net_object.h"
+#include "lib/task_identity.h"
 #include "lib/util.h"
 
 #define FOOTPRINT_MAX 65536   /* distinct objects remembered per deploy */
@@ -160,7 +161,10 @@ int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
 					seen = true;
 			if (seen && sig != SIGCONT)
 				continue;
-			if (kill(key, sig) < 0)
+			/* only the process the entry is about, never one that got
+			 * its pid since (the probes drop such entries when they
+			 * see them; this sweep may come first) */
+			if (ct_task_signal_if(key, attr.start_ticks, sig) < 0)
 				continue;
 			if (!seen && n < max_pids)
 				pids[n++] = key;

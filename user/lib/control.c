@@ -8,6 +8,12 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "task_identity.h"
+#include "lib/util.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 int ct_ctl_connect(const char *path, char *err, size_t errlen)
 {
@@ -106,10 +112,14 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 	uint32_t n;
 
 	if (ct_ctl_send(fd, &req->base) < 0) {
-		snprintf(err, errlen, "sending request: %s", strerror(errno));
-		return NULL;
-	}
-	if (read_full(fd, hdr, 4) < 0) {
+		int e = errno;
+
+		/* an agent that refused the connection said why before closing */
+		if ((e != EPIPE && e != ECONNRESET) || read_full(fd, hdr, 4) < 0) {
+			snprintf(err, errlen, "sending request: %s", strerror(e));
+			return NULL;
+		}
+	} else if (read_full(fd, hdr, 4) < 0) {
 		snprintf(err, errlen, "reading reply: %s",
 			 errno == EAGAIN ? "agent did not answer in 10s" : strerror(errno));
 		return NULL;
@@ -130,4 +140,54 @@ PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen)
 	if (!resp)
 		snprintf(err, errlen, "malformed reply from agent");
 	return resp;
+}
+
+/*
+ * A killed agent's sockets are closed late in its exit, after its BPF
+ * links and maps, so for a second or two it still accepts connections it
+ * will never serve: such a listener is waited for, a live one is not.
+ */
+int ct_ctl_wait_listener_gone(const char *path, const char *what, char *err, size_t errlen)
+{
+	/* a live listener is asked a few times: a SIGKILL sent just before
+	 * may not have reached the process yet */
+	for (int tries = 0;; tries++) {
+		struct ucred cr = {};
+		socklen_t len = sizeof(cr);
+		char perr[64];
+		int probe = ct_ctl_connect(path, perr, sizeof(perr));
+
+		if (probe < 0)
+			return 0;
+		if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+			cr.pid = 0;
+		close(probe);
+		if (cr.pid > 0 && ct_task_dying(cr.pid)) {
+			fprintf(stderr, "changetrace: the previous %s (pid %d) on %s is exiting; "
+				"waiting for it\n", what, (int)cr.pid, path);
+			if (ct_task_wait_gone(cr.pid, 30000) < 0) {
+				snprintf(err, errlen, "the previous %s (pid %d) on %s did not exit "
+					 "within 30 s", what, (int)cr.pid, path);
+				return -1;
+			}
+			continue;
+		}
+		if (tries < 5) {
+			usleep(50000);
+			continue;
+		}
+		snprintf(err, errlen, "another %s (pid %d) is already listening on %s", what,
+			 (int)cr.pid, path);
+		return -1;
+	}
+}
+
+int ct_ctl_peer_pidfd(int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
+		return pidfd;
+	return ct_pidfd_open(pid);	/* older kernels: the pid, as of now */
 }

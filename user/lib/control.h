@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "pb.h"
 
 #define CT_CTL_MAX_FRAME (64u * 1024)
@@ -21,6 +22,14 @@ int ct_ctl_send(int fd, const ProtobufCMessage *msg);
 /* Send req, wait for one Response (caller frees with response__free_unpacked).
  * Returns NULL with a message in err on failure. */
 PbResponse *ct_ctl_call(int fd, const PbRequest *req, char *err, size_t errlen);
+
+/* Before listening on path (agent side): 0 when nobody listens there, or
+ * once a listener that is exiting (a killed agent) is gone; -1 with a
+ * message when a live process listens ("another WHAT ..."). */
+int ct_ctl_wait_listener_gone(const char *path, const char *what, char *err, size_t errlen);
+/* A pidfd for the peer of a connected socket (SO_PEERPIDFD, else opened
+ * from its pid), -1 if none. */
+int ct_ctl_peer_pidfd(int fd, pid_t pid);
 
 /* Decode a frame length prefix. */
 static inline uint32_t ct_ctl_frame_len(const uint8_t p[4])

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -27,6 +28,41 @@ int ct_blob_path(const char *dir, const char *sha, char *out, size_t len)
 	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
 		return -1;
 	return snprintf(out, len, "%s/%.2s/%s", dir, sha, sha) < (int)len ? 0 : -1;
+}
+
+/*
+ * Copies of file content make `diff` work; the events are the record. A
+ * copy is kept only while the store's filesystem keeps room for events
+ * after it: a tenth of the filesystem, at least 1 MiB, at most 1 GiB
+ * (the baseline alone could otherwise fill a small store before the
+ * first event block is written).
+ */
+#define BLOB_RESERVE_MIN (1ull << 20)
+#define BLOB_RESERVE_MAX (1ull << 30)
+
+bool ct_blob_room(const char *blob_dir, size_t len)
+{
+	struct statvfs v;
+	uint64_t size, avail, reserve;
+	char parent[PATH_MAX], *slash;
+
+	if (statvfs(blob_dir, &v) < 0) {
+		/* not made yet: its parent, the store */
+		snprintf(parent, sizeof(parent), "%s", blob_dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (statvfs(parent, &v) < 0)
+			return true;	/* cannot tell: the write will say */
+	}
+	size = (uint64_t)v.f_blocks * v.f_frsize;
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	reserve = size / 10;
+	if (reserve < BLOB_RESERVE_MIN)
+		reserve = BLOB_RESERVE_MIN;
+	if (reserve > BLOB_RESERVE_MAX)
+		reserve = BLOB_RESERVE_MAX;
+	return avail > reserve + len;
 }
 
 int ct_blob_read(const char *blob_dir, const char *sha, char **out, size_t *out_len)

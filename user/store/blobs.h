@@ -7,6 +7,7 @@
 #ifndef CT_STORE_BLOBS_H
 #define CT_STORE_BLOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CT_SHA256_HEX 65
@@ -15,6 +16,9 @@
 void ct_hex(const unsigned char *d, size_t n, char *out);
 /* dir/xx/<sha>; -1 when sha is not 64 lowercase hex digits or too long. */
 int ct_blob_path(const char *blob_dir, const char *sha256, char *out, size_t len);
+/* May a blob of len bytes be written, leaving the store's filesystem
+ * room for events? (see blobs.c) */
+bool ct_blob_room(const char *blob_dir, size_t len);
 /* Read a blob back (malloc'd into *buf). 0 ok, -1 with errno. */
 int ct_blob_read(const char *blob_dir, const char *sha256, char **buf, size_t *len);
 

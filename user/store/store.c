@@ -36,6 +36,8 @@ struct ct_store {
 	size_t n_idx, cap_idx;
 	uint8_t last_hash[32];
 	uint64_t last_seq;
+	uint64_t last_time;            /* newest event time on disk (wall ns) */
+	bool failing;                  /* the last write failed (said on stderr) */
 	/* the open block */
 	struct ct_block_hdr hdr;
 	uint8_t *raw;
@@ -155,6 +157,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 			if (ne) {
 				memcpy(s->last_hash, e[ne - 1].hash, 32);
 				s->last_seq = e[ne - 1].hdr.last_seq;
+				s->last_time = e[ne - 1].hdr.max_time;
 			}
 			free(e);
 			continue;
@@ -165,6 +168,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 		if (ne) {
 			memcpy(s->last_hash, e[ne - 1].hash, 32);
 			s->last_seq = e[ne - 1].hdr.last_seq;
+			s->last_time = e[ne - 1].hdr.max_time;
 			write_idx(s->dir, segs[i].first_seq, e, ne);
 		}
 		free(e);
@@ -200,6 +204,7 @@ static int recover(struct ct_store *s, char *err, size_t errlen)
 		if (s->n_idx) {
 			memcpy(s->last_hash, s->idx[s->n_idx - 1].hash, 32);
 			s->last_seq = s->idx[s->n_idx - 1].hdr.last_seq;
+			s->last_time = s->idx[s->n_idx - 1].hdr.max_time;
 		}
 	}
 	s->st.segments = n;
@@ -394,18 +399,30 @@ int ct_store_flush(struct ct_store *s)
 		goto failed;
 	}
 	idx_push(s, &s->hdr, s->seg_off, hash);
+	if (s->hdr.max_time > s->last_time)
+		s->last_time = s->hdr.max_time;
 	s->seg_off += w;
 	memcpy(s->last_hash, hash, 32);
 	s->st.events_written += s->hdr.count;
 	s->st.bytes_written += w;
 	s->st.blocks_written++;
 	s->st.last_errno = 0;
+	if (s->failing)
+		ct_err("store: writing to %s again", s->dir);
+	s->failing = false;
 	s->hdr.count = 0;
 	s->raw_len = 0;
 	return 0;
 failed:
 	if (!s->st.last_errno)
 		s->st.last_errno = errno ? errno : EIO;
+	/* said once per failure spell: then counted, and a GAP event once the
+	 * store can write again */
+	if (!s->failing)
+		ct_err("store: cannot write to %s: %s; events go on to the other sinks and are "
+		       "counted as lost to the store (store_events_failed) until it can write again",
+		       s->dir, strerror(s->st.last_errno));
+	s->failing = true;
 	s->st.failed_errno = s->st.last_errno;
 	s->st.events_failed += s->hdr.count;
 	s->st.failed_since_report += s->hdr.count;
@@ -486,6 +503,11 @@ void ct_store_retain(struct ct_store *s, uint64_t now_wall_ns)
 uint64_t ct_store_last_seq(const struct ct_store *s)
 {
 	return s->last_seq;
+}
+
+uint64_t ct_store_last_time(const struct ct_store *s)
+{
+	return s->last_time;
 }
 
 const char *ct_store_id(const struct ct_store *s)

@@ -65,6 +65,8 @@ bool ct_store_can_write(struct ct_store *s);
  * store_format.h; tests and benchmarks use smaller ones). */
 void ct_store_set_segment_bytes(struct ct_store *s, uint64_t bytes);
 uint64_t ct_store_last_seq(const struct ct_store *s);
+/* Time of the newest event on disk (wall ns; 0: none). */
+uint64_t ct_store_last_time(const struct ct_store *s);
 const char *ct_store_id(const struct ct_store *s);            /* random id made at creation */
 void ct_store_get_stats(const struct ct_store *s, struct ct_store_stats *st);
 void ct_store_close(struct ct_store *s);
