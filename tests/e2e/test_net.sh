@@ -452,3 +452,54 @@ test_bpf_link_create_xdp() {
   assert_all_in_ns $d
   ip -n "$(ns)" link del ctb0
 }
+
+# A namespace that changes a large legacy table without pause (any user
+# can: unshare -rn gives one a namespace of their own) does not hold the
+# event loop: the waits for the namespace worker outside the host's have
+# an eighth of the time per namespace, a quarter in all; past that a
+# change is reported without its text, counted. An agent of its own, so
+# the measure is this test's (the file's agent keeps its share for the
+# other namespaces).
+test_flooding_namespace_shares_a_wait_budget() {
+  [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
+  local n=ct-test-$$-flood
+  ip netns add "$n" || fail "ip netns add"
+  echo "$n" >> "$T/ns.extra"
+  ip netns exec "$n" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
+  # 20,000 rules: a table iptables-legacy-save takes a while to print
+  { echo '*filter'; echo ':INPUT ACCEPT [0:0]'; echo ':FORWARD ACCEPT [0:0]'; echo ':OUTPUT ACCEPT [0:0]'
+    for i in $(seq 0 19999); do
+      echo "-A INPUT -s 10.$((i / 65536)).$((i / 256 % 256)).$((i % 256))/32 -p tcp -m tcp --dport $((1000 + i % 5000)) -m comment --comment r$i -j ACCEPT"
+    done; echo COMMIT; } > "$T/flood.rules"
+  ip netns exec "$n" iptables-legacy-restore < "$T/flood.rules" || fail "restore"
+  local sock=$T/ctl-flood.sock
+  CHANGETRACE_SOCKET=$sock "$CT" agent --json --store "$T/store-flood" --pin-dir "$CT_PIN_DIR-flood" \
+    --no-feed > "$T/events-flood.jsonl" 2> "$T/agent-flood.err" &
+  ct_track_pid $!
+  for _ in $(seq 100); do CHANGETRACE_SOCKET=$sock "$CT" status >/dev/null 2>&1 && break; sleep 0.1; done
+  counter() { CHANGETRACE_SOCKET=$sock "$CT" status --json | jq ".status.counters[] | select(.name==\"$1\") | .value // 0"; }
+  # past the first seconds (the 3 s saved are spent), 12 s measured
+  local w0 t0 t1 w1 start k=0
+  start=$(date +%s%N)
+  while [ $(( $(date +%s%N) - start )) -lt 18000000000 ]; do
+    if [ -z "${t0:-}" ] && [ $(( $(date +%s%N) - start )) -ge 6000000000 ]; then
+      w0=$(counter net_worker_wait_us); t0=$(date +%s%N)
+    fi
+    ip netns exec "$n" iptables-legacy -A OUTPUT -j ACCEPT
+    k=$((k + 1))
+  done
+  t1=$(date +%s%N); w1=$(counter net_worker_wait_us)
+  local waited=$(( (w1 - w0) / 1000 )) wall=$(( (t1 - t0) / 1000000 ))
+  echo "$k replaces; the event loop waited $waited ms of $wall ms; skipped: $(counter net_snapshots_skipped)"
+  # at most a quarter in all, and a request in flight when it ran out
+  [ "$waited" -le $(( wall / 4 + 2000 )) ] || fail "waited $waited ms of $wall ms"
+  assert_ge "$(counter net_snapshots_skipped)" 1 "skips counted"
+  # every replace reported, with or without its text
+  local f=".kind==\"NET\" and .net.subsystem==\"IPTABLES_LEGACY\" and .net.netns_name==\"$n\""
+  for _ in $(seq 300); do
+    [ "$(jq -c "select($f)" "$T/events-flood.jsonl" | wc -l)" -ge "$k" ] && break
+    sleep 0.1
+  done
+  assert_eq "$(jq -c "select($f)" "$T/events-flood.jsonl" | wc -l)" "$k" "a NET event per replace"
+  ip netns del "$n"
+}

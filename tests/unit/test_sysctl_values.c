@@ -96,3 +96,52 @@ TEST(sysctl_prime_reads_a_tree)
 	rmdir(dir);
 	ct_sysctl_forget_all();
 }
+
+/* Anyone can make network namespaces and write their sysctls: the values
+ * kept stay bounded however many are primed, the oldest namespace goes
+ * first (never the kept one, the host's), and both are counted. */
+static void fill_netns(uint32_t ns, const char *empty_dir)
+{
+	char p[64];
+
+	ct_sysctl_prime(ns, empty_dir);
+	/* what priming /proc/sys/net there remembers */
+	for (int i = 0; i < 50; i++) {
+		snprintf(p, sizeof(p), "/proc/sys/net/x/v%d", i);
+		ct_sysctl_remember(ns, p, "0\n", 2, true);
+	}
+}
+
+TEST(sysctl_namespaces_kept_are_bounded)
+{
+	char dir[] = "/tmp/ct-sysctl-XXXXXX", buf[CT_SYSCTL_READ_MAX];
+	const char *v = "/proc/sys/net/x/v7";
+	struct ct_sysctl_stats st0, st;
+	size_t n, most = 0;
+
+	CHECK(mkdtemp(dir));
+	ct_sysctl_forget_all();
+	ct_sysctl_get_stats(&st0);
+	ct_sysctl_keep(1000);
+	fill_netns(1000, dir);                       /* the host's */
+	ct_sysctl_remember(1000, v, "1\n", 2, false);
+	for (uint32_t ns = 2000; ns < 2000 + 1000; ns++) {
+		fill_netns(ns, dir);
+		if (ct_sysctl_count() > most)
+			most = ct_sysctl_count();
+	}
+	ct_sysctl_get_stats(&st);
+	CHECK(most == 128 * 50);
+	CHECK(st.values == 128 * 50 && st.namespaces == 128);
+	CHECK(st.namespaces_forgotten - st0.namespaces_forgotten == 1001 - 128);
+	CHECK(ct_sysctl_known(1000, v, buf, sizeof(buf), &n) && !strcmp(buf, "1\n"));
+	CHECK(ct_sysctl_primed(1000));
+	CHECK(ct_sysctl_primed(2999) && ct_sysctl_known(2999, v, buf, sizeof(buf), &n));
+	CHECK(!ct_sysctl_primed(2000) && !ct_sysctl_known(2000, v, buf, sizeof(buf), &n));
+	/* primed again: kept again */
+	fill_netns(2000, dir);
+	CHECK(ct_sysctl_primed(2000) && ct_sysctl_known(2000, v, buf, sizeof(buf), &n));
+	rmdir(dir);
+	ct_sysctl_forget_all();
+	ct_sysctl_keep(0);
+}

@@ -47,10 +47,13 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *orig)
 			ct_format_text(a->out, ev);
 		}
 	}
-	/* after the change itself, so its verdict follows it in every sink */
+	/* after the change itself, so its verdict follows it in every sink;
+	 * judged on the bytes the kernel saw (two names that differ only in
+	 * bytes the repair replaced are two files), its verdict repaired in
+	 * turn when emitted */
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
 	    ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET)
-		ct_guard_on_event(&a->guard, ev);
+		ct_guard_on_event(&a->guard, orig);
 	ct_event_utf8_release(orig, ev);
 }
 

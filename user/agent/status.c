@@ -12,6 +12,7 @@
 #include "collector/file_content.h"
 #include "collector/proc_cache.h"
 #include "collector/unobserved.h"
+#include "collector/sysctl_values.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
 #include "export/otlp.h"
@@ -108,6 +109,7 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	struct ct_content_stats cst;
 	struct ct_net_stats nst;
 	struct ct_unobserved_stats ust;
+	struct ct_sysctl_stats sysst;
 
 	add_kernel(a, l, kernel_other, ARRAY_SIZE(kernel_other));
 	ct_counters_add_table(l, &agent_counters, a);
@@ -137,6 +139,8 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	ct_counters_add_table(l, &ct_net_counters, &nst);
 	ct_unobserved_get_stats(&ust);
 	ct_counters_add_table(l, &ct_unobserved_counters, &ust);
+	ct_sysctl_get_stats(&sysst);
+	ct_counters_add_table(l, &ct_sysctl_counters, &sysst);
 	{
 		struct ct_containers_stats cst2;
 

@@ -30,6 +30,9 @@ struct ct_net_stats {
 	uint64_t legacy_dumps;     /* legacy iptables tables read */
 	uint64_t legacy_failures;  /* namespace gone, no save tool, timeout */
 	uint64_t legacy_inexact;   /* read after a later replace of the table */
+	uint64_t worker_wait_us;   /* the event loop waited on the namespace worker */
+	uint64_t snapshots_skipped;/* not read: other namespaces' budget spent */
+	uint64_t legacy_forgotten; /* last-known tables dropped to make room */
 };
 
 /* Acceptance of one request from the answers queued by the kernel. */

@@ -13,7 +13,8 @@
 #include "sysctl_values.h"
 #include "lib/util.h"
 
-#define PRIMED_MAX 128
+#define PRIMED_MAX 128              /* namespaces whose values are kept */
+#define VALUES_MAX (1u << 17)       /* values kept in all (a namespace has ~600) */
 #define WALK_DEPTH 12
 
 bool ct_sysctl_is(const char *p)
@@ -93,18 +94,27 @@ void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len)
 /* ---------------------------------------------------------------- table */
 
 /* Keyed by a 64-bit hash of (namespace, path): ~1,000 values per
- * namespace, so the paths themselves are not kept. */
+ * namespace, so the paths themselves are not kept.
+ *
+ * Anyone can make a network namespace (an unprivileged user namespace
+ * gives its maker one) and write its sysctls, so the namespaces kept are
+ * bounded: the PRIMED_MAX last primed, oldest first; priming one more
+ * forgets the oldest's values (never the host's: nothing primes it
+ * again), and past VALUES_MAX a new value is not kept. Both counted. */
 struct entry {
 	uint64_t key;                    /* 0: free */
 	uint32_t len;
+	uint32_t netns;
 	char *raw;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 static size_t cap, used;
-static uint32_t primed[PRIMED_MAX];
+static uint32_t primed[PRIMED_MAX];  /* oldest first */
 static size_t n_primed;
+static uint32_t kept_netns;          /* never forgotten (the host's) */
+static struct ct_sysctl_stats stats;
 
 static uint64_t key_of(uint32_t netns, const char *path)
 {
@@ -182,6 +192,11 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 		pthread_mutex_unlock(&lock);
 		return;
 	}
+	if (!e->key && used >= VALUES_MAX) {
+		stats.values_refused++;
+		pthread_mutex_unlock(&lock);
+		return;
+	}
 	copy = malloc(n + 1);
 	if (copy) {
 		memcpy(copy, raw, n);
@@ -190,10 +205,37 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 			used++;
 		free(e->raw);
 		e->key = key;
+		e->netns = netns;
 		e->raw = copy;
 		e->len = (uint32_t)n;
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+/* Drop every value of netns: the table rebuilt without them (once per
+ * namespace forgotten, not per value). */
+static void forget_netns_locked(uint32_t netns)
+{
+	struct entry *old = table;
+	size_t ocap = cap;
+
+	table = calloc(cap, sizeof(*table));
+	if (!table) {
+		table = old;	/* kept: still bounded by VALUES_MAX */
+		return;
+	}
+	used = 0;
+	for (size_t i = 0; i < ocap; i++) {
+		if (!old[i].key)
+			continue;
+		if (old[i].netns == netns) {
+			free(old[i].raw);
+			continue;
+		}
+		*slot(old[i].key) = old[i];
+		used++;
+	}
+	free(old);
 }
 
 /* ---------------------------------------------------------------- prime */
@@ -242,10 +284,30 @@ static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
 
 static bool primed_locked(uint32_t netns)
 {
-	for (size_t i = 0; i < n_primed && i < PRIMED_MAX; i++)
+	for (size_t i = 0; i < n_primed; i++)
 		if (primed[i] == netns)
 			return true;
 	return false;
+}
+
+/* netns joins the namespaces kept; the oldest other than the host's
+ * makes room. */
+static void mark_primed_locked(uint32_t netns)
+{
+	size_t victim = 0;
+
+	if (primed_locked(netns))
+		return;
+	if (n_primed == PRIMED_MAX) {
+		while (victim < n_primed - 1 && primed[victim] == kept_netns)
+			victim++;
+		forget_netns_locked(primed[victim]);
+		memmove(&primed[victim], &primed[victim + 1],
+			(n_primed - victim - 1) * sizeof(primed[0]));
+		n_primed--;
+		stats.namespaces_forgotten++;
+	}
+	primed[n_primed++] = netns;
 }
 
 size_t ct_sysctl_prime(uint32_t netns, const char *dir)
@@ -255,13 +317,20 @@ size_t ct_sysctl_prime(uint32_t netns, const char *dir)
 
 	if (!buf)
 		return 0;
+	/* room first, so the values read now are not the ones forgotten */
+	pthread_mutex_lock(&lock);
+	mark_primed_locked(netns);
+	pthread_mutex_unlock(&lock);
 	n = walk(netns, dir, 0, buf);
 	free(buf);
-	pthread_mutex_lock(&lock);
-	if (!primed_locked(netns))
-		primed[n_primed++ % PRIMED_MAX] = netns;
-	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+void ct_sysctl_keep(uint32_t netns)
+{
+	pthread_mutex_lock(&lock);
+	kept_netns = netns;
+	pthread_mutex_unlock(&lock);
 }
 
 bool ct_sysctl_primed(uint32_t netns)
@@ -283,6 +352,23 @@ size_t ct_sysctl_count(void)
 	pthread_mutex_unlock(&lock);
 	return n;
 }
+
+void ct_sysctl_get_stats(struct ct_sysctl_stats *s)
+{
+	pthread_mutex_lock(&lock);
+	*s = stats;
+	s->values = used;
+	s->namespaces = n_primed;
+	pthread_mutex_unlock(&lock);
+}
+
+static const struct ct_counter_def ct_sysctl_counters_defs[] = {
+	CT_COUNTER("sysctl_values", struct ct_sysctl_stats, values),
+	CT_COUNTER("sysctl_namespaces", struct ct_sysctl_stats, namespaces),
+	CT_COUNTER("sysctl_namespaces_forgotten", struct ct_sysctl_stats, namespaces_forgotten),
+	CT_COUNTER("sysctl_values_refused", struct ct_sysctl_stats, values_refused),
+};
+const struct ct_counter_table ct_sysctl_counters = CT_COUNTER_TABLE(ct_sysctl_counters_defs);
 
 void ct_sysctl_forget_all(void)
 {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "lib/counters.h"
 
 #define CT_SYSCTL_READ_MAX  8192     /* sysctl files are at most a page */
 #define CT_SYSCTL_VALUE_MAX 1024     /* a value shown longer than this is cut ("...") */
@@ -40,11 +41,23 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 			bool only_new);
 /* Remember every readable sysctl under dir, read in the calling thread's
  * namespace, under netns (0 for those not under /proc/sys/net). Marks
- * netns as primed. Returns how many were read. */
+ * netns as primed; the oldest primed namespace may be forgotten for it.
+ * Returns how many were read. */
 size_t ct_sysctl_prime(uint32_t netns, const char *dir);
 /* Was netns primed (its values are known from before its changes)? */
 bool ct_sysctl_primed(uint32_t netns);
+/* netns's values are never forgotten (the host's: nothing primes it
+ * again). */
+void ct_sysctl_keep(uint32_t netns);
 size_t ct_sysctl_count(void);
 void ct_sysctl_forget_all(void);
+
+struct ct_sysctl_stats {
+	uint64_t values, namespaces;  /* kept now */
+	uint64_t namespaces_forgotten, values_refused;
+};
+void ct_sysctl_get_stats(struct ct_sysctl_stats *s);
+/* sysctl_* in `changetrace status` */
+extern const struct ct_counter_table ct_sysctl_counters;
 
 #endif
