@@ -845,14 +845,15 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 		return -1;
 	ct_strlcpy(r->path, nspath, sizeof(r->path));
 	r->inode = inode;
-	ct_strlcpy(r->file, path, sizeof(r->file));
+	if (path)
+		ct_strlcpy(r->file, path, sizeof(r->file));
 	/* a namespace first seen now: its other values, for their next change */
 	if (!ct_sysctl_primed(inode))
 		ct_strlcpy(r->prime_sysctls, "/proc/sys/net", sizeof(r->prime_sysctls));
 	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS);
 	if (rc == -2)
 		return -1;	/* the worker frees it */
-	if (rc == 0 && !r->err && r->file_len >= 0 && (size_t)r->file_len < len) {
+	if (rc == 0 && !r->err && path && r->file_len >= 0 && (size_t)r->file_len < len) {
 		memcpy(buf, r->file_buf, r->file_len);
 		buf[r->file_len] = '\0';
 		n = r->file_len;

@@ -58,7 +58,8 @@ void ct_net_prime(void);
  * worker (at most the snapshot timeout); a namespace never seen before
  * has its other network sysctls remembered too. Returns the length read
  * into buf (NUL-terminated), or -1. ns_name: its name ("host", an
- * `ip netns` name) or "". */
+ * `ip netns` name) or "". path NULL: only remember a namespace never
+ * seen before (returns -1). */
 int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
 		      char *ns_name, size_t ns_len);
 /* The namespace's name ("host", an `ip netns` name), else its inode. */

@@ -71,6 +71,21 @@ ssize_t ct_sysctl_read(const char *path, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+size_t ct_sysctl_written(const char *bytes, size_t n, char *out, size_t len)
+{
+	if (!len)
+		return 0;
+	while (n && (bytes[n - 1] == '\n' || bytes[n - 1] == '\0'))
+		n--;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(out, bytes, n);
+	if (n + 1 < len)
+		out[n++] = '\n';
+	out[n] = '\0';
+	return n;
+}
+
 void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len)
 {
 	size_t max, take, o = 0;
@@ -98,6 +113,7 @@ struct entry {
 	uint64_t key;                    /* 0: free */
 	uint32_t len;
 	char *raw;
+	uint64_t read_ns;                /* see ct_sysctl_remember */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -144,7 +160,8 @@ static bool grow(void)
 	return true;
 }
 
-bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n)
+bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n,
+		     uint64_t *read_ns)
 {
 	struct entry *e;
 	bool found = false;
@@ -156,6 +173,7 @@ bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, si
 			memcpy(buf, e->raw, e->len);
 			buf[e->len] = '\0';
 			*n = e->len;
+			*read_ns = e->read_ns;
 			found = true;
 		}
 	}
@@ -164,7 +182,7 @@ bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, si
 }
 
 void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_t n,
-			bool only_new)
+			bool only_new, uint64_t read_ns)
 {
 	uint64_t key = key_of(netns, path);
 	struct entry *e;
@@ -192,6 +210,7 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 		e->key = key;
 		e->raw = copy;
 		e->len = (uint32_t)n;
+		e->read_ns = read_ns;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -233,7 +252,8 @@ static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
 		r = ct_sysctl_read(p, buf, CT_SYSCTL_READ_MAX);
 		if (r < 0)
 			continue;
-		ct_sysctl_remember(ct_sysctl_per_netns(p) ? netns : 0, p, buf, (size_t)r, true);
+		ct_sysctl_remember(ct_sysctl_per_netns(p) ? netns : 0, p, buf, (size_t)r, true,
+				   ct_now_mono_ns());
 		n++;
 	}
 	closedir(d);

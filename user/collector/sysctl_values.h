@@ -1,11 +1,12 @@
 /*
  * Sysctl values as text, per network namespace. A /proc/sys/net file shows
  * the value of the reading thread's network namespace, so one path holds
- * a value per namespace: the agent reads it in the writer's (event_net.c's
- * worker enters it), and keeps the last known value per (namespace, path),
- * which is the "before" of the next write there. Other sysctls are global
- * (kept under namespace 0). The table is filled at start for the host and
- * every named namespace, and after each write.
+ * a value per namespace; the agent keeps the last known value per
+ * (namespace, path), which is the "before" of the next write there. Other
+ * sysctls are global (kept under namespace 0). The table is filled at
+ * start for the host and every named namespace (event_net.c's worker
+ * enters each), for a namespace first seen at its first write, and with
+ * each write's value (file_sysctl.c).
  */
 #ifndef CT_SYSCTL_VALUES_H
 #define CT_SYSCTL_VALUES_H
@@ -31,13 +32,22 @@ ssize_t ct_sysctl_read(const char *path, char *buf, size_t len);
 /* The value as shown: the file's text without its final newline, inner
  * newlines as spaces, cut past CT_SYSCTL_VALUE_MAX. */
 void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len);
+/* The bytes of a write as the file's content: written with or without a
+ * final newline ("1", "1\n"), read back with one. Into out (at most
+ * len - 1 bytes, NUL-terminated); returns the length. */
+size_t ct_sysctl_written(const char *bytes, size_t n, char *out, size_t len);
 
 /* Last known content of path in netns (0 for a global sysctl), into buf
- * (len >= CT_SYSCTL_READ_MAX); *n its length. False if not known. */
-bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n);
-/* only_new: keep an existing value (a change seen first is newer). */
+ * (len >= CT_SYSCTL_READ_MAX); *n its length, *read_ns when it was read
+ * (see ct_sysctl_remember). False if not known. */
+bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n,
+		     uint64_t *read_ns);
+/* only_new: keep an existing value (a change seen first is newer).
+ * read_ns: when the value was read from the file (monotonic clock): it is
+ * the "before" only of a write whose file was opened after that; 0 for a
+ * value a write record carried, which the records' order places. */
 void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_t n,
-			bool only_new);
+			bool only_new, uint64_t read_ns);
 /* Remember every readable sysctl under dir, read in the calling thread's
  * namespace, under netns (0 for those not under /proc/sys/net). Marks
  * netns as primed. Returns how many were read. */
