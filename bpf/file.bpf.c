@@ -88,6 +88,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry, *parent = NULL;
 	struct ct_task_attr *attr;
+	struct proc_inode *pi;
 	struct dir_key k;
 	struct file *f;
 	__u32 tgid;
@@ -163,7 +164,10 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 		__u64 key = (__u64)f;
 
 		/* its writes are recorded one by one, with their bytes */
-		wf.sysctl = sysctl_inode(f) != NULL;
+		pi = sysctl_inode(f);
+		wf.sysctl = pi != NULL;
+		if (pi)
+			set_value_netns(s, pi);
 		wf.open_ns = s->ev.hdr.ts_ns;
 		s->ev.file_open_ns = wf.open_ns;
 		fd.open_ns = wf.open_ns;

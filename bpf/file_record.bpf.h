@@ -40,6 +40,7 @@ static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, lo
 	s->ev.fd1 = -1;
 	s->ev.value_netns = 0;
 	s->ev.value_len = 0;
+	s->ev.value_netns_cookie = 0;
 	s->ev.xattr[0] = '\0';
 }
 

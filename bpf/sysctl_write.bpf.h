@@ -40,12 +40,13 @@ static __always_inline struct proc_inode *sysctl_inode(struct file *f)
 }
 
 /*
- * The network namespace whose value a sysctl file is: a /proc/sys/net
- * entry belongs to the table of the namespace it was opened in (that
- * struct net holds the table), whoever writes through the fd later.
- * 0 for a table no struct net holds (global sysctls, a user namespace's).
+ * The network namespace whose value a sysctl file is, into the record: a
+ * /proc/sys/net entry belongs to the table of the namespace it was opened
+ * in (that struct net holds the table), whoever writes through the fd
+ * later. None for a table no struct net holds (global sysctls, a user
+ * namespace's).
  */
-static __always_inline __u32 sysctl_netns(struct proc_inode *pi)
+static __always_inline void set_value_netns(struct ct_file_scratch *s, struct proc_inode *pi)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 set = (__u64)pi->sysctl->set;
@@ -55,8 +56,10 @@ static __always_inline __u32 sysctl_netns(struct proc_inode *pi)
 			      bpf_core_type_id_kernel(struct net));
 	/* every struct net has the same ops; memory around another set does not */
 	if (!t->nsproxy || (__u64)net->ns.ops != (__u64)t->nsproxy->net_ns->ns.ops)
-		return 0;
-	return net->ns.inum;
+		return;
+	s->ev.value_netns = net->ns.inum;
+	if (bpf_core_field_exists(net->net_cookie))
+		s->ev.value_netns_cookie = net->net_cookie;
 }
 
 /*
@@ -144,7 +147,7 @@ static __always_inline int sysctl_write(struct file *f, struct ct_wfile *wf, lon
 	s->ev.dev = f->f_inode->i_sb->s_dev;
 	pi = sysctl_inode(f);
 	if (pi)
-		s->ev.value_netns = sysctl_netns(pi);
+		set_value_netns(s, pi);
 	if (ret > 0)
 		copy_value(s, f, ret, how);
 	if (submit(s))

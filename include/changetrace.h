@@ -386,10 +386,12 @@ struct ct_file_event {
 	__s32 fd;                /* CT_FF_FD: the fd the change went through; else the
 				  * dir fd path0 is relative to (-100: the cwd) */
 	__s32 fd1;               /* the dir fd of path1 */
-	__u32 value_netns;       /* SYSCTL: the network namespace whose table the
-				  * file is in (0: not a namespace's) */
+	__u32 value_netns;       /* a sysctl's open or write: the network namespace
+				  * whose table the file is in (0: none's) */
 	__u16 value_len;         /* SYSCTL: bytes written, right after path0 */
 	__u16 _pad;
+	__u64 value_netns_cookie;/* that namespace's net_cookie (its inode is
+				  * reused once it is gone; this is not) */
 	char  xattr[64];         /* setxattr/removexattr name */
 	char  paths[2 * CT_FILE_PATH_MAX];
 };

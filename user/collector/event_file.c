@@ -518,6 +518,10 @@ static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
 		p->ino = e->ino;
 		p->dev = e->dev;
 	}
+	if (e->value_netns) {
+		p->sc_netns = e->value_netns;
+		p->sc_cookie = e->value_netns_cookie;
+	}
 	if (e->op == CT_FOP_WRITE && e->file_id) {
 		/* from the first open: the writer's reopens fold once it
 		 * has closed the file (the kernel needs a close to time a

@@ -70,6 +70,8 @@ struct pending {
 				    * in the free list); 0 = none */
 	bool sc_written;           /* a sysctl: a write of its opens was recorded
 				    * (reported, or refused) on its own */
+	uint32_t sc_netns;         /* a sysctl: the namespace whose table the file */
+	uint64_t sc_cookie;        /*   is in, as its open record says (0: none) */
 };
 
 /*

@@ -17,25 +17,29 @@
 #define NOT_KNOWN UINT64_MAX
 
 /* Whose value a sysctl is: for net.*, a network namespace's (the one the
- * kernel says the file belongs to, else the writer's); else global (0). */
-static uint32_t value_ns(const char *path, uint32_t file_ns, const struct ct_task *t)
+ * kernel says the file belongs to, else the writer's); else global. */
+static struct ct_sysctl_ns value_ns(const char *path, uint32_t file_ns, uint64_t cookie,
+				    const struct ct_task *t)
 {
 	if (!ct_sysctl_per_netns(path))
-		return 0;
-	return file_ns ? file_ns : t->net_ns;
+		return (struct ct_sysctl_ns){ 0, 0 };
+	if (!file_ns)
+		return (struct ct_sysctl_ns){ t->net_ns, 0 };
+	return (struct ct_sysctl_ns){ file_ns, cookie };
 }
 
 /* Is it the value the agent itself reads (no namespace to enter)? */
-static bool ns_is_ours(const struct ct_file_collector *f, const char *path, uint32_t ns)
+static bool ns_is_ours(const struct ct_file_collector *f, const char *path,
+		       struct ct_sysctl_ns ns)
 {
-	return !ct_sysctl_per_netns(path) || ns == f->cfg.host_net_ns;
+	return !ct_sysctl_per_netns(path) || ns.inode == f->cfg.host_net_ns;
 }
 
 /* The value now, as namespace ns has it (entered through pid, see
  * ct_net_read_in_ns), into buf (CT_SYSCTL_READ_MAX): its length, or -1
  * (counted). *read_ns: when it was read. */
-static ssize_t read_now(struct ct_file_collector *f, const char *path, uint32_t ns, uint32_t pid,
-			char *buf, uint64_t *read_ns)
+static ssize_t read_now(struct ct_file_collector *f, const char *path, struct ct_sysctl_ns ns,
+			uint32_t pid, char *buf, uint64_t *read_ns)
 {
 	char name[64];
 	ssize_t n;
@@ -43,7 +47,8 @@ static ssize_t read_now(struct ct_file_collector *f, const char *path, uint32_t 
 	if (ns_is_ours(f, path, ns))
 		n = ct_sysctl_read(path, buf, CT_SYSCTL_READ_MAX);
 	else
-		n = ct_net_read_in_ns(ns, pid, path, buf, CT_SYSCTL_READ_MAX, name, sizeof(name));
+		n = ct_net_read_in_ns(ns.inode, ns.cookie, pid, path, buf, CT_SYSCTL_READ_MAX, name,
+				      sizeof(name));
 	*read_ns = ct_now_mono_ns();
 	if (n < 0)
 		f->stats.sysctl_unread++;
@@ -52,7 +57,8 @@ static ssize_t read_now(struct ct_file_collector *f, const char *path, uint32_t 
 
 /* The last value known in ns, if it is the value before a file opened at
  * `opened` wrote: a value read after that open may already be its write. */
-static bool known_before(uint32_t ns, const char *path, uint64_t opened, char *buf, size_t *n)
+static bool known_before(struct ct_sysctl_ns ns, const char *path, uint64_t opened, char *buf,
+			 size_t *n)
 {
 	uint64_t read_ns;
 
@@ -69,7 +75,7 @@ struct sysctl_report {
 	struct file_path_note note;
 	uint64_t ino;
 	uint32_t dev;
-	uint32_t netns;              /* whose value (0: global) */
+	struct ct_sysctl_ns ns;      /* whose value */
 	uint32_t writes;
 	const char *after;           /* the file's content now; NULL: not known */
 	size_t after_len;
@@ -85,12 +91,12 @@ static void report(struct ct_file_collector *f, struct ct_collector *c,
 	char *buf = malloc(CT_SYSCTL_READ_MAX);
 	struct ct_file_state before, after;
 	struct file_sysctl_values sv = {
-		.netns = r->netns, .pid = r->task->pid, .source = r->source,
+		.netns = r->ns.inode, .pid = r->task->pid, .source = r->source,
 	};
 	bool have_before = false;
 	size_t n;
 
-	if (buf && known_before(r->netns, r->path, r->opened, buf, &n)) {
+	if (buf && known_before(r->ns, r->path, r->opened, buf, &n)) {
 		ct_content_from_bytes(buf, n, &before);
 		sv.before = buf;
 		sv.before_len = (uint32_t)n;
@@ -110,11 +116,11 @@ static void report(struct ct_file_collector *f, struct ct_collector *c,
 		.path_truncated = r->note.truncated, .path_source = r->note.source, .sysctl = &sv,
 	});
 	if (r->after)
-		ct_sysctl_remember(r->netns, r->path, r->after, r->after_len, false, r->after_read_ns);
+		ct_sysctl_remember(r->ns, r->path, r->after, r->after_len, false, r->after_read_ns);
 	else
-		ct_sysctl_remember(r->netns, r->path, "", 0, false, NOT_KNOWN);
+		ct_sysctl_remember(r->ns, r->path, "", 0, false, NOT_KNOWN);
 	/* the content table is the agent's own namespace's */
-	if (ns_is_ours(f, r->path, r->netns)) {
+	if (ns_is_ours(f, r->path, r->ns)) {
 		if (r->after && after.sha256[0])
 			ct_content_put(r->path, &after);
 		else
@@ -125,11 +131,12 @@ static void report(struct ct_file_collector *f, struct ct_collector *c,
 
 /* A namespace first seen at this write: its other values, as the "before"
  * of their first write (ct_net_read_in_ns remembers them). */
-static void prime_ns(struct ct_file_collector *f, const char *path, uint32_t ns, uint32_t pid)
+static void prime_ns(struct ct_file_collector *f, const char *path, struct ct_sysctl_ns ns,
+		     uint32_t pid)
 {
 	if (ns_is_ours(f, path, ns) || ct_sysctl_primed(ns))
 		return;
-	ct_net_read_in_ns(ns, pid, NULL, NULL, 0, NULL, 0);
+	ct_net_read_in_ns(ns.inode, ns.cookie, pid, NULL, NULL, 0, NULL, 0);
 }
 
 /* The record's bytes are the value: all the kernel accepted, from the
@@ -170,7 +177,7 @@ void file_sysctl_write(struct ct_file_collector *f, struct ct_collector *c,
 	r.ns_path = ns_path;
 	r.ino = e->ino;
 	r.dev = e->dev;
-	r.netns = value_ns(host, e->value_netns, &e->task);
+	r.ns = value_ns(host, e->value_netns, e->value_netns_cookie, &e->task);
 	r.writes = 1;
 	if (exact(e)) {
 		r.after_len = ct_sysctl_written(e->paths + e->path0_len, e->value_len, value,
@@ -180,7 +187,7 @@ void file_sysctl_write(struct ct_file_collector *f, struct ct_collector *c,
 		f->stats.sysctl_written++;
 	} else {
 		buf = malloc(CT_SYSCTL_READ_MAX);
-		n = buf ? read_now(f, host, r.netns, e->task.pid, buf, &r.after_read_ns) : -1;
+		n = buf ? read_now(f, host, r.ns, e->task.pid, buf, &r.after_read_ns) : -1;
 		if (n >= 0) {
 			r.after = buf;
 			r.after_len = (size_t)n;
@@ -189,13 +196,13 @@ void file_sysctl_write(struct ct_file_collector *f, struct ct_collector *c,
 		f->stats.sysctl_read_back++;
 	}
 	report(f, c, &r);
-	prime_ns(f, host, r.netns, e->task.pid);
+	prime_ns(f, host, r.ns, e->task.pid);
 	free(buf);
 }
 
 void file_sysctl_settle(struct ct_file_collector *f, struct ct_collector *c, struct pending *p)
 {
-	uint32_t ns = value_ns(p->path, 0, &p->task);
+	struct ct_sysctl_ns ns = value_ns(p->path, p->sc_netns, p->sc_cookie, &p->task);
 	char *buf, *known = NULL;
 	uint64_t read_ns;
 	size_t known_len;
@@ -227,7 +234,7 @@ void file_sysctl_settle(struct ct_file_collector *f, struct ct_collector *c, str
 		.task = &p->task, .ts = p->first_ns, .opened = p->first_ns, .path = p->path,
 		.ns_path = p->ns_path,
 		.note = { .truncated = p->path_truncated, .source = p->path_source },
-		.ino = p->ino, .dev = p->dev, .netns = ns, .writes = p->writes,
+		.ino = p->ino, .dev = p->dev, .ns = ns, .writes = p->writes,
 		.after = n >= 0 ? buf : NULL, .after_len = n >= 0 ? (size_t)n : 0,
 		.source = READ_BACK, .after_read_ns = read_ns,
 	});

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,10 @@
 
 #define PRIMED_MAX 128
 #define WALK_DEPTH 12
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 bool ct_sysctl_is(const char *p)
 {
@@ -107,20 +112,41 @@ void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len)
 
 /* ---------------------------------------------------------------- table */
 
-/* Keyed by a 64-bit hash of (namespace, path): ~1,000 values per
- * namespace, so the paths themselves are not kept. */
+/* Keyed by a 64-bit hash of (namespace inode, path): ~1,000 values per
+ * namespace, so the paths themselves are not kept. A namespace that gets
+ * a dead one's inode finds its entries, and tells them by the cookie. */
 struct entry {
 	uint64_t key;                    /* 0: free */
 	uint32_t len;
 	char *raw;
 	uint64_t read_ns;                /* see ct_sysctl_remember */
+	uint64_t cookie;                 /* of its namespace */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 static size_t cap, used;
-static uint32_t primed[PRIMED_MAX];
+static struct ct_sysctl_ns primed[PRIMED_MAX];
 static size_t n_primed;
+
+static bool same_cookie(uint64_t a, uint64_t b)
+{
+	return !a || !b || a == b;
+}
+
+uint64_t ct_sysctl_netns_cookie(void)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
 
 static uint64_t key_of(uint32_t netns, const char *path)
 {
@@ -160,7 +186,7 @@ static bool grow(void)
 	return true;
 }
 
-bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n,
+bool ct_sysctl_known(struct ct_sysctl_ns ns, const char *path, char *buf, size_t len, size_t *n,
 		     uint64_t *read_ns)
 {
 	struct entry *e;
@@ -168,8 +194,8 @@ bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, si
 
 	pthread_mutex_lock(&lock);
 	if (table) {
-		e = slot(key_of(netns, path));
-		if (e->key && e->len < len) {
+		e = slot(key_of(ns.inode, path));
+		if (e->key && e->len < len && same_cookie(e->cookie, ns.cookie)) {
 			memcpy(buf, e->raw, e->len);
 			buf[e->len] = '\0';
 			*n = e->len;
@@ -181,10 +207,10 @@ bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, si
 	return found;
 }
 
-void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_t n,
+void ct_sysctl_remember(struct ct_sysctl_ns ns, const char *path, const char *raw, size_t n,
 			bool only_new, uint64_t read_ns)
 {
-	uint64_t key = key_of(netns, path);
+	uint64_t key = key_of(ns.inode, path);
 	struct entry *e;
 	char *copy;
 
@@ -196,7 +222,7 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 		return;
 	}
 	e = slot(key);
-	if (e->key && only_new) {
+	if (e->key && only_new && same_cookie(e->cookie, ns.cookie)) {
 		pthread_mutex_unlock(&lock);
 		return;
 	}
@@ -211,13 +237,14 @@ void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_
 		e->raw = copy;
 		e->len = (uint32_t)n;
 		e->read_ns = read_ns;
+		e->cookie = ns.cookie;
 	}
 	pthread_mutex_unlock(&lock);
 }
 
 /* ---------------------------------------------------------------- prime */
 
-static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
+static size_t walk(struct ct_sysctl_ns ns, const char *dir, int depth, char *buf)
 {
 	DIR *d;
 	struct dirent *de;
@@ -242,7 +269,7 @@ static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 		}
 		if (type == DT_DIR) {
-			n += walk(netns, p, depth + 1, buf);
+			n += walk(ns, p, depth + 1, buf);
 			continue;
 		}
 		if (type != DT_REG)
@@ -252,44 +279,52 @@ static size_t walk(uint32_t netns, const char *dir, int depth, char *buf)
 		r = ct_sysctl_read(p, buf, CT_SYSCTL_READ_MAX);
 		if (r < 0)
 			continue;
-		ct_sysctl_remember(ct_sysctl_per_netns(p) ? netns : 0, p, buf, (size_t)r, true,
-				   ct_now_mono_ns());
+		ct_sysctl_remember(ct_sysctl_per_netns(p) ? ns : (struct ct_sysctl_ns){ 0, 0 }, p,
+				   buf, (size_t)r, true, ct_now_mono_ns());
 		n++;
 	}
 	closedir(d);
 	return n;
 }
 
-static bool primed_locked(uint32_t netns)
+/* Where ns's inode is among the primed, or -1. */
+static int primed_slot_locked(uint32_t inode)
 {
 	for (size_t i = 0; i < n_primed && i < PRIMED_MAX; i++)
-		if (primed[i] == netns)
-			return true;
-	return false;
+		if (primed[i].inode == inode)
+			return (int)i;
+	return -1;
 }
 
-size_t ct_sysctl_prime(uint32_t netns, const char *dir)
+size_t ct_sysctl_prime(struct ct_sysctl_ns ns, const char *dir)
 {
 	char *buf = malloc(CT_SYSCTL_READ_MAX);
 	size_t n;
+	int i;
 
 	if (!buf)
 		return 0;
-	n = walk(netns, dir, 0, buf);
+	n = walk(ns, dir, 0, buf);
 	free(buf);
 	pthread_mutex_lock(&lock);
-	if (!primed_locked(netns))
-		primed[n_primed++ % PRIMED_MAX] = netns;
+	/* the inode's namespace is this one now */
+	i = primed_slot_locked(ns.inode);
+	if (i >= 0)
+		primed[i] = ns;
+	else
+		primed[n_primed++ % PRIMED_MAX] = ns;
 	pthread_mutex_unlock(&lock);
 	return n;
 }
 
-bool ct_sysctl_primed(uint32_t netns)
+bool ct_sysctl_primed(struct ct_sysctl_ns ns)
 {
 	bool r;
+	int i;
 
 	pthread_mutex_lock(&lock);
-	r = primed_locked(netns);
+	i = primed_slot_locked(ns.inode);
+	r = i >= 0 && same_cookie(primed[i].cookie, ns.cookie);
 	pthread_mutex_unlock(&lock);
 	return r;
 }

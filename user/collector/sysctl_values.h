@@ -17,6 +17,17 @@
 #include <sys/types.h>
 
 #define CT_SYSCTL_READ_MAX  8192     /* sysctl files are at most a page */
+
+/*
+ * Whose values: a network namespace by its inode and its cookie (the
+ * kernel's net_cookie, never reused while the system runs, where the
+ * inode of a namespace gone is soon another's); { 0, 0 } for global
+ * sysctls. A cookie of 0 is not known: it matches any.
+ */
+struct ct_sysctl_ns {
+	uint32_t inode;
+	uint64_t cookie;
+};
 #define CT_SYSCTL_VALUE_MAX 1024     /* a value shown longer than this is cut ("...") */
 
 /* Under /proc/sys/? Under /proc/sys/net/ (a value per network namespace)? */
@@ -37,23 +48,27 @@ void ct_sysctl_value(const char *raw, size_t n, char *out, size_t len);
  * len - 1 bytes, NUL-terminated); returns the length. */
 size_t ct_sysctl_written(const char *bytes, size_t n, char *out, size_t len);
 
-/* Last known content of path in netns (0 for a global sysctl), into buf
+/* Last known content of path in ns (global: { 0, 0 }), into buf
  * (len >= CT_SYSCTL_READ_MAX); *n its length, *read_ns when it was read
- * (see ct_sysctl_remember). False if not known. */
-bool ct_sysctl_known(uint32_t netns, const char *path, char *buf, size_t len, size_t *n,
+ * (see ct_sysctl_remember). False if not known (or known of another
+ * namespace that had the inode). */
+bool ct_sysctl_known(struct ct_sysctl_ns ns, const char *path, char *buf, size_t len, size_t *n,
 		     uint64_t *read_ns);
-/* only_new: keep an existing value (a change seen first is newer).
- * read_ns: when the value was read from the file (monotonic clock): it is
- * the "before" only of a write whose file was opened after that; 0 for a
- * value a write record carried, which the records' order places. */
-void ct_sysctl_remember(uint32_t netns, const char *path, const char *raw, size_t n,
+/* only_new: keep an existing value of the same namespace (a change seen
+ * first is newer). read_ns: when the value was read from the file
+ * (monotonic clock): it is the "before" only of a write whose file was
+ * opened after that; 0 for a value a write record carried, which the
+ * records' order places. */
+void ct_sysctl_remember(struct ct_sysctl_ns ns, const char *path, const char *raw, size_t n,
 			bool only_new, uint64_t read_ns);
 /* Remember every readable sysctl under dir, read in the calling thread's
- * namespace, under netns (0 for those not under /proc/sys/net). Marks
- * netns as primed. Returns how many were read. */
-size_t ct_sysctl_prime(uint32_t netns, const char *dir);
-/* Was netns primed (its values are known from before its changes)? */
-bool ct_sysctl_primed(uint32_t netns);
+ * namespace, under ns (global for those not under /proc/sys/net). Marks
+ * ns as primed. Returns how many were read. */
+size_t ct_sysctl_prime(struct ct_sysctl_ns ns, const char *dir);
+/* Was ns primed (its values are known from before its changes)? */
+bool ct_sysctl_primed(struct ct_sysctl_ns ns);
+/* The cookie of the calling thread's network namespace, 0 if not known. */
+uint64_t ct_sysctl_netns_cookie(void);
 size_t ct_sysctl_count(void);
 void ct_sysctl_forget_all(void);
 
