@@ -337,6 +337,8 @@ test_sysctl_values_in_the_writers_namespace() {
   sleep 0.3
   assert_eq "$(count_events "$f")" 3
   assert_eq "$(count_events "$f and .file.op==\"SYSCTL\" and .file.sysctl_netns==\"$(ns)\" and .process.net_ns==$(ns_inode)")" 3
+  # each value as written (the bytes the write gave), never read back later
+  assert_eq "$(count_events "$f and .file.sysctl_after_source==\"WRITTEN\"")" 3
   e=$(events "$f and .file.sysctl_after==\"91\"")
   assert_eq "$(jq -r '[.file.sysctl_name, .file.sysctl_before, .file.sysctl_after] | join("|")' <<<"$e")" \
     "net.ipv4.ip_default_ttl|77|91"
@@ -353,6 +355,81 @@ test_sysctl_values_in_the_writers_namespace() {
   assert_eq "$(count_events "$f and .file.sysctl_name==\"net.ipv4.ip_default_ttl\" and (.file.sysctl_before==\"$host_ttl\" or .file.sysctl_after==\"$host_ttl\")")" 0
   assert_eq "$(jq '.status.counters[] | select(.name=="file_sysctl_unread") | .value // 0' <<<"$("$CT" status --json)")" 0
   ip netns exec "$(ns)" sysctl -qw net.ipv4.ip_forward=0
+}
+
+counter() { jq ".status.counters[] | select(.name==\"$1\") | .value // 0" <<<"$("$CT" status --json)"; }
+
+# The test namespace's ip_default_ttl is put back as it was when the test
+# ends (other tests expect the value set in setup_file).
+keep_ttl() {
+  trap "ip netns exec $(ns) sysctl -qw net.ipv4.ip_default_ttl=$(ip netns exec "$(ns)" cat /proc/sys/net/ipv4/ip_default_ttl)" EXIT
+}
+
+# The events of deploy D, one line each: "before after source" of its sysctl.
+sysctl_chain() {
+  events ".kind==\"FILE\" and .attribution.deploy_id==\"$1\"" |
+    jq -r '[.file.sysctl_before // "", .file.sysctl_after // "", .file.sysctl_after_source // ""] | join(" ")'
+}
+
+# Forty writes of distinct values back to back: twenty by one shell
+# (open, write, close each), twenty through one open fd (lseek, write).
+# Every event's "after" is the value that write set and its "before" the
+# previous one's "after": the bytes each write gave, not a value read
+# back once a later write may have changed it.
+test_sysctl_back_to_back_writes_each_exact() {
+  local d=sysctl-burst ttl=/proc/sys/net/ipv4/ip_default_ttl host_ttl prev want="" v
+  keep_ttl
+  host_ttl=$(cat $ttl)
+  prev=$(ip netns exec "$(ns)" cat $ttl)
+  nsx $d sh -c "for v in \$(seq 101 120); do echo \$v > $ttl; done"
+  nsx $d "$P/ct_sysctlw" $ttl seek $(seq 121 140) >/dev/null
+  wait_events ".kind==\"FILE\" and .attribution.deploy_id==\"$d\"" 40
+  sleep 0.3
+  for v in $(seq 101 140); do want+="$prev $v WRITTEN"$'\n'; prev=$v; done
+  assert_eq "$(sysctl_chain $d)" "${want%$'\n'}"
+  assert_eq "$(ip netns exec "$(ns)" cat $ttl)" 140
+  assert_eq "$(cat $ttl)" "$host_ttl"           # the host's: untouched
+}
+
+# A write the kernel refuses (not a number, out of range) changes no value:
+# no event, counted; the next write's "before" is the value from before
+# them.
+test_sysctl_refused_write_is_no_change() {
+  local d=sysctl-refused ttl=/proc/sys/net/ipv4/ip_default_ttl before refused out
+  keep_ttl
+  before=$(ip netns exec "$(ns)" cat $ttl)
+  refused=$(counter file_sysctl_refused)
+  nsx $d sysctl -qw net.ipv4.ip_default_ttl=abc 2>/dev/null && fail "abc accepted"
+  out=$(nsx $d "$P/ct_sysctlw" $ttl seek 300 nope 61)
+  assert_eq "$(tr '\n' ' ' <<<"$out")" "300 -22 nope -22 61 3 "
+  wait_events ".kind==\"FILE\" and .attribution.deploy_id==\"$d\"" 1
+  sleep 0.3
+  assert_eq "$(sysctl_chain $d)" "$before 61 WRITTEN"
+  assert_ge "$(counter file_sysctl_refused)" $((refused + 3))
+}
+
+# Where a write's bytes are not the whole value (spread over iovecs,
+# longer than a record holds), the value is read back in the namespace and
+# the event says so; pwrite and a one-iovec writev give their bytes. Each
+# write waits for its event: a value read back shows any later write too.
+test_sysctl_value_read_back_is_marked() {
+  local d=sysctl-readback ttl=/proc/sys/net/ipv4/ip_default_ttl
+  local ports=/proc/sys/net/ipv4/ip_local_reserved_ports f before
+  keep_ttl
+  f=".kind==\"FILE\" and .attribution.deploy_id==\"$d\""
+  before=$(ip netns exec "$(ns)" cat $ttl)
+  nsx $d "$P/ct_sysctlw" $ttl split 57 >/dev/null; wait_events "$f" 1
+  nsx $d "$P/ct_sysctlw" $ttl pwrite 58 >/dev/null; wait_events "$f" 2
+  nsx $d "$P/ct_sysctlw" $ttl writev 59 >/dev/null; wait_events "$f" 3
+  nsx $d "$P/ct_sysctlw" $ports seek "$(seq -s, 20000 20100)" >/dev/null; wait_events "$f" 4
+  nsx $d "$P/ct_sysctlw" $ports seek "" >/dev/null; wait_events "$f" 5
+  assert_eq "$(sysctl_chain $d)" "$before 57 READ_BACK
+57 58 WRITTEN
+58 59 WRITTEN
+ 20000-20100 READ_BACK
+20000-20100  WRITTEN"
+  assert_eq "$(events "$f" | jq -r .file.sysctl_name | sort -u | tr '\n' ' ')" \
+    "net.ipv4.ip_default_ttl net.ipv4.ip_local_reserved_ports "
 }
 
 # `deploy show` names each network object by what identifies it, in its

@@ -193,6 +193,7 @@ static bool netns_path(uint32_t inode, uint32_t pid, char *name, size_t nlen,
 struct snap_req {
 	char path[300];
 	uint32_t inode;          /* the namespace the path must still name */
+	uint64_t cookie;         /* ...and its cookie, if known (0: any) */
 	uint32_t ifindex[IFX_MAX];
 	unsigned n_ifindex;
 	bool want_ruleset;
@@ -272,6 +273,7 @@ static void work(struct snap_req *r)
 {
 	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	uint64_t cookie;
 
 	if (fd < 0) {
 		r->err = errno;
@@ -290,6 +292,12 @@ static void work(struct snap_req *r)
 		return;
 	}
 	close(fd);
+	cookie = ct_sysctl_netns_cookie();
+	/* the inode is another namespace's by now (the one asked for is gone) */
+	if (r->cookie && cookie && cookie != r->cookie) {
+		r->err = ESRCH;
+		return;
+	}
 	for (unsigned i = 0; i < r->n_ifindex && i < IFX_MAX; i++)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
@@ -309,7 +317,7 @@ static void work(struct snap_req *r)
 	if (r->prime_legacy)
 		prime_legacy_here(r->inode);
 	if (r->prime_sysctls[0])
-		ct_sysctl_prime(r->inode, r->prime_sysctls);
+		ct_sysctl_prime((struct ct_sysctl_ns){ r->inode, cookie }, r->prime_sysctls);
 	if (r->dump)
 		r->dump_text = r->dump(r->inode, r->dump_max ? r->dump_max : RULESET_MAX, &r->dump_err);
 }
@@ -923,8 +931,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 
 /* ---------------------------------------------------------------- in a namespace */
 
-int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
-		      char *ns_name, size_t ns_len)
+int ct_net_read_in_ns(uint32_t inode, uint64_t cookie, uint32_t pid, const char *path, char *buf,
+		      size_t len, char *ns_name, size_t ns_len)
 {
 	struct netns_entry *ns = netns_get(inode, true);
 	struct snap_req *r;
@@ -946,14 +954,16 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 		return -1;
 	ct_strlcpy(r->path, nspath, sizeof(r->path));
 	r->inode = inode;
-	ct_strlcpy(r->file, path, sizeof(r->file));
+	r->cookie = cookie;
+	if (path)
+		ct_strlcpy(r->file, path, sizeof(r->file));
 	/* a namespace first seen now: its other values, for their next change */
-	if (!ct_sysctl_primed(inode))
+	if (!ct_sysctl_primed((struct ct_sysctl_ns){ inode, cookie }))
 		ct_strlcpy(r->prime_sysctls, "/proc/sys/net", sizeof(r->prime_sysctls));
 	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS, ns);
 	if (rc == -2)
 		return -1;	/* the worker frees it */
-	if (rc == 0 && !r->err && r->file_len >= 0 && (size_t)r->file_len < len) {
+	if (rc == 0 && !r->err && path && r->file_len >= 0 && (size_t)r->file_len < len) {
 		memcpy(buf, r->file_buf, r->file_len);
 		buf[r->file_len] = '\0';
 		n = r->file_len;
@@ -962,12 +972,26 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 	return (int)n;
 }
 
+/* Does the name still name the namespace (a namespace gone leaves its
+ * inode, and its name in the cache, to the next one)? */
+static bool netns_name_names(const char *name, uint32_t inode)
+{
+	char path[300];
+	struct stat st;
+
+	if (!strcmp(name, "host"))
+		snprintf(path, sizeof(path), "/proc/1/ns/net");
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return stat(path, &st) == 0 && st.st_ino == inode;
+}
+
 void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len)
 {
 	struct netns_entry *ns = netns_get(inode, true);
 	char path[300];
 
-	if (!ns->name[0])
+	if (!ns->name[0] || !netns_name_names(ns->name, inode))
 		netns_path(inode, pid, ns->name, sizeof(ns->name), path, sizeof(path));
 	if (ns->name[0])
 		ct_strlcpy(name, ns->name, len);

@@ -64,11 +64,13 @@ char *ct_net_dump(const char *path, uint32_t inode,
 /* Read a sysctl (a small file) in network namespace inode, entered
  * through the acting process pid, /run/netns or any process in it, on the
  * worker (at most the snapshot timeout); a namespace never seen before
- * has its other network sysctls remembered too. Returns the length read
- * into buf (NUL-terminated), or -1. ns_name: its name ("host", an
- * `ip netns` name) or "". */
-int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
-		      char *ns_name, size_t ns_len);
+ * has its other network sysctls remembered too. cookie: the namespace's
+ * (0: not known); another namespace that has its inode by now is not
+ * read. Returns the length read into buf (NUL-terminated), or -1.
+ * ns_name: its name ("host", an `ip netns` name) or "". path NULL: only
+ * remember a namespace never seen before (returns -1). */
+int ct_net_read_in_ns(uint32_t inode, uint64_t cookie, uint32_t pid, const char *path, char *buf,
+		      size_t len, char *ns_name, size_t ns_len);
 /* The namespace's name ("host", an `ip netns` name), else its inode. */
 void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len);
 

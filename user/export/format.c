@@ -318,13 +318,17 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		if (f->sha256_after && *f->sha256_after)
 			fprintf(out, " after=%.12s", f->sha256_after);
 		if (f->sysctl_name && *f->sysctl_name) {
-			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known;
+			 * read_back: the value after was read, not the bytes written */
 			fputc(' ', out);
 			ct_text_escaped(out, f->sysctl_name);
 			fputs(": ", out);
 			ct_text_word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
 			fputs(" -> ", out);
 			ct_text_word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_after_source ==
+			    CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_READ_BACK)
+				fputs(" read_back", out);
 			if (f->sysctl_netns && *f->sysctl_netns) {
 				fputs(" netns=", out);
 				ct_text_word(out, f->sysctl_netns);

@@ -379,6 +379,10 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			add_str(r, "changetrace.sysctl.value_before", f->sysctl_before);
 		if (f->sha256_after && *f->sha256_after)
 			add_str(r, "changetrace.sysctl.value_after", f->sysctl_after);
+		if (f->sysctl_after_source)
+			add_enum(r, "changetrace.sysctl.value_after_source",
+				 &changetrace__v1__sysctl_value_source__descriptor,
+				 f->sysctl_after_source);
 		add_str(r, "changetrace.netns.name", f->sysctl_netns);
 		break;
 	}
