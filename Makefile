@@ -149,10 +149,12 @@ $(BUILD)/bench/ct_hookcost: tools/bench/ct_hookcost.c $(BUILD)/bench/ct_hooks.bp
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(LDFLAGS) $< $(LDLIBS) -o $@
 
-# overhead side by side (tools/bench/bench.sh), then the store's figures
+# overhead side by side (tools/bench/bench.sh), then the store's figures, then
+# the start-up comparison of 20,000 watched files (unobserved_bench.sh)
 bench: deps all $(BUILD)/bench/ct_load $(BUILD)/bench/ct_hooks $(BUILD)/bench/ct_hookcost $(BUILD)/tests/ct_store_bench
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/store_bench.sh $(BENCH_EVENTS)
+	$(Q)BUILD=$(abspath $(BUILD)) tools/bench/unobserved_bench.sh
 
 $(FUZZ_DIR)/obj/%.o: user/%.c $(FUZZ_DIR)/obj/%.d | $(BUILD)/changetrace.skel.h $(PROTO_HDRS)
 	$(call msg,CC-FUZZ,$@)

@@ -26,6 +26,8 @@
  * close() are seen at exit too (no program on any sys_enter_* tracepoint,
  * see syscall_args.bpf.h); a closed fd no longer names its file there, so
  * the open probe keeps which file each tracked fd holds (ct_wfds).
+ * A /proc/sys file's writes are not counted but each recorded, with the
+ * bytes the kernel accepted (sysctl_write.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,6 +43,7 @@
 #include "open_files.bpf.h"
 #include "burst.bpf.h"
 #include "file_record.bpf.h"
+#include "sysctl_write.bpf.h"
 
 #define AT_REMOVEDIR    0x200
 #define O_ACCMODE       3
@@ -85,6 +88,7 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry, *parent = NULL;
 	struct ct_task_attr *attr;
+	struct proc_inode *pi;
 	struct dir_key k;
 	struct file *f;
 	__u32 tgid;
@@ -159,6 +163,11 @@ static __always_inline int open_exit(long ret, int flags_arg, __u64 flags)
 	if (fmode & FMODE_WRITE) {
 		__u64 key = (__u64)f;
 
+		/* its writes are recorded one by one, with their bytes */
+		pi = sysctl_inode(f);
+		wf.sysctl = pi != NULL;
+		if (pi)
+			set_value_netns(s, pi);
 		wf.open_ns = s->ev.hdr.ts_ns;
 		s->ev.file_open_ns = wf.open_ns;
 		fd.open_ns = wf.open_ns;
@@ -204,16 +213,20 @@ int ct_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 
 /* At exit: the fd still names the file it wrote (only a close by another
  * thread in between could change that). A write the kernel refused
- * changed nothing and is not counted. */
-static __always_inline int count_write(long ret)
+ * changed nothing and is not counted; one to a sysctl is recorded as
+ * refused. A sysctl's writes are records of their own (never in a
+ * burst: the collector follows none for a sysctl). */
+static __always_inline int count_write(long ret, int how)
 {
 	struct ct_writer *w = writer_of_current(0);
 	struct ct_wfile *wf;
 	struct file *f;
 	__u64 key, now;
 
-	if (!w || ret < 0)
+	if (!w)
 		return 0;
+	if (ret < 0)
+		return w->sysctl ? sysctl_refused(ret, how) : 0;
 	f = file_of_fd(ct_sc_arg(0));
 	key = (__u64)f;
 	if (f && w->burst_file == key) {
@@ -223,6 +236,8 @@ static __always_inline int count_write(long ret)
 	wf = f ? bpf_map_lookup_elem(&ct_wfiles, &key) : NULL;
 	if (!wf)
 		return 0;
+	if (wf->sysctl)
+		return sysctl_write(f, wf, ret, how);
 	__sync_fetch_and_add(&wf->writes, 1);
 	/* the collector times a burst by its opens and closes */
 	if (wf->in_burst)
@@ -237,19 +252,19 @@ static __always_inline int count_write(long ret)
 SEC("tracepoint/syscalls/sys_exit_write")
 int ct_exit_write(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->ret);
+	return count_write(ctx->ret, SYSCTL_WRITE);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwrite64")
 int ct_exit_pwrite64(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->ret);
+	return count_write(ctx->ret, SYSCTL_PWRITE64);
 }
 
 SEC("tracepoint/syscalls/sys_exit_writev")
 int ct_exit_writev(struct trace_event_raw_sys_exit *ctx)
 {
-	return count_write(ctx->ret);
+	return count_write(ctx->ret, SYSCTL_WRITEV);
 }
 
 

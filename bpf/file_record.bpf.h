@@ -38,6 +38,9 @@ static __always_inline void reset_record(struct ct_file_scratch *s, __u16 op, lo
 	s->ev.path1_len = 0;
 	s->ev.fd = -1;
 	s->ev.fd1 = -1;
+	s->ev.value_netns = 0;
+	s->ev.value_len = 0;
+	s->ev.value_netns_cookie = 0;
 	s->ev.xattr[0] = '\0';
 }
 
@@ -94,11 +97,13 @@ static __always_inline struct ct_file_scratch *begin_close(__u64 file_id,
 }
 
 /* wakeup: the ring's flag when the backlog crosses no threshold (see
- * ct_change_submit_flags) */
-static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 wakeup)
+ * ct_change_submit_flags). False when the ring was full (counted). */
+static __always_inline bool submit_flags(struct ct_file_scratch *s, __u64 wakeup)
 {
-	__u64 size = offsetof(struct ct_file_event, paths) + s->ev.path0_len + s->ev.path1_len;
+	__u64 size = offsetof(struct ct_file_event, paths) + s->ev.path0_len + s->ev.path1_len +
+		     s->ev.value_len;
 	struct ct_task_attr *attr;
+	bool sent = true;
 
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(struct ct_file_event))
@@ -107,20 +112,23 @@ static __always_inline void submit_flags(struct ct_file_scratch *s, __u64 wakeup
 	ct_count(CT_CNT_SEEN_FILE);
 	if (s->ev.flags & (CT_FF_TRUNCATED | CT_FF_TRUNCATED1))
 		ct_count(CT_CNT_FILE_PATH_TRUNC);
-	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, ct_change_submit_flags(size, wakeup)))
+	if (bpf_ringbuf_output(&ct_change_rb, &s->ev, size, ct_change_submit_flags(size, wakeup))) {
 		ct_count(CT_CNT_DROP_FILE);
+		sent = false;
+	}
 	/* a halted deploy's task is stopped at its next change */
 	attr = &s->ev.task.attr;
 	if (attr->deploy_slot)
 		ct_enforce_deploy_flags(attr);
+	return sent;
 }
 
 /* Default wakeup (when the collector has consumed everything), forced
  * when the backlog crosses a quarter of the ring: a close record leaves
  * the collector behind without waking it (see ct_exit_close). */
-static __always_inline void submit(struct ct_file_scratch *s)
+static __always_inline bool submit(struct ct_file_scratch *s)
 {
-	submit_flags(s, 0);
+	return submit_flags(s, 0);
 }
 
 static __always_inline void set_path0(struct ct_file_scratch *s, struct resolved *r)

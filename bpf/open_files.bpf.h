@@ -56,6 +56,9 @@ struct ct_writer {
 	__s32 burst_fd;          /* its fd: close(2) is seen after the fd is gone */
 	__u32 burst_dev;         /* its inode, for the burst at close (the */
 	__u64 burst_ino;         /*   struct file may be freed by then) */
+	__u32 sysctl;            /* has opened a /proc/sys file for write: its
+				  * refused writes are looked at too */
+	__u32 _pad;
 };
 
 struct {
@@ -89,6 +92,8 @@ static __always_inline void track_wfile(__u64 key, const struct ct_wfile *wf,
 	was = w->burst_file;
 	if (was && (was == key || w->burst_fd == fk->fd))
 		__sync_val_compare_and_swap(&w->burst_file, was, 0);
+	if (wf->sysctl)
+		w->sysctl = 1;
 	if (bpf_map_update_elem(&ct_wfiles, &key, wf, BPF_ANY) ||
 	    bpf_map_update_elem(&ct_wfds, fk, fd, BPF_ANY))
 		ct_count(CT_CNT_FILE_TRACK_FULL);

@@ -265,7 +265,8 @@ enum ct_file_op {
 	CT_FOP_CHOWN = 10,
 	CT_FOP_SETXATTR = 11,
 	CT_FOP_MKDIR = 12,
-	CT_FOP_SYSCTL = 13,
+	CT_FOP_SYSCTL = 13,      /* record: one write(2) to a /proc/sys file, with
+				  * the bytes the kernel accepted */
 	CT_FOP_CLOSE = 100,      /* a file opened for write on a watched path was closed */
 };
 
@@ -279,6 +280,15 @@ enum ct_file_op {
 #define CT_FF_EXCHANGE   (1u << 5)  /* renameat2 RENAME_EXCHANGE */
 #define CT_FF_REMOVEXATTR (1u << 6)
 #define CT_FF_TRUNCATED1 (1u << 7)  /* the same for path1 */
+/* A sysctl write whose bytes are not the whole value written (the
+ * collector reads the value back instead): */
+#define CT_FF_VALUE_CUT    (1u << 8)  /* longer than CT_SYSCTL_WRITE_MAX */
+#define CT_FF_VALUE_UNREAD (1u << 9)  /* not copied: a fault, or spread over iovecs */
+#define CT_FF_VALUE_OFFSET (1u << 10) /* written at an offset: continues an earlier write */
+
+/* Bytes of one sysctl write a record carries: values are small (a few
+ * numbers, a path); a longer write is read back. */
+#define CT_SYSCTL_WRITE_MAX 256
 
 /* suffix_off of a cut path whose watched directory is above the part the
  * record holds: the watch is known, what lies between is not */
@@ -311,7 +321,11 @@ struct ct_wfile {
 	__u32 writes;
 	__u32 tgid;
 	__u32 deploy_slot;       /* at open: names its burst (below) at close */
-	__u32 in_burst;          /* opened without a record, folded into a burst */
+	__u8  in_burst;          /* opened without a record, folded into a burst */
+	__u8  sysctl;            /* a /proc/sys file: each write is its own record
+				  * (CT_FOP_SYSCTL), and `writes` counts only
+				  * those whose record was lost */
+	__u16 _pad;
 	__u64 open_ns;           /* its open record's time (0 if folded): with the
 				  * address, names one open; addresses are reused */
 };
@@ -378,7 +392,8 @@ struct ct_wburst {
  * rename/link/symlink: path0 is the target (new name), path1 the source.
  * A path is given whole up to PATH_MAX; a longer or deeper one keeps the
  * part below its watch, or else its lowest names, and is flagged.
- * The record ends after path0_len + path1_len bytes of paths[].
+ * The record ends after path0_len + path1_len + value_len bytes of paths[]
+ * (value_len: a SYSCTL record's bytes written, else 0).
  */
 struct ct_file_event {
 	struct ct_hdr hdr;
@@ -402,6 +417,12 @@ struct ct_file_event {
 	__s32 fd;                /* CT_FF_FD: the fd the change went through; else the
 				  * dir fd path0 is relative to (-100: the cwd) */
 	__s32 fd1;               /* the dir fd of path1 */
+	__u32 value_netns;       /* a sysctl's open or write: the network namespace
+				  * whose table the file is in (0: none's) */
+	__u16 value_len;         /* SYSCTL: bytes written, right after path0 */
+	__u16 _pad;
+	__u64 value_netns_cookie;/* that namespace's net_cookie (its inode is
+				  * reused once it is gone; this is not) */
 	char  xattr[64];         /* setxattr/removexattr name */
 	char  paths[2 * CT_FILE_PATH_MAX];
 };

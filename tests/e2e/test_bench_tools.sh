@@ -1,7 +1,8 @@
 # The bench's own instruments (tools/bench), checked briefly on the real
 # kernel so `make bench` cannot rot unnoticed: ct_hooks attaches an empty
 # program at every hook of the agent's object, ct_hookcost runs its
-# interleaved loops and reports the four configurations under each.
+# interleaved loops and reports the four configurations under each,
+# unobserved_bench.sh compares a small tree across a restart.
 
 test_ct_hooks_attaches_at_every_hook_of_the_agent() {
   need_root
@@ -35,4 +36,17 @@ test_ct_hookcost_reports_none_hooks_changetrace_and_all() {
   local rc=0
   "$BUILD/bench/ct_hookcost" "$d" 1 1 >/dev/null 2>&1 || rc=$?
   assert_eq "$rc" 2 "usage exit code for too few rounds"
+}
+
+# the start-up comparison's bench, small: it runs, finds nothing, misses nothing
+test_unobserved_bench_runs_small() {
+  need_root
+  local out
+  out=$(BENCH_UNOB_ROUNDS=1 BENCH_UNOB_OUT=$T/unob.json tools/bench/unobserved_bench.sh 300 2>&1) ||
+    fail "unobserved_bench failed: $out"
+  echo "$out"
+  grep -Eq 'restart, all unchanged: comparison +[0-9]+ ms \(30[0-9] files compared\)' <<<"$out" || fail "no comparison line"
+  grep -Eq 'unobserved changes reported +0 ' <<<"$out" || fail "changes reported"
+  grep -Eq 'live changes missed +0$' <<<"$out" || fail "live changes missed"
+  assert_eq "$(jq -r .files "$T/unob.json")" 300
 }

@@ -304,3 +304,43 @@ test_container_names_from_runtime_socket() {
   CHANGETRACE_SOCKET=$T/ctl2.sock "$CT" status --json | jq -e '.status.counters[] | select(.name=="container_names_socket_queries") | .value >= 1' >/dev/null \
     || fail "socket queries not counted"
 }
+
+# A tree delegated to a user (as systemd's user@.service delegates one) is
+# the user's: a cgroup they name docker-<id>.scope there is not that
+# container, neither on their events nor for a deploy's --container claim,
+# which finds the runtime's own cgroup of that id.
+test_delegated_cgroup_does_not_pass_as_a_container() {
+  local root; root=$(findmnt -n -t cgroup2 -o TARGET | head -n1)
+  [ -n "$root" ] || skip "no cgroup2 mount"
+  local cid; cid=$(printf '%s' "deleg-$$-$RANDOM" | sha256sum | cut -c1-64)
+  local base="$root/ct-test-$$-$RANDOM"
+  local user="$base/user-tree" runtime="$base/runtime"
+  local m d=CT-DELEG-$$-$RANDOM; m=$(marker deleg)
+  UP= RP=
+  trap 'kill $UP $RP 2>/dev/null; sleep 0.2; find "'"$base"'" -depth -type d -exec rmdir {} \; 2>/dev/null; true' EXIT
+  mkdir -p "$user" "$runtime" || skip "cannot create cgroups under $root"
+  chown nobody "$user"
+  # the user names a cgroup in their tree after the container
+  setpriv --reuid=nobody --regid=nogroup --clear-groups mkdir "$user/docker-$cid.scope"
+  [ "$(stat -c %U "$user/docker-$cid.scope")" = nobody ] || fail "the user's cgroup is not theirs"
+  mkdir "$runtime/docker-$cid.scope"
+  sh -c "echo \$\$ > '$user/docker-$cid.scope/cgroup.procs'; exec setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c '/bin/true $m-user; exec sleep 30'" &
+  UP=$!
+  sh -c "echo \$\$ > '$runtime/docker-$cid.scope/cgroup.procs'; exec sh -c '/bin/true $m-runtime; exec sleep 30'" &
+  RP=$!
+  wait_events "$(exec_with "$m-user" true)" 1 20
+  wait_events "$(exec_with "$m-runtime" true)" 1 20
+  local e; e=$(events "$(exec_with "$m-user" true)" | head -n1)
+  echo "$e"
+  assert_contains "$(jq -r .process.cgroup_path <<<"$e")" "user-tree/docker-$cid.scope"
+  assert_eq "$(jq -r '.process.container.id // "none"' <<<"$e")" none "the user's cgroup is no container"
+  assert_eq "$(events "$(exec_with "$m-runtime" true)" | head -n1 | jq -r .process.container.id)" "$cid" \
+    "the runtime's cgroup of that id is the container"
+  "$CT" status --json | jq -e '.status.counters[] | select(.name=="container_unowned_cgroups") | .value >= 1' >/dev/null \
+    || fail "the user's cgroup is not counted"
+  # the claim takes the runtime's cgroup, never the user's
+  "$CT" deploy start --id "$d" --container "$cid" >/dev/null
+  local cg; cg=$("$CT" deploy show "$d" --json | jq -r '.cgroups[0]')
+  assert_contains "$cg" "runtime/docker-$cid.scope"
+  "$CT" deploy end --id "$d" --status succeeded >/dev/null
+}

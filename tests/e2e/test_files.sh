@@ -486,25 +486,58 @@ test_sysctl_write_in_a_test_netns() {
 }
 
 # A namespace made after the agent started: its first sysctl write has no
-# "before" (unknown, not the host's), the next one has.
+# "before" (unknown, not the host's), the next one has, each with the value
+# it wrote however quickly they follow. Its other values are read when its
+# first write is seen: a write racing that read has no "before" rather
+# than a wrong one (its own value, read back).
 test_sysctl_in_a_namespace_made_after_start() {
   command -v ip >/dev/null || skip "no ip"
-  local ns=ct-test-$$-g$RANDOM f e
+  local ns=ct-test-$$-g$RANDOM ns2=ct-test-$$-h$RANDOM ns3=ct-test-$$-i$RANDOM f e
   files_setup
   ip netns add "$ns" || fail "ip netns add"
-  trap "ip netns del $ns 2>/dev/null || true" EXIT
+  ip netns add "$ns2" || fail "ip netns add"
+  trap "for n in $ns $ns2 $ns3; do ip netns del \$n 2>/dev/null || true; done" EXIT
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_default_ttl=71
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_default_ttl=72
-  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=33
   f=".kind==\"FILE\" and .file.sysctl_netns==\"$ns\""
-  wait_events "$f" 3
+  wait_events "$f" 2
+  assert_eq "$(events "$f" | jq -r '[.file.sysctl_after, .file.sysctl_after_source] | join(" ")' | tr '\n' ,)" \
+    "71 WRITTEN,72 WRITTEN,"
   e=$(events "$f and .file.sysctl_after==\"71\"")
   assert_eq "$(jq -r '(.file.sha256_before // "") + "|" + (.file.sysctl_before // "")' <<<"$e")" "|"
   e=$(events "$f and .file.sysctl_after==\"72\"")
   assert_eq "$(jq -r .file.sysctl_before <<<"$e")" 71
-  # its other values were read when it was first seen
+  # its other values were read when its first write was seen
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=33
+  wait_events "$f" 3
   e=$(events "$f and .file.sysctl_name==\"net.ipv4.tcp_fin_timeout\"")
   assert_eq "$(jq -r '.file.sysctl_before + " -> " + .file.sysctl_after' <<<"$e")" "60 -> 33"
+  # a write right after the first one, while they are read: 60 or unknown
+  ip netns exec "$ns2" sh -c 'echo 71 > /proc/sys/net/ipv4/ip_default_ttl; echo 34 > /proc/sys/net/ipv4/tcp_fin_timeout'
+  f=".kind==\"FILE\" and .file.sysctl_netns==\"$ns2\" and .file.sysctl_name==\"net.ipv4.tcp_fin_timeout\""
+  wait_events "$f" 1
+  e=$(events "$f")
+  assert_eq "$(jq -r .file.sysctl_after <<<"$e")" 34
+  case "$(jq -r '.file.sysctl_before // "?"' <<<"$e")" in
+    60|\?) ;;
+    *) fail "tcp_fin_timeout's before is $(jq -r .file.sysctl_before <<<"$e"), not 60 or unknown" ;;
+  esac
+  # a namespace made once the first is gone often gets its inode: it is
+  # another namespace all the same, its first write's "before" unknown
+  local ino i; ino=$(stat -L -c %i "/run/netns/$ns")
+  ip netns del "$ns"
+  for i in $(seq 50); do
+    ip netns add "$ns3" || fail "ip netns add"
+    [ "$(stat -L -c %i "/run/netns/$ns3")" = "$ino" ] && break
+    ip netns del "$ns3"; sleep 0.1
+  done
+  [ -e "/run/netns/$ns3" ] || ip netns add "$ns3"
+  echo "inode of the namespace gone reused: $([ "$(stat -L -c %i "/run/netns/$ns3")" = "$ino" ] && echo yes || echo no)"
+  ip netns exec "$ns3" sysctl -qw net.ipv4.ip_default_ttl=73
+  f=".kind==\"FILE\" and .file.sysctl_netns==\"$ns3\""
+  wait_events "$f" 1
+  e=$(events "$f")
+  assert_eq "$(jq -r '(.file.sha256_before // "") + "|" + (.file.sysctl_before // "") + "|" + .file.sysctl_after' <<<"$e")" "||73"
   ct_agent_stop
 }
 

@@ -173,3 +173,26 @@ test_approved_or_drift_changes_to_protected_path() {
             "$(events ".kind==\"FILE\" and .file.path==\"$P/drift.conf\"" | jq -r .event_id)"
   ct_agent_stop
 }
+
+# File names are bytes: three names that differ only in bytes that are not
+# UTF-8 are three files to a budget (the outputs show each repaired, the
+# same U+FFFD), and the verdict keeps the acting process's raw bytes too.
+test_budget_counts_files_by_their_bytes() {
+  mkdir -p "$T/bytes"
+  printf 'budget files-radius: files 2 => alert\n' > "$T/bytes.policy"
+  ct_agent_start --policy "$T/bytes.policy" --watch "$T/bytes"
+  "$CT" run --deploy g-bytes-1 --author guard-tests -- \
+    sh -c 'for b in 375 376 377; do : > "$1/b-$(printf "\\$b")"; done' _ "$T/bytes"
+  wait_events '.kind=="FILE" and .attribution.deploy_id=="g-bytes-1"' 3
+  wait_events '.kind=="GUARD" and .guard.rule=="files-radius"' 1
+  sleep 0.3
+  assert_eq "$(count_events '.kind=="GUARD" and .guard.rule=="files-radius"')" 1 "the third file is over the budget"
+  assert_eq "$(events '.kind=="FILE" and .attribution.deploy_id=="g-bytes-1"' | jq -r .file.path | sort -u | wc -l)" 1 \
+    "the outputs show one repaired name"
+  assert_contains "$(events '.kind=="GUARD" and .guard.rule=="files-radius"' | jq -r .guard.reason)" "changed 3 files"
+  ct_agent_stop
+  # deploy show counts them from the store the same way
+  local j; j=$("$CT" deploy show g-bytes-1 --store "$T/store" --policy "$T/bytes.policy" --json)
+  assert_eq "$(jq -c '.budgets[] | select(.rule=="files-radius") | [.used, .over]' <<<"$j")" '[3,true]' "deploy show's budget"
+  assert_eq "$(jq '.footprint.files.paths' <<<"$j")" 3 "distinct paths"
+}

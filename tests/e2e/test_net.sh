@@ -337,6 +337,8 @@ test_sysctl_values_in_the_writers_namespace() {
   sleep 0.3
   assert_eq "$(count_events "$f")" 3
   assert_eq "$(count_events "$f and .file.op==\"SYSCTL\" and .file.sysctl_netns==\"$(ns)\" and .process.net_ns==$(ns_inode)")" 3
+  # each value as written (the bytes the write gave), never read back later
+  assert_eq "$(count_events "$f and .file.sysctl_after_source==\"WRITTEN\"")" 3
   e=$(events "$f and .file.sysctl_after==\"91\"")
   assert_eq "$(jq -r '[.file.sysctl_name, .file.sysctl_before, .file.sysctl_after] | join("|")' <<<"$e")" \
     "net.ipv4.ip_default_ttl|77|91"
@@ -353,6 +355,81 @@ test_sysctl_values_in_the_writers_namespace() {
   assert_eq "$(count_events "$f and .file.sysctl_name==\"net.ipv4.ip_default_ttl\" and (.file.sysctl_before==\"$host_ttl\" or .file.sysctl_after==\"$host_ttl\")")" 0
   assert_eq "$(jq '.status.counters[] | select(.name=="file_sysctl_unread") | .value // 0' <<<"$("$CT" status --json)")" 0
   ip netns exec "$(ns)" sysctl -qw net.ipv4.ip_forward=0
+}
+
+counter() { jq ".status.counters[] | select(.name==\"$1\") | .value // 0" <<<"$("$CT" status --json)"; }
+
+# The test namespace's ip_default_ttl is put back as it was when the test
+# ends (other tests expect the value set in setup_file).
+keep_ttl() {
+  trap "ip netns exec $(ns) sysctl -qw net.ipv4.ip_default_ttl=$(ip netns exec "$(ns)" cat /proc/sys/net/ipv4/ip_default_ttl)" EXIT
+}
+
+# The events of deploy D, one line each: "before after source" of its sysctl.
+sysctl_chain() {
+  events ".kind==\"FILE\" and .attribution.deploy_id==\"$1\"" |
+    jq -r '[.file.sysctl_before // "", .file.sysctl_after // "", .file.sysctl_after_source // ""] | join(" ")'
+}
+
+# Forty writes of distinct values back to back: twenty by one shell
+# (open, write, close each), twenty through one open fd (lseek, write).
+# Every event's "after" is the value that write set and its "before" the
+# previous one's "after": the bytes each write gave, not a value read
+# back once a later write may have changed it.
+test_sysctl_back_to_back_writes_each_exact() {
+  local d=sysctl-burst ttl=/proc/sys/net/ipv4/ip_default_ttl host_ttl prev want="" v
+  keep_ttl
+  host_ttl=$(cat $ttl)
+  prev=$(ip netns exec "$(ns)" cat $ttl)
+  nsx $d sh -c "for v in \$(seq 101 120); do echo \$v > $ttl; done"
+  nsx $d "$P/ct_sysctlw" $ttl seek $(seq 121 140) >/dev/null
+  wait_events ".kind==\"FILE\" and .attribution.deploy_id==\"$d\"" 40
+  sleep 0.3
+  for v in $(seq 101 140); do want+="$prev $v WRITTEN"$'\n'; prev=$v; done
+  assert_eq "$(sysctl_chain $d)" "${want%$'\n'}"
+  assert_eq "$(ip netns exec "$(ns)" cat $ttl)" 140
+  assert_eq "$(cat $ttl)" "$host_ttl"           # the host's: untouched
+}
+
+# A write the kernel refuses (not a number, out of range) changes no value:
+# no event, counted; the next write's "before" is the value from before
+# them.
+test_sysctl_refused_write_is_no_change() {
+  local d=sysctl-refused ttl=/proc/sys/net/ipv4/ip_default_ttl before refused out
+  keep_ttl
+  before=$(ip netns exec "$(ns)" cat $ttl)
+  refused=$(counter file_sysctl_refused)
+  nsx $d sysctl -qw net.ipv4.ip_default_ttl=abc 2>/dev/null && fail "abc accepted"
+  out=$(nsx $d "$P/ct_sysctlw" $ttl seek 300 nope 61)
+  assert_eq "$(tr '\n' ' ' <<<"$out")" "300 -22 nope -22 61 3 "
+  wait_events ".kind==\"FILE\" and .attribution.deploy_id==\"$d\"" 1
+  sleep 0.3
+  assert_eq "$(sysctl_chain $d)" "$before 61 WRITTEN"
+  assert_ge "$(counter file_sysctl_refused)" $((refused + 3))
+}
+
+# Where a write's bytes are not the whole value (spread over iovecs,
+# longer than a record holds), the value is read back in the namespace and
+# the event says so; pwrite and a one-iovec writev give their bytes. Each
+# write waits for its event: a value read back shows any later write too.
+test_sysctl_value_read_back_is_marked() {
+  local d=sysctl-readback ttl=/proc/sys/net/ipv4/ip_default_ttl
+  local ports=/proc/sys/net/ipv4/ip_local_reserved_ports f before
+  keep_ttl
+  f=".kind==\"FILE\" and .attribution.deploy_id==\"$d\""
+  before=$(ip netns exec "$(ns)" cat $ttl)
+  nsx $d "$P/ct_sysctlw" $ttl split 57 >/dev/null; wait_events "$f" 1
+  nsx $d "$P/ct_sysctlw" $ttl pwrite 58 >/dev/null; wait_events "$f" 2
+  nsx $d "$P/ct_sysctlw" $ttl writev 59 >/dev/null; wait_events "$f" 3
+  nsx $d "$P/ct_sysctlw" $ports seek "$(seq -s, 20000 20100)" >/dev/null; wait_events "$f" 4
+  nsx $d "$P/ct_sysctlw" $ports seek "" >/dev/null; wait_events "$f" 5
+  assert_eq "$(sysctl_chain $d)" "$before 57 READ_BACK
+57 58 WRITTEN
+58 59 WRITTEN
+ 20000-20100 READ_BACK
+20000-20100  WRITTEN"
+  assert_eq "$(events "$f" | jq -r .file.sysctl_name | sort -u | tr '\n' ' ')" \
+    "net.ipv4.ip_default_ttl net.ipv4.ip_local_reserved_ports "
 }
 
 # `deploy show` names each network object by what identifies it, in its
@@ -451,4 +528,55 @@ test_bpf_link_create_xdp() {
   assert_eq "$(jq -r .net.acceptance <<<"$e")" syscall
   assert_all_in_ns $d
   ip -n "$(ns)" link del ctb0
+}
+
+# A namespace that changes a large legacy table without pause (any user
+# can: unshare -rn gives one a namespace of their own) does not hold the
+# event loop: the waits for the namespace worker outside the host's have
+# an eighth of the time per namespace, a quarter in all; past that a
+# change is reported without its text, counted. An agent of its own, so
+# the measure is this test's (the file's agent keeps its share for the
+# other namespaces).
+test_flooding_namespace_shares_a_wait_budget() {
+  [ -x /usr/sbin/iptables-legacy ] || skip "no iptables-legacy"
+  local n=ct-test-$$-flood
+  ip netns add "$n" || fail "ip netns add"
+  echo "$n" >> "$T/ns.extra"
+  ip netns exec "$n" iptables-legacy -L >/dev/null 2>&1 || skip "ip_tables not available in this kernel"
+  # 20,000 rules: a table iptables-legacy-save takes a while to print
+  { echo '*filter'; echo ':INPUT ACCEPT [0:0]'; echo ':FORWARD ACCEPT [0:0]'; echo ':OUTPUT ACCEPT [0:0]'
+    for i in $(seq 0 19999); do
+      echo "-A INPUT -s 10.$((i / 65536)).$((i / 256 % 256)).$((i % 256))/32 -p tcp -m tcp --dport $((1000 + i % 5000)) -m comment --comment r$i -j ACCEPT"
+    done; echo COMMIT; } > "$T/flood.rules"
+  ip netns exec "$n" iptables-legacy-restore < "$T/flood.rules" || fail "restore"
+  local sock=$T/ctl-flood.sock
+  CHANGETRACE_SOCKET=$sock "$CT" agent --json --store "$T/store-flood" --pin-dir "$CT_PIN_DIR-flood" \
+    --no-feed > "$T/events-flood.jsonl" 2> "$T/agent-flood.err" &
+  ct_track_pid $!
+  for _ in $(seq 100); do CHANGETRACE_SOCKET=$sock "$CT" status >/dev/null 2>&1 && break; sleep 0.1; done
+  counter() { CHANGETRACE_SOCKET=$sock "$CT" status --json | jq ".status.counters[] | select(.name==\"$1\") | .value // 0"; }
+  # past the first seconds (the 3 s saved are spent), 12 s measured
+  local w0 t0 t1 w1 start k=0
+  start=$(date +%s%N)
+  while [ $(( $(date +%s%N) - start )) -lt 18000000000 ]; do
+    if [ -z "${t0:-}" ] && [ $(( $(date +%s%N) - start )) -ge 6000000000 ]; then
+      w0=$(counter net_worker_wait_us); t0=$(date +%s%N)
+    fi
+    ip netns exec "$n" iptables-legacy -A OUTPUT -j ACCEPT
+    k=$((k + 1))
+  done
+  t1=$(date +%s%N); w1=$(counter net_worker_wait_us)
+  local waited=$(( (w1 - w0) / 1000 )) wall=$(( (t1 - t0) / 1000000 ))
+  echo "$k replaces; the event loop waited $waited ms of $wall ms; skipped: $(counter net_snapshots_skipped)"
+  # at most a quarter in all, and a request in flight when it ran out
+  [ "$waited" -le $(( wall / 4 + 2000 )) ] || fail "waited $waited ms of $wall ms"
+  assert_ge "$(counter net_snapshots_skipped)" 1 "skips counted"
+  # every replace reported, with or without its text
+  local f=".kind==\"NET\" and .net.subsystem==\"IPTABLES_LEGACY\" and .net.netns_name==\"$n\""
+  for _ in $(seq 300); do
+    [ "$(jq -c "select($f)" "$T/events-flood.jsonl" | wc -l)" -ge "$k" ] && break
+    sleep 0.1
+  done
+  assert_eq "$(jq -c "select($f)" "$T/events-flood.jsonl" | wc -l)" "$k" "a NET event per replace"
+  ip netns del "$n"
 }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-$PWD/build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig encoders)
+[ ${#names[@]} -eq 0 ] && names=(control netlink policy store watchlist agentconfig encoders laststate)
 
 seed() { # NAME: write seed inputs into the corpus dir
   local d=$BUILD/fuzz/corpus/$1
@@ -30,6 +30,9 @@ seed() { # NAME: write seed inputs into the corpus dir
       printf 'terraform destroy -auto-approve *\n' > "$d/command" ;;
     watchlist)
       printf '/etc\n  /tmp/../tmp/./x  # comment\n\n/proc/sys\n' > "$d/list" ;;
+    laststate)
+      # version 1, a store id, seq 5, a root, a file, an nft ruleset
+      printf '\x08\x01\x12\x100123456789abcdef\x18\x05\x2a\x02/w\x32\x0a\x0a\x04/w/a\x28\xa4\x81\x02\x3a\x1c\x0a\x04host\x1a\x03nft\x22\x0ftable ip t {\n}\n' > "$d/state" ;;
     encoders)
       # selector byte, then NUL-separated strings: bad bytes, escapes, a cut character
       printf '\x04id\0host\0ech\xffo\0/bin/echo\0/tmp\0/cg\0/bin/echo\0\xff\0\x1b]0;t\x07\0\xe2\x82\0' > "$d/exec"

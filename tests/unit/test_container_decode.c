@@ -173,3 +173,32 @@ TEST(pod_uid_forms)
 	CHECK(!ct_parse_pod_uid("1544eb37-e4f7-49eb-8cc4-3d01c41be77", 35, u));
 	CHECK(!ct_parse_pod_uid("g544eb37-e4f7-49eb-8cc4-3d01c41be77b", 36, u));
 }
+
+/* A container that may write its own cgroup (systemd inside it, a
+ * privileged one, a rootless runtime's delegated tree) can make cgroups
+ * below it named like another container or pod: it is still itself. */
+TEST(cgroup_decode_names_below_a_container_are_its_own)
+{
+	static const char *const outer =
+		"/machine.slice/libpod-cdbcfe0c9ba72a9908bca0d50f438275178f5e94229ac54e2ea9bd71e70e4134.scope";
+	static const char *const below[] = {
+		"/docker-9ec39b91f3d70e1beff50a308f77067065ea6be0d91a3378375056cd4422cf3d.scope",
+		"/libpod-conmon-24fce7291bc6d7f8a5965a5920740b0df25dda9bb4e84ffb889d8ea2927acec5.scope",
+		"/kubepods.slice/kubepods-pod8dbc5577_d0e2_4706_8787_57d52c03ddf2.slice/"
+		"crio-14011c7d92a9e513dfd69211da0413dbf319a5e45a02b354ba6e98e10272542d.scope",
+		"/kubepods/pod8dbc5577-d0e2-4706-8787-57d52c03ddf2/"
+		"14011c7d92a9e513dfd69211da0413dbf319a5e45a02b354ba6e98e10272542d",
+	};
+	struct ct_cgroup_ctr c;
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", outer, below[i]);
+		CHECK(ct_cgroup_decode(path, &c));
+		CHECK(c.runtime == CT_RT_PODMAN);
+		CHECK(!c.monitor);
+		CHECK_STR(c.id, "cdbcfe0c9ba72a9908bca0d50f438275178f5e94229ac54e2ea9bd71e70e4134");
+		CHECK_STR(c.pod_uid, "");
+		CHECK(c.ctr_end == strlen(outer));
+	}
+}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
+#include "collector/container_ctx.h"
 #include "collector/container_names.h"
 #include "lib/util.h"
 
@@ -120,4 +121,42 @@ TEST(container_names_from_state_on_disk)
 	CHECK(!n.name[0]);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	CHECK(system(cmd) == 0);
+}
+
+/* The per-cgroup cache is bounded: past 16,384 cgroups it starts over,
+ * and says so in status. */
+TEST(container_cache_is_bounded_and_its_resets_counted)
+{
+	struct ct_containers_stats st0, st;
+	struct ct_container_buf buf;
+
+	ct_containers_get_stats(&st0);
+	/* ids no cgroup has: each is a new entry, none names a container */
+	for (uint64_t i = 0; i < 20000; i++)
+		CHECK(!ct_container_of_task(&buf, (1ull << 50) + i, 0, 0, false, 0));
+	ct_containers_get_stats(&st);
+	CHECK(st.cgroups_cached <= 16384);
+	CHECK(st.cache_resets == st0.cache_resets + 1);
+}
+
+/* Each namespace no container is known in costs a walk of /proc on the
+ * event loop; anyone can make namespaces faster than that, so at most 20
+ * walks a second, the rest deferred and counted. */
+TEST(container_netns_walks_are_rate_limited)
+{
+	char proc[] = "/tmp/ct-unit-proc.XXXXXX";
+	struct ct_containers_cfg cfg = { .proc_root = proc, .state_root = "/nonexistent" };
+	struct ct_containers_stats st0, st;
+	struct ct_container_buf buf;
+
+	CHECK(mkdtemp(proc));
+	CHECK(ct_containers_init(&cfg) == 0);
+	ct_containers_get_stats(&st0);
+	for (uint32_t ns = 1; ns <= 100; ns++)
+		CHECK(!ct_container_of_netns(&buf, 4000000000u + ns));
+	ct_containers_get_stats(&st);
+	ct_containers_stop();
+	rmdir(proc);
+	CHECK(st.netns_scans - st0.netns_scans <= 20 * 2);   /* a second may begin meanwhile */
+	CHECK(st.netns_scans_deferred - st0.netns_scans_deferred >= 100 - 20 * 2);
 }

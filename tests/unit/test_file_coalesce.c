@@ -13,6 +13,7 @@
 #include "collector/file_content.h"
 #include "collector/file_pending.h"
 #include "collector/proc_cache.h"
+#include "collector/sysctl_values.h"
 #include "lib/util.h"
 
 #define MS (1000000ull)
@@ -144,6 +145,9 @@ struct seen {
 	int op;
 	char path[PATH_MAX], old[PATH_MAX], sha_after[CT_SHA256_HEX];
 	uint32_t writes;
+	/* a sysctl: "" before when not known (no digest) */
+	char sc_before[64], sc_after[64];
+	int sc_source;
 };
 
 #define SEEN_MAX 8
@@ -177,6 +181,11 @@ static void capture(void *ctx, const PbEvent *ev)
 	snprintf(s->sha_after, sizeof(s->sha_after), "%s",
 		 ev->file->sha256_after ? ev->file->sha256_after : "");
 	s->writes = ev->file->writes;
+	snprintf(s->sc_before, sizeof(s->sc_before), "%s",
+		 ev->file->sha256_before && *ev->file->sha256_before ? ev->file->sysctl_before : "");
+	snprintf(s->sc_after, sizeof(s->sc_after), "%s",
+		 ev->file->sysctl_after ? ev->file->sysctl_after : "");
+	s->sc_source = ev->file->sysctl_after_source;
 }
 
 static struct rig *rig_new(void)
@@ -501,5 +510,215 @@ TEST(file_close_record_after_a_tick_keeps_its_writes)
 	CHECK(tick(r, r->now + 4000 * MS + SETTLE + 1) == 0);
 	CHECK(r->n_seen == 1);
 	CHECK(r->seen[0].writes == 9);
+	rig_free(r);
+}
+
+/* ------------------------------------------------------------ sysctls */
+
+#define WRITTEN   CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_WRITTEN
+#define READ_BACK CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_READ_BACK
+#define OSTYPE    "/proc/sys/kernel/ostype"   /* read back from the host: "Linux" */
+
+/* The rig with /proc/sys watched too (watch 2), nothing known of it. */
+static struct rig *sysctl_rig(void)
+{
+	struct rig *r = rig_new();
+
+	snprintf(watches.w[1].path, sizeof(watches.w[1].path), "/proc/sys");
+	watches.w[1].is_dir = true;
+	watches.n = 2;
+	ct_sysctl_forget_all();
+	return r;
+}
+
+/* A record of op on /proc/sys/kernel/ostype through open file `file`. */
+static struct ct_file_event *sysctl_record(struct rig *r, int op, uint64_t file, uint64_t open_ns)
+{
+	struct ct_file_event *e = record(r, op, NULL, NULL);
+
+	e->path0_len = snprintf(e->paths, CT_FILE_PATH_MAX, "%s", OSTYPE);
+	e->watch_id = 2;
+	e->suffix_off = strlen("/proc/sys");
+	e->flags = CT_FF_FD;
+	e->file_id = file;
+	e->file_open_ns = open_ns;
+	e->ino = 77;
+	e->dev = 7;
+	e->hdr.size = offsetof(struct ct_file_event, paths) + e->path0_len;
+	return e;
+}
+
+/* One write of it, as the write probe records it: ret, and the bytes
+ * (NULL: flags say why none). */
+static int feed_sysctl_write(struct rig *r, uint64_t file, uint64_t open_ns, int ret,
+			     const char *bytes, uint16_t flags)
+{
+	struct ct_file_event *e = sysctl_record(r, CT_FOP_SYSCTL, file, open_ns);
+
+	e->ret = ret;
+	e->flags |= flags;
+	if (bytes) {
+		e->value_len = strlen(bytes);
+		memcpy(e->paths + e->path0_len, bytes, e->value_len);
+	}
+	e->hdr.size += e->value_len;
+	return feed(r, e);
+}
+
+/* The open and close of it (the close's writes: those whose record was lost). */
+static void sysctl_open(struct rig *r, uint64_t file, uint64_t open_ns)
+{
+	struct ct_file_event *e = sysctl_record(r, CT_FOP_WRITE, file, open_ns);
+
+	feed(r, e);
+	fake_wfile_put(&r->maps, file, open_ns, 0);
+}
+
+static int sysctl_close(struct rig *r, uint64_t file, uint64_t open_ns, uint32_t lost)
+{
+	fake_wfile_delete(&r->maps, file);
+	return feed_close(r, file, open_ns, lost);
+}
+
+/* Each write is its own event, its bytes the "after" and the next one's
+ * "before"; the open's change adds nothing once all its writes were
+ * recorded. */
+TEST(file_sysctl_each_write_is_an_event_with_its_bytes)
+{
+	struct rig *r = sysctl_rig();
+	struct ct_file_stats st;
+	uint64_t open_ns = r->now;
+
+	sysctl_open(r, 0x5000, open_ns);
+	r->now += MS;
+	CHECK(feed_sysctl_write(r, 0x5000, open_ns, 3, "71\n", 0) == 1);
+	r->now += MS;
+	CHECK(feed_sysctl_write(r, 0x5000, open_ns, 2, "72", 0) == 1);  /* no newline: same value */
+	CHECK(r->n_seen == 2);
+	CHECK(r->seen[0].op == CT_FOP_SYSCTL && r->seen[0].writes == 1);
+	CHECK_STR(r->seen[0].sc_before, "");      /* nothing known before it */
+	CHECK_STR(r->seen[0].sc_after, "71");
+	CHECK(r->seen[0].sc_source == WRITTEN);
+	CHECK_STR(r->seen[1].sc_before, "71");
+	CHECK_STR(r->seen[1].sc_after, "72");
+	r->now += MS;
+	CHECK(sysctl_close(r, 0x5000, open_ns, 0) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 2);
+	ct_file_get_stats(r->files, &st);
+	CHECK(st.sysctl_written == 2 && st.sysctl_read_back == 0 && st.pending == 0);
+	rig_free(r);
+}
+
+/* A refused write is no change of value: counted, no event, and the next
+ * write's "before" is still the value from before it. */
+TEST(file_sysctl_refused_write_is_no_event)
+{
+	struct rig *r = sysctl_rig();
+	struct ct_file_stats st;
+	uint64_t open_ns = r->now;
+
+	sysctl_open(r, 0x5100, open_ns);
+	CHECK(feed_sysctl_write(r, 0x5100, open_ns, 2, "5\n", 0) == 1);
+	CHECK(feed_sysctl_write(r, 0x5100, open_ns, -22, NULL, 0) == 1);
+	CHECK(feed_sysctl_write(r, 0x5100, open_ns, 0, NULL, 0) == 1);   /* took nothing */
+	CHECK(sysctl_close(r, 0x5100, open_ns, 0) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 1);
+	r->now += MS;
+	sysctl_open(r, 0x5200, r->now);
+	CHECK(feed_sysctl_write(r, 0x5200, r->now, -22, NULL, 0) == 1);
+	CHECK(sysctl_close(r, 0x5200, r->now, 0) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 1);                    /* an open that wrote nothing it took */
+	r->now += MS;
+	CHECK(feed_sysctl_write(r, 0x5300, r->now, 2, "6\n", 0) == 1);
+	CHECK_STR(r->seen[1].sc_before, "5");
+	ct_file_get_stats(r->files, &st);
+	CHECK(st.sysctl_refused == 3);
+	rig_free(r);
+}
+
+/* Bytes that are not the whole value (cut, spread over iovecs, at an
+ * offset) or a write whose record was lost: the value is read back, and
+ * the event says so. */
+TEST(file_sysctl_value_read_back_where_the_bytes_are_not_whole)
+{
+	struct rig *r = sysctl_rig();
+	struct ct_file_stats st;
+	uint64_t open_ns = r->now;
+
+	sysctl_open(r, 0x5400, open_ns);
+	CHECK(feed_sysctl_write(r, 0x5400, open_ns, 300, NULL, CT_FF_VALUE_CUT) == 1);
+	CHECK(feed_sysctl_write(r, 0x5400, open_ns, 3, NULL, CT_FF_VALUE_UNREAD) == 1);
+	CHECK(feed_sysctl_write(r, 0x5400, open_ns, 3, "abc", CT_FF_VALUE_OFFSET) == 1);
+	CHECK(r->n_seen == 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK_STR(r->seen[i].sc_after, "Linux");
+		CHECK(r->seen[i].sc_source == READ_BACK);
+	}
+	/* a value read after the file was opened is no "before" of its writes */
+	CHECK_STR(r->seen[1].sc_before, "");
+	CHECK(sysctl_close(r, 0x5400, open_ns, 0) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 3);
+	/* two writes whose records were lost: one event, read back */
+	r->now += MS;
+	open_ns = r->now;
+	sysctl_open(r, 0x5500, open_ns);
+	CHECK(sysctl_close(r, 0x5500, open_ns, 2) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 4);
+	CHECK(r->seen[3].op == CT_FOP_SYSCTL && r->seen[3].writes == 2);
+	CHECK_STR(r->seen[3].sc_before, "Linux");  /* read before that open */
+	CHECK_STR(r->seen[3].sc_after, "Linux");
+	CHECK(r->seen[3].sc_source == READ_BACK);
+	/* opened and closed, no write seen, the value as known: nothing */
+	r->now += MS;
+	sysctl_open(r, 0x5600, r->now);
+	CHECK(sysctl_close(r, 0x5600, r->now, 0) == 1);
+	CHECK(tick(r, r->now + 10 * SETTLE) == 0);
+	CHECK(r->n_seen == 4);
+	ct_file_get_stats(r->files, &st);
+	CHECK(st.sysctl_read_back == 4 && st.sysctl_written == 0);
+	rig_free(r);
+}
+
+/* The "before" is the last value known, unless it was read after the
+ * writing file was opened (it may be that write's own value). */
+TEST(file_sysctl_before_read_after_the_open_is_unknown)
+{
+	struct rig *r = sysctl_rig();
+	uint64_t open_ns = r->now;
+
+	ct_sysctl_remember((struct ct_sysctl_ns){ 0, 0 }, OSTYPE, "1\n", 2, false, open_ns - 1);
+	CHECK(feed_sysctl_write(r, 0x5700, open_ns, 2, "2\n", 0) == 1);
+	CHECK_STR(r->seen[0].sc_before, "1");
+	ct_sysctl_remember((struct ct_sysctl_ns){ 0, 0 }, OSTYPE, "3\n", 2, false, open_ns + 1);
+	CHECK(feed_sysctl_write(r, 0x5800, open_ns, 2, "4\n", 0) == 1);
+	CHECK_STR(r->seen[1].sc_before, "");
+	CHECK_STR(r->seen[1].sc_after, "4");
+	/* the written value is every later write's "before" */
+	CHECK(feed_sysctl_write(r, 0x5900, open_ns, 2, "5\n", 0) == 1);
+	CHECK_STR(r->seen[2].sc_before, "4");
+	rig_free(r);
+}
+
+/* A record's value is bounded and within the record, or it is malformed. */
+TEST(file_sysctl_record_bounds)
+{
+	struct rig *r = sysctl_rig();
+	struct ct_file_event *e;
+
+	e = sysctl_record(r, CT_FOP_SYSCTL, 0x5a00, r->now);
+	e->ret = 3;
+	e->value_len = CT_SYSCTL_WRITE_MAX + 1;
+	e->hdr.size += e->value_len;
+	CHECK(ct_file_from_record(r->files, &r->col, e, e->hdr.size) == -1);
+	e = sysctl_record(r, CT_FOP_SYSCTL, 0x5a00, r->now);
+	e->ret = 3;
+	e->value_len = 3;	/* the record ends before them */
+	CHECK(ct_file_from_record(r->files, &r->col, e, e->hdr.size) == -1);
+	CHECK(r->n_seen == 0);
 	rig_free(r);
 }

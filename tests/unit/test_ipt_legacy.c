@@ -101,8 +101,8 @@ TEST(ipt_legacy_names_refused)
 	CHECK(!ct_ipt_legacy_table_ok("../x"));
 	CHECK(!ct_ipt_legacy_table_ok("0123456789012345678901234567890123"));
 	char *t = (char *)1;
-	CHECK(ct_ipt_legacy_dump(-1, "ip", "a;b", 100, &t) == -1 && t == NULL);
-	CHECK(ct_ipt_legacy_dump(-1, "arp", "filter", 100, &t) == -1);
+	CHECK(ct_ipt_legacy_dump("ip", "a;b", 100, &t) == -1 && t == NULL);
+	CHECK(ct_ipt_legacy_dump("arp", "filter", 100, &t) == -1);
 }
 
 TEST(ipt_legacy_known_per_namespace_family_table)
@@ -145,7 +145,10 @@ TEST(ipt_legacy_known_per_namespace_family_table)
 /* A primed namespace knows all its tables, until one of them is evicted. */
 TEST(ipt_legacy_primed_until_evicted)
 {
+	uint64_t forgotten;
+
 	ct_ipt_legacy_forget_all();
+	forgotten = ct_ipt_legacy_forgotten();
 	CHECK(!ct_ipt_legacy_primed(1));
 	ct_ipt_legacy_remember(1, "ip", "filter", "A");
 	ct_ipt_legacy_mark_primed(1);
@@ -154,8 +157,10 @@ TEST(ipt_legacy_primed_until_evicted)
 	for (uint32_t ns = 100; ns < 100 + 255; ns++)
 		ct_ipt_legacy_remember(ns, "ip", "filter", "x");
 	CHECK(ct_ipt_legacy_primed(1));               /* 256 fit */
+	CHECK(ct_ipt_legacy_forgotten() == forgotten);
 	ct_ipt_legacy_remember(1000, "ip", "filter", "x");
 	CHECK(!ct_ipt_legacy_primed(1));              /* its table went */
+	CHECK(ct_ipt_legacy_forgotten() == forgotten + 1);  /* counted */
 	CHECK(ct_ipt_legacy_primed(2));
 	ct_ipt_legacy_forget_all();
 	CHECK(!ct_ipt_legacy_primed(2));

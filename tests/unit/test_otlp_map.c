@@ -198,6 +198,16 @@ TEST(otlp_file_net_guard_gap_mapping_and_severity)
 	ct_otlp_map(&ev, &rec, 1);
 	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.value_before"), "0");
 	CHECK(strstr(rec.lr.body->string_value, "net.ipv4.ip_forward: 0 -> 1 netns=blue"));
+	CHECK(!ct_otlp_attr(&rec.lr, "changetrace.sysctl.value_after_source"));
+	/* how the value after is known */
+	fc.sysctl_after_source = CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_WRITTEN;
+	ct_otlp_map(&ev, &rec, 1);
+	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.value_after_source"), "written");
+	CHECK(strstr(rec.lr.body->string_value, "net.ipv4.ip_forward: 0 -> 1 netns=blue"));
+	fc.sysctl_after_source = CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_READ_BACK;
+	ct_otlp_map(&ev, &rec, 1);
+	CHECK_STR(sval(&rec.lr, "changetrace.sysctl.value_after_source"), "read_back");
+	CHECK(strstr(rec.lr.body->string_value, "net.ipv4.ip_forward: 0 -> 1 read_back netns=blue"));
 	fc = (Changetrace__V1__FileChange)CHANGETRACE__V1__FILE_CHANGE__INIT;
 	fc.op = CHANGETRACE__V1__FILE_OP__FILE_OP_RENAME;
 	fc.path = "/etc/app.conf";

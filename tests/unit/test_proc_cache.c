@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
@@ -88,4 +89,52 @@ TEST(proc_cache_keeps_images_after_exec_and_exit)
 	CHECK(!ct_proc_image(10, 5000, 3) && !ct_proc_image(10, 5000, 4));
 	CHECK(ct_proc_image(11, 7000, 2));
 	ct_proc_cache_free();
+}
+
+/* One process that execs itself again and again leaves an image per exec,
+ * kept 30 s. Finding, adding and expiring images costs the same whether
+ * it left a thousand or twenty thousand, for it and for a process whose
+ * pid shares its hash bucket: per-operation cost, side by side. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void per_op_ns(uint32_t images, double *exec_ns, double *expire_ns)
+{
+	const uint32_t pid = 4242, neighbour = 4242 + 16384, ops = 2000;
+	bool found = true;
+	uint64_t t0;
+
+	ct_proc_cache_free();
+	ct_proc_cache_init(1 << 20);
+	ct_proc_exec(neighbour, 1, 9000, 1, 1, "nb", "/bin/nb", "/", "nb\0", 3);
+	for (uint32_t i = 1; i <= images; i++)
+		ct_proc_exec(pid, 1, 5000, i, i, "self", "/bin/self", "/", "self\0", 5);
+	t0 = mono_ns();
+	for (uint32_t j = 1; j <= ops; j++) {
+		ct_proc_exec(pid, 1, 5000, images + j, images + j, "self", "/bin/self", "/", "self\0", 5);
+		found &= ct_proc_lookup(neighbour) && ct_proc_image(pid, 5000, images + j);
+	}
+	*exec_ns = found ? (double)(mono_ns() - t0) / ops : -1;
+	t0 = mono_ns();
+	ct_proc_expire(UINT64_MAX);
+	*expire_ns = (double)(mono_ns() - t0) / (images + ops);
+	ct_proc_cache_free();
+}
+
+TEST(proc_cache_cost_does_not_grow_with_one_pids_images)
+{
+	double e_small, x_small, e_big, x_big;
+
+	per_op_ns(1000, &e_small, &x_small);
+	per_op_ns(20000, &e_big, &x_big);
+	printf("    per exec: %.0f ns with 1,000 images, %.0f ns with 20,000; "
+	       "per expiry: %.0f ns, %.0f ns\n", e_small, e_big, x_small, x_big);
+	CHECK(e_small > 0 && e_big > 0);
+	CHECK(e_big < 4 * e_small + 200);
+	CHECK(x_big < 4 * x_small + 200);
 }

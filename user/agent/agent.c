@@ -24,6 +24,7 @@
 #include "collector/event_net.h"
 #include "collector/file_content.h"
 #include "collector/proc_cache.h"
+#include "collector/unobserved.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
 #include "export/otlp.h"
@@ -139,7 +140,10 @@ static int start_userspace(struct ct_agent *a, struct loop *l)
 		ct_err("agent: %s", err);
 		return -1;
 	}
-	return ct_agent_outputs_open(a);
+	if (ct_agent_outputs_open(a) < 0)
+		return -1;
+	ct_agent_open_last_state(a);
+	return 0;
 }
 
 /* The probes, what they watch, and the loop's descriptors. */
@@ -154,6 +158,8 @@ static int start_kernel_side(struct ct_agent *a, struct loop *l)
 	a->guard.deploy_flags_fd = bpf_map__fd(a->skel->maps.ct_deploy_flags);
 	if (ct_agent_setup_file_watch(a) < 0)
 		return -1;
+	/* rulesets compared once the probes are live: a change after this is seen */
+	ct_unobserved_compare_net();
 	/* Seed after the probes are live: a process that execs in between is
 	 * seen by both, and the exec event simply refreshes its entry. */
 	seeded = ct_proc_seed(a->col.proc_root);
@@ -219,6 +225,7 @@ static void on_timer(struct ct_agent *a, struct loop *l)
 	ct_proc_expire(ct_now_mono_ns());
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_store_tick(a);
+	ct_unobserved_tick(true);
 }
 
 static void dispatch(struct ct_agent *a, struct loop *l, const struct epoll_event *e)
@@ -278,7 +285,7 @@ static int run(struct ct_agent *a, struct loop *l)
 		/* changes being coalesced settle within ~50 ms: look more often
 		 * (and once more after, see ct_collector_polling) */
 		int n = epoll_wait(l->epfd, evs, 16,
-				   ct_ctl_pending() ? 0 :
+				   ct_unobserved_busy() || ct_ctl_pending() ? 0 :
 				   ct_service_max_sleep_ms(&a->service,
 							   file_pending || was_polling ? CT_POLL_INTERVAL_MS
 										       : CT_DRAIN_INTERVAL_MS));
@@ -297,6 +304,7 @@ static int run(struct ct_agent *a, struct loop *l)
 			dispatch(a, l, &evs[i]);
 		ct_ctl_tick(a, l->epfd);
 		file_pending = ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 0);
+		ct_unobserved_tick(false);
 		was_polling = a->skel->bss->ct_collector_polling;
 		a->skel->bss->ct_collector_polling = file_pending > 0;
 		ct_feed_flush(a->feed, l->epfd);
@@ -312,6 +320,7 @@ static int run(struct ct_agent *a, struct loop *l)
 	ct_file_tick(a->files, &a->col, ct_now_mono_ns(), 1);
 	ct_paths_check_drops(&a->paths, a);
 	ct_agent_emit_state(a, "stopped");
+	ct_unobserved_close();
 	return 0;
 }
 

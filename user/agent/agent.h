@@ -183,6 +183,9 @@ struct ct_status_buf {
 };
 void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusResponse *s);
 
+/* last_known.c: the start-up comparison, after the store is open */
+void ct_agent_open_last_state(struct ct_agent *a);
+
 /* agent.c */
 int ct_cmd_agent(int argc, char **argv);
 

@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "agent_restart.h"
+#include "collector/unobserved.h"
 #include "export/event_utf8.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
@@ -35,6 +36,7 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *orig)
 		a->emitted[ev->kind]++;
 	if (a->store)
 		ct_store_append(a->store, ev);
+	ct_unobserved_on_emit(ev);	/* the last known state follows what is stored */
 	ct_feed_publish(a->feed, ev);
 	ct_feed_file_write(a->feed_file, ev);
 	if (!a->opts.quiet) {
@@ -45,10 +47,13 @@ void ct_agent_emit(struct ct_agent *a, const PbEvent *orig)
 			ct_format_text(a->out, ev);
 		}
 	}
-	/* after the change itself, so its verdict follows it in every sink */
+	/* after the change itself, so its verdict follows it in every sink;
+	 * judged on the bytes the kernel saw (two names that differ only in
+	 * bytes the repair replaced are two files), its verdict repaired in
+	 * turn when emitted */
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
 	    ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_NET)
-		ct_guard_on_event(&a->guard, ev);
+		ct_guard_on_event(&a->guard, orig);
 	ct_event_utf8_release(orig, ev);
 }
 
@@ -80,8 +85,11 @@ void ct_agent_emit_state(struct ct_agent *a, const char *state)
 			  CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_AGENT, ct_now_mono_ns());
 	d.state = (char *)state;
 	d.version = CT_VERSION;
-	if (!strcmp(state, "started"))
+	if (!strcmp(state, "started")) {
 		ct_agent_restart_fill_started(a, &d);
+		d.last_state = (char *)ct_unobserved_mode_name(ct_unobserved_mode());
+		d.last_state_detail = (char *)ct_unobserved_detail();
+	}
 	d.n_probes = n;
 	d.probes = names;
 	b.ev.detail_case = CHANGETRACE__V1__EVENT__DETAIL_AGENT;

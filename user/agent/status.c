@@ -11,6 +11,8 @@
 #include "collector/event_net.h"
 #include "collector/file_content.h"
 #include "collector/proc_cache.h"
+#include "collector/unobserved.h"
+#include "collector/sysctl_values.h"
 #include "export/feed.h"
 #include "export/feed_file.h"
 #include "export/otlp.h"
@@ -106,6 +108,8 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 	struct ct_file_stats fst;
 	struct ct_content_stats cst;
 	struct ct_net_stats nst;
+	struct ct_unobserved_stats ust;
+	struct ct_sysctl_stats sysst;
 
 	add_kernel(a, l, kernel_other, ARRAY_SIZE(kernel_other));
 	ct_counters_add_table(l, &agent_counters, a);
@@ -133,6 +137,10 @@ static void add_module_counters(struct ct_agent *a, struct ct_counter_list *l)
 
 	ct_net_get_stats(&nst);
 	ct_counters_add_table(l, &ct_net_counters, &nst);
+	ct_unobserved_get_stats(&ust);
+	ct_counters_add_table(l, &ct_unobserved_counters, &ust);
+	ct_sysctl_get_stats(&sysst);
+	ct_counters_add_table(l, &ct_sysctl_counters, &sysst);
 	{
 		struct ct_containers_stats cst2;
 
@@ -188,6 +196,15 @@ void ct_agent_status(struct ct_agent *a, struct ct_status_buf *b, PbStatusRespon
 	s->agent_pid = getpid();
 	s->uptime_ns = ct_now_mono_ns() - a->start_mono_ns;
 	s->version = CT_VERSION;
+	/* what this start compared against, said plainly (a wiped store too) */
+	s->last_state = (char *)ct_unobserved_mode_name(ct_unobserved_mode());
+	s->last_state_detail = (char *)ct_unobserved_detail();
+	{
+		struct ct_unobserved_stats us;
+
+		ct_unobserved_get_stats(&us);
+		s->unobserved_changes = us.changes;
+	}
 	for (int i = 0; i < a->n_probes; i++) {
 		b->probes[i] = (PbProbeStatus)CHANGETRACE__V1__PROBE_STATUS__INIT;
 		b->probes[i].name = (char *)a->probes[i].name;

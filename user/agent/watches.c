@@ -14,6 +14,7 @@
 #include "changetrace.skel.h"
 #include "collector/event_file.h"
 #include "collector/file_content.h"
+#include "collector/unobserved.h"
 #include "guard/exec_guard.h"
 #include "lib/util.h"
 
@@ -146,6 +147,7 @@ int ct_agent_setup_file_watch(struct ct_agent *a)
 		.settle_ns = 50ull * 1000000,
 		.max_quiet_ns = 2000ull * 1000000,
 		.max_age_ns = 5000ull * 1000000,
+		.path_seen = ct_unobserved_touched,
 	};
 	struct stat st;
 
@@ -166,7 +168,8 @@ int ct_agent_setup_file_watch(struct ct_agent *a)
 		/* explicitly configured paths (listed last) first */
 		for (int i = 0; i < a->watches.n; i++)
 			roots[i] = a->watches.w[a->watches.n - 1 - i].path;
-		if (ct_content_baseline_start(roots, a->watches.n, 200000) < 0)
+		if (ct_content_baseline_start(roots, a->watches.n, 200000,
+					      ct_unobserved_baseline_hook()) < 0)
 			ct_err("agent: baseline thread did not start: first changes have no \"before\"");
 	}
 	if (stat("/proc/self/ns/mnt", &st) == 0)

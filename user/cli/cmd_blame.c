@@ -181,6 +181,9 @@ int ct_cmd_blame(int argc, char **argv)
 			ct_format_text(stdout, ev);
 			if (ev->attribution && ev->attribution->deploy_id && *ev->attribution->deploy_id)
 				print_provenance(r, ev->attribution->deploy_id);
+			else if (ev->unobserved)
+				printf("    provenance: none: changed while no agent watched; found at the "
+				       "next start\n");
 		}
 		changetrace__v1__event__free_unpacked(ev, NULL);
 	}

@@ -122,12 +122,15 @@ int ct_cmd_diff(int argc, char **argv)
 		unlink(a);
 		goto out;
 	}
-	/* git-style labels; a created file is diffed against /dev/null */
+	/* git-style labels; a created (deleted) file is diffed against /dev/null */
 	if (*f->sha256_before)
 		snprintf(la, sizeof(la), "a%s", f->path);
 	else
 		snprintf(la, sizeof(la), "/dev/null");
-	snprintf(lb, sizeof(lb), "b%s", f->path);
+	if (*f->sha256_after)
+		snprintf(lb, sizeof(lb), "b%s", f->path);
+	else
+		snprintf(lb, sizeof(lb), "/dev/null");	/* deleted */
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {

@@ -87,6 +87,10 @@ int ct_cmd_status(int argc, char **argv)
 	} else {
 		printf("agent: up (pid %u, version %s, uptime %.0fs)\n", s->agent_pid,
 		       s->version, s->uptime_ns / 1e9);
+		if (s->last_state && *s->last_state)
+			printf("last known state: %s%s: %s\n",
+			       !strcmp(s->last_state, "store-wiped") ? "STORE WIPED " : "",
+			       s->last_state, s->last_state_detail);
 		printf("probes:\n");
 		for (size_t i = 0; i < s->n_probes; i++)
 			printf("  %-14s %-10s %s%s\n", s->probes[i]->name, s->probes[i]->attach_type,

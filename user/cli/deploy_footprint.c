@@ -1,10 +1,12 @@
 /* A deploy's footprint: see deploy_footprint.h. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deploy_footprint.h"
 #include "lib/net_object.h"
+#include "export/event_utf8.h"
 #include "export/format.h"
 #include "export/pb_json.h"
 #include "guard/policy.h"
@@ -143,6 +145,8 @@ static void add_file(struct ct_footprint *fp, const PbEvent *ev)
 {
 	const Changetrace__V1__FileChange *f = ev->file;
 	struct ct_fp_file *x;
+	char buf[PATH_MAX];
+	const char *path;
 
 	if (fp->n_files == fp->cap_files) {
 		size_t cap = fp->cap_files ? fp->cap_files * 2 : 64;
@@ -169,10 +173,13 @@ static void add_file(struct ct_footprint *fp, const PbEvent *ev)
 	if (x->out_of_scope)
 		fp->files_out_of_scope++;
 	count(fp, &fp->file_ops, enum_short(&changetrace__v1__file_op__descriptor, f->op));
-	count(fp, &fp->paths, f->path ? f->path : "");
-	count(fp, &fp->budget_files, f->path ? f->path : "");
+	/* distinct files by their bytes, as the agent's budgets count them */
+	path = ct_event_raw_string(ev, "file.path", f->path, buf, sizeof(buf));
+	count(fp, &fp->paths, path);
+	count(fp, &fp->budget_files, path);
 	if (f->old_path && *f->old_path)
-		count(fp, &fp->budget_files, f->old_path);
+		count(fp, &fp->budget_files,
+		      ct_event_raw_string(ev, "file.old_path", f->old_path, buf, sizeof(buf)));
 }
 
 /* The command line as one string (argv joined by spaces, bounded). */
@@ -221,6 +228,9 @@ void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev)
 	struct ct_fp_count *c;
 	char key[512];
 
+	/* made while no agent watched: nobody's, whatever a store says */
+	if (ev->unobserved)
+		return;
 	fp->events++;
 	ct_fp_containers_add(&fp->containers, ev);
 	if (!fp->first_ns || ev->time_unix_nano < fp->first_ns)

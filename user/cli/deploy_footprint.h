@@ -75,7 +75,7 @@ struct ct_footprint {
 };
 
 void ct_footprint_init(struct ct_footprint *fp, const PbDeploy *deploy);
-/* Account one event of the deploy. */
+/* Account one event of the deploy (an unobserved change never is). */
 void ct_footprint_add(struct ct_footprint *fp, const PbEvent *ev);
 /* Is a file change outside the deploy's declared scope? */
 bool ct_footprint_file_out_of_scope(const PbDeploy *d, const Changetrace__V1__FileChange *f);

@@ -163,6 +163,9 @@ int ct_filter_apply(struct ct_store_filter *f, int opt, const char *arg)
 		else
 			f->pod = arg;
 		return 0;
+	case 13:
+		f->unobserved_only = true;
+		return 0;
 	default:
 		return 1;
 	}

@@ -1,7 +1,7 @@
 /* Command-line filters shared by `query`, `timeline`, `blame` and `feed`:
  * --since/--until (RFC 3339 or relative: 30s, 15m, 2h, 7d), --deploy,
  * --kind (repeatable or comma list), --path GLOB, --ai, --drift, --comm,
- * --pid, --uid, --netns, --container, --pod. */
+ * --pid, --uid, --netns, --container, --pod, --unobserved. */
 #ifndef CT_QUERY_FILTER_H
 #define CT_QUERY_FILTER_H
 
@@ -24,7 +24,8 @@
 	{ "uid", required_argument, NULL, CT_FILTER_OPT_BASE + 9 },        \
 	{ "netns", required_argument, NULL, CT_FILTER_OPT_BASE + 10 },     \
 	{ "container", required_argument, NULL, CT_FILTER_OPT_BASE + 11 }, \
-	{ "pod", required_argument, NULL, CT_FILTER_OPT_BASE + 12 }
+	{ "pod", required_argument, NULL, CT_FILTER_OPT_BASE + 12 },       \
+	{ "unobserved", no_argument, NULL, CT_FILTER_OPT_BASE + 13 }
 
 #define CT_FILTER_USAGE                                                      \
 "  --since TIME        RFC 3339 (2026-11-23T10:00:00Z) or relative (30s, 15m, 2h, 7d)\n" \
@@ -34,6 +35,7 @@
 "  --path GLOB         file changes whose path (or rename source) matches\n" \
 "  --ai                AI-assisted deploys only\n"                          \
 "  --drift             changes no deploy claims\n"                          \
+"  --unobserved        changes made while no agent watched (found at a start)\n" \
 "  --comm NAME         processes named NAME\n"                            \
 "  --pid N             process N\n"                                      \
 "  --uid N             processes of user id N\n"                          \

@@ -31,6 +31,7 @@
 #define NAMES_RETRY_NS (30 * SEC)
 #define NAMES_TRIES 5
 #define NETNS_RESCAN_NS (10 * SEC)
+#define NETNS_SCANS_PER_S 20    /* walks of /proc, on the event loop */
 
 struct ctr_info {
 	struct ctr_info *next;
@@ -74,6 +75,8 @@ static struct cg_info *cg_table[CG_BUCKETS];
 static struct ctr_info *ctr_table[CTR_BUCKETS];
 static struct netns_info *netns_table[NETNS_BUCKETS];
 static size_t n_cg, n_ctr, n_netns;
+static uint64_t scan_second_ns;    /* the second scans_this_second counts in */
+static unsigned scans_this_second;
 static struct ctr_info *orphans;   /* dropped from the table while the worker held them */
 static struct ct_containers_stats st;
 static char proc_root[256] = "/proc";
@@ -150,8 +153,10 @@ static void reset_all(void)
 
 static void make_room(void)
 {
-	if (n_cg >= CG_MAX || n_ctr >= CTR_MAX || n_netns >= CTR_MAX)
+	if (n_cg >= CG_MAX || n_ctr >= CTR_MAX || n_netns >= CTR_MAX) {
 		reset_all();
+		st.cache_resets++;
+	}
 }
 
 static void ask_names(struct ctr_info *c, uint64_t now)
@@ -342,6 +347,46 @@ static struct cg_info *cg_get(uint64_t cgid)
 	return e;
 }
 
+/* Is the directory that holds path[0..end) root's? A cgroup of any name
+ * can be made wherever one may write, and a tree delegated to a user
+ * (systemd's user@.service, a rootless runtime's) is that user's: there a
+ * "docker-<id>.scope" is the user's claim, not a runtime's. A runtime may
+ * hand a container its own cgroup (chown to its user namespace's root),
+ * never the one above it. */
+static bool parent_is_roots(const char *path, size_t end)
+{
+	const char *root = ct_cgroup2_root();
+	char abs[PATH_MAX];
+	struct stat sb;
+	size_t dir = end;
+
+	while (dir > 0 && path[dir - 1] != '/')
+		dir--;
+	if (!root || snprintf(abs, sizeof(abs), "%s/%.*s", root, (int)dir, path) >= (int)sizeof(abs))
+		return false;
+	return stat(abs, &sb) == 0 && sb.st_uid == 0;
+}
+
+/* Decode path; a container or pod whose cgroup is not a runtime's (see
+ * above) is not one. */
+static bool decode_owned(const char *path, struct ct_cgroup_ctr *d)
+{
+	if (!ct_cgroup_decode(path, d))
+		return false;
+	if (d->id[0] && !parent_is_roots(path, d->ctr_end)) {
+		d->id[0] = '\0';
+		d->runtime = CT_RT_NONE;
+		d->monitor = false;
+		st.unowned_cgroups++;
+	}
+	if (d->pod_uid[0] && !parent_is_roots(path, d->pod_end)) {
+		d->pod_uid[0] = '\0';
+		d->qos = CT_QOS_NONE;
+		st.unowned_cgroups++;
+	}
+	return d->id[0] || d->pod_uid[0];
+}
+
 static void resolve(struct cg_info *e, uint64_t now)
 {
 	const char *path;
@@ -355,7 +400,7 @@ static void resolve(struct cg_info *e, uint64_t now)
 		return;
 	}
 	e->resolved = true;
-	if (!ct_cgroup_decode(path, &d))
+	if (!decode_owned(path, &d))
 		return;
 	memcpy(e->pod_uid, d.pod_uid, sizeof(e->pod_uid));
 	e->qos = d.qos;
@@ -454,7 +499,7 @@ static struct ctr_info *scan_netns(uint32_t netns)
 			continue;
 		link[n] = '\0';
 		if (strcmp(link, want) || !proc_cgroup(pid, cg, sizeof(cg)) ||
-		    !ct_cgroup_decode(cg, &dec) || !dec.id[0] || dec.monitor)
+		    !decode_owned(cg, &dec) || !dec.id[0] || dec.monitor)
 			continue;
 		found = ctr_get(&dec);
 		if (found)
@@ -480,6 +525,19 @@ const PbContainer *ct_container_of_netns(struct ct_container_buf *out, uint32_t 
 		return fill(out, e->ctr, e->ctr->pod_uid, e->ctr->qos, false);
 	if (e && now < e->rescan_ns)
 		return NULL;
+	/* a walk of /proc per namespace: anyone can make namespaces (and
+	 * change rules in them) faster than that, so a few a second; the
+	 * rest have no container named now, and are asked again later */
+	if (now - scan_second_ns >= SEC) {
+		scan_second_ns = now;
+		scans_this_second = 0;
+	}
+	if (scans_this_second >= NETNS_SCANS_PER_S) {
+		st.netns_scans_deferred++;
+		netns_put(netns, NULL, now + SEC);
+		return NULL;
+	}
+	scans_this_second++;
 	c = scan_netns(netns);
 	netns_put(netns, c, c ? 0 : now + NETNS_RESCAN_NS);
 	return c ? fill(out, c, c->pod_uid, c->qos, false) : NULL;
@@ -548,6 +606,9 @@ static const struct ct_counter_def containers_defs[] = {
 	CT_COUNTER("container_names_queue_full", struct ct_containers_stats, names_queue_full),
 	CT_COUNTER("container_names_socket_queries", struct ct_containers_stats, names_socket_queries),
 	CT_COUNTER("container_netns_scans", struct ct_containers_stats, netns_scans),
+	CT_COUNTER("container_netns_scans_deferred", struct ct_containers_stats, netns_scans_deferred),
+	CT_COUNTER("container_unowned_cgroups", struct ct_containers_stats, unowned_cgroups),
+	CT_COUNTER("container_cache_resets", struct ct_containers_stats, cache_resets),
 };
 const struct ct_counter_table ct_containers_counters = CT_COUNTER_TABLE(containers_defs);
 
@@ -570,7 +631,7 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
 
 	(void)sb;
 	(void)ftw;
-	if (type != FTW_D || !*rel || !ct_cgroup_decode(rel, &d))
+	if (type != FTW_D || !*rel || !decode_owned(rel, &d))
 		return 0;
 	if (walk.prefix) {
 		/* the container's own directory, not its monitor's */

@@ -43,7 +43,9 @@ struct ct_containers_stats {
 	uint64_t cgroups_cached, containers_known;
 	uint64_t hostname_reads, hostname_failures;
 	uint64_t names_found, names_unavailable, names_queue_full, names_socket_queries;
-	uint64_t netns_scans;
+	uint64_t netns_scans, netns_scans_deferred; /* past 20 a second */
+	uint64_t unowned_cgroups;    /* named like a container or pod in a tree not root's */
+	uint64_t cache_resets;       /* the tables were full and started over */
 };
 
 /* Start the names worker. Without it names are "unavailable". */
@@ -58,8 +60,9 @@ void ct_containers_stop(void);
 const PbContainer *ct_container_of_task(struct ct_container_buf *out, uint64_t cgroup_id,
 					uint32_t pid, uint32_t net_ns, bool exec, uint64_t now_mono_ns);
 /* The container whose network namespace is netns (known from its
- * processes' events; else one walk of /proc per namespace and 10 s), or
- * NULL (the host's, a namespace of no container). */
+ * processes' events; else one walk of /proc per namespace and 10 s, at
+ * most 20 walks a second), or NULL (the host's, a namespace of no
+ * container, or one not walked for yet). */
 const PbContainer *ct_container_of_netns(struct ct_container_buf *out, uint32_t netns);
 void ct_containers_get_stats(struct ct_containers_stats *s);
 /* container_* in `changetrace status` */

@@ -249,6 +249,25 @@ int ct_event_from_exec(struct ct_collector *c, const struct ct_exec_event *e,
 	return 0;
 }
 
+/* What the cache knows of an image (exe, cwd, argv, exec id) into the
+ * event; the copies live in b. */
+static void fill_image(struct ct_event_buf *b, const struct ct_proc *cp)
+{
+	if (cp->exec_id)
+		b->proc.exec_id = cp->exec_id;
+	if (cp->exe) {
+		ct_strlcpy(b->exe, cp->exe, sizeof(b->exe));
+		b->proc.exe = b->exe;
+	}
+	if (cp->cwd) {
+		ct_strlcpy(b->cwd, cp->cwd, sizeof(b->cwd));
+		b->proc.cwd = b->cwd;
+	}
+	b->proc.n_argv = ct_split_args(cp->args ? cp->args : "", cp->args_len,
+				       b->args, sizeof(b->args), b->argv, CT_ARGV_MAX);
+	b->proc.argv = b->argv;
+}
+
 int ct_event_from_exit(struct ct_collector *c, const struct ct_exit_event *e,
 		     struct ct_event_buf *b)
 {
@@ -258,21 +277,8 @@ int ct_event_from_exit(struct ct_collector *c, const struct ct_exit_event *e,
 		cp = ct_proc_lookup(e->task.pid);
 	ct_event_envelope(c, b, &b->ev, CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_EXIT, e->hdr.ts_ns);
 	fill_process(b, &e->task);
-	if (cp && ct_proc_same_start(cp->start_ns, e->task.start_ns)) {
-		if (cp->exec_id)
-			b->proc.exec_id = cp->exec_id;
-		if (cp->exe) {
-			ct_strlcpy(b->exe, cp->exe, sizeof(b->exe));
-			b->proc.exe = b->exe;
-		}
-		if (cp->cwd) {
-			ct_strlcpy(b->cwd, cp->cwd, sizeof(b->cwd));
-			b->proc.cwd = b->cwd;
-		}
-		b->proc.n_argv = ct_split_args(cp->args ? cp->args : "", cp->args_len,
-					       b->args, sizeof(b->args), b->argv, CT_ARGV_MAX);
-		b->proc.argv = b->argv;
-	}
+	if (cp && ct_proc_same_start(cp->start_ns, e->task.start_ns))
+		fill_image(b, cp);
 	b->exit = (PbExitDetail)CHANGETRACE__V1__EXIT_DETAIL__INIT;
 	b->exit.exit_code = e->exit_code;
 	b->exit.signal = e->signal;
@@ -350,21 +356,8 @@ void ct_event_fill_task(struct ct_collector *c, struct ct_event_buf *b,
 	unsigned n = 0;
 
 	fill_process(b, t);
-	if (cp) {
-		if (cp->exe) {
-			ct_strlcpy(b->exe, cp->exe, sizeof(b->exe));
-			b->proc.exe = b->exe;
-		}
-		if (cp->cwd) {
-			ct_strlcpy(b->cwd, cp->cwd, sizeof(b->cwd));
-			b->proc.cwd = b->cwd;
-		}
-		if (cp->exec_id)
-			b->proc.exec_id = cp->exec_id;
-		b->proc.n_argv = ct_split_args(cp->args ? cp->args : "", cp->args_len,
-					       b->args, sizeof(b->args), b->argv, CT_ARGV_MAX);
-		b->proc.argv = b->argv;
-	}
+	if (cp)
+		fill_image(b, cp);
 	/* lineage from the cache: parent, grandparent, ... */
 	while (ppid > 0 && n < CT_LINEAGE_MAX) {
 		struct ct_proc *pp = ct_proc_lookup(ppid);

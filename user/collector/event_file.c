@@ -9,24 +9,15 @@
 
 #include "event_file.h"
 #include "event_net.h"
+#include "file_collector.h"
 #include "file_content.h"
 #include "file_paths.h"
 #include "file_pending.h"
 #include "file_sweep.h"
+#include "file_sysctl.h"
 #include "proc_fds.h"
 #include "sysctl_values.h"
 #include "lib/util.h"
-
-struct ct_file_collector {
-	struct ct_file_cfg cfg;
-	struct ct_file_stats stats;
-	struct file_paths paths;
-	struct ct_file_map_fds map_fds;  /* what maps calls, unless cfg.maps */
-	struct ct_file_kmaps maps;
-	struct pending_table table;
-	struct file_sweep sweep;
-	struct file_out *out;
-};
 
 /* The event being built: the strings it points to live here. */
 struct file_out {
@@ -87,29 +78,15 @@ static bool is_sysctl(const char *p)
 	return ct_sysctl_is(p);
 }
 
-/* Whose value a sysctl is: the writer's network namespace for net.*,
- * else global (0). */
-static uint32_t sysctl_ns(const char *path, const struct ct_task *t)
-{
-	return ct_sysctl_per_netns(path) ? t->net_ns : 0;
-}
-
-/* Is that value the one the agent itself reads (no namespace to enter)? */
-static bool sysctl_ns_is_ours(struct ct_file_collector *f, const char *path,
-			      const struct ct_task *t)
-{
-	return !ct_sysctl_per_netns(path) || t->net_ns == f->cfg.host_net_ns;
-}
-
 /* ------------------------------------------------------------ paths */
 
-/* The host path of path0/path1 (see file_host_path); false, counted, when
- * it is not watched after all or cannot be resolved. */
-static bool host_path(struct ct_file_collector *f, const struct ct_file_event *e, int which,
-		      char *host, char *ns, struct file_path_note *note)
+bool file_event_path(struct ct_file_collector *f, const struct ct_file_event *e, int which,
+		     char *host, char *ns, struct file_path_note *note)
 {
 	switch (file_host_path(&f->paths, e, which, host, ns, note)) {
 	case FILE_PATH_OK:
+		if (f->cfg.path_seen)
+			f->cfg.path_seen(host);
 		return true;
 	case FILE_PATH_NOT_WATCHED:
 		f->stats.not_watched++;
@@ -124,26 +101,7 @@ static bool host_path(struct ct_file_collector *f, const struct ct_file_event *e
 
 /* ------------------------------------------------------------ emit */
 
-/* One FILE event, by its parts. */
-struct file_emit {
-	const struct ct_task *task;
-	uint64_t ts;                 /* monotonic: when the change began */
-	int op;                      /* enum ct_file_op */
-	const char *path;
-	const char *old;             /* rename source, link source, symlink target */
-	const char *ns;              /* the path as the process names it, if not path */
-	uint64_t ino;                /* of the file, if the path names none by now */
-	uint32_t dev;
-	const struct ct_file_state *before, *after;  /* NULL: unknown */
-	uint32_t writes;
-	const char *xattr;
-	bool with_owner;             /* the file's mode and owner now */
-	bool path_truncated, old_path_truncated;
-	enum file_path_source path_source;
-	const struct pending *sysctl; /* a sysctl's change: its values */
-};
-
-static void emit(struct ct_file_collector *fc, struct ct_collector *c, const struct file_emit *x)
+void file_emit(struct ct_file_collector *fc, struct ct_collector *c, const struct file_emit *x)
 {
 	struct file_out *out = fc->out;
 	struct ct_event_buf *b = &out->eb;
@@ -164,14 +122,15 @@ static void emit(struct ct_file_collector *fc, struct ct_collector *c, const str
 		ct_strlcpy(out->ns, x->ns, sizeof(out->ns));
 		f->ns_path = out->ns;
 	}
+	/* mode, owner and mtime as found: the last known state follows
+	 * the events (store/last_state.c), a kill loses none of it */
 	if (lstat(x->path, &st) == 0) {
 		f->inode = st.st_ino;
 		f->dev = st.st_dev;
-		if (x->with_owner) {
-			f->mode = st.st_mode;
-			f->uid = st.st_uid;
-			f->gid = st.st_gid;
-		}
+		f->mode = st.st_mode;
+		f->uid = st.st_uid;
+		f->gid = st.st_gid;
+		f->mtime_unix_nano = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
 	} else {
 		f->inode = x->ino;
 		f->dev = x->dev;
@@ -202,23 +161,23 @@ static void emit(struct ct_file_collector *fc, struct ct_collector *c, const str
 		f->xattr_name = out->xattr;
 	}
 	if (x->sysctl) {
-		const struct pending *sc = x->sysctl;
+		const struct file_sysctl_values *sc = x->sysctl;
 
 		/* the values themselves: a sysctl is a few bytes */
 		ct_sysctl_name(x->path, out->sc_name, sizeof(out->sc_name));
 		f->sysctl_name = out->sc_name;
 		out->sc_before[0] = out->sc_after[0] = out->sc_netns[0] = '\0';
-		if (sc->sc_before && x->before && x->before->exists)
-			ct_sysctl_value(sc->sc_before, sc->sc_before_len, out->sc_before,
+		if (sc->before && x->before && x->before->exists)
+			ct_sysctl_value(sc->before, sc->before_len, out->sc_before,
 					sizeof(out->sc_before));
-		if (sc->sc_after)
-			ct_sysctl_value(sc->sc_after, sc->sc_after_len, out->sc_after,
+		if (sc->after)
+			ct_sysctl_value(sc->after, sc->after_len, out->sc_after,
 					sizeof(out->sc_after));
 		f->sysctl_before = out->sc_before;
 		f->sysctl_after = out->sc_after;
+		f->sysctl_after_source = sc->after ? sc->source : 0;
 		if (ct_sysctl_per_netns(x->path)) {
-			ct_net_netns_name(x->task->net_ns, x->task->pid, out->sc_netns,
-					  sizeof(out->sc_netns));
+			ct_net_netns_name(sc->netns, sc->pid, out->sc_netns, sizeof(out->sc_netns));
 			f->sysctl_netns = out->sc_netns;
 		}
 	}
@@ -231,7 +190,7 @@ static void emit(struct ct_file_collector *fc, struct ct_collector *c, const str
 /* The file's content now, unless the path names another file by now (ino
  * given: the written inode was replaced, e.g. renamed over, before the
  * collector read it): then the digest is unknown rather than wrong.
- * Sysctls are read by sysctl_take, in the writer's namespace. */
+ * Sysctls are not read here (file_sysctl.c: in their namespace). */
 #define RACE_SLACK_NS (10ull * 1000000)	/* ctime is kept at a coarse clock */
 
 static void snapshot(struct ct_file_collector *f, const char *path, const struct ct_task *t,
@@ -246,69 +205,6 @@ static void snapshot(struct ct_file_collector *f, const char *path, const struct
 		st->exists = true;
 		f->stats.raced++;
 	}
-}
-
-/* ------------------------------------------------------------ sysctls */
-
-static void sysctl_set(char **dst, uint32_t *dlen, const char *raw, size_t n)
-{
-	char *copy = raw ? malloc(n + 1) : NULL;
-
-	if (copy) {
-		memcpy(copy, raw, n);
-		copy[n] = '\0';
-	}
-	free(*dst);
-	*dst = copy;
-	*dlen = copy ? (uint32_t)n : 0;
-}
-
-/*
- * A sysctl's value now, as the writer's namespace has it (the agent's
- * own read would give its namespace's for net.*): the content's state
- * (digest, blob) into st and the text into p->sc_after. Unknown (no
- * digest) when it cannot be read there.
- */
-static void sysctl_take(struct ct_file_collector *f, struct pending *p, struct ct_file_state *st)
-{
-	char *buf = malloc(CT_SYSCTL_READ_MAX), name[64];
-	ssize_t n = -1;
-
-	memset(st, 0, sizeof(*st));
-	st->exists = true;
-	if (buf) {
-		if (sysctl_ns_is_ours(f, p->path, &p->task))
-			n = ct_sysctl_read(p->path, buf, CT_SYSCTL_READ_MAX);
-		else
-			n = ct_net_read_in_ns(p->task.net_ns, p->task.pid, p->path, buf,
-					      CT_SYSCTL_READ_MAX, name, sizeof(name));
-	}
-	if (n >= 0) {
-		ct_content_from_bytes(buf, (size_t)n, st);
-		sysctl_set(&p->sc_after, &p->sc_after_len, buf, (size_t)n);
-	} else {
-		sysctl_set(&p->sc_after, &p->sc_after_len, NULL, 0);
-		f->stats.sysctl_unread++;
-	}
-	free(buf);
-}
-
-/* The last known value in the writer's namespace: the change's "before". */
-static void sysctl_before(struct ct_file_collector *f, struct pending *p)
-{
-	char *buf = malloc(CT_SYSCTL_READ_MAX);
-	size_t n;
-
-	if (buf && ct_sysctl_known(sysctl_ns(p->path, &p->task), p->path, buf,
-				   CT_SYSCTL_READ_MAX, &n)) {
-		ct_content_from_bytes(buf, n, &p->before);
-		sysctl_set(&p->sc_before, &p->sc_before_len, buf, n);
-		p->have_before = true;
-	} else if (sysctl_ns_is_ours(f, p->path, &p->task)) {
-		/* the baseline's digest, at least */
-		p->have_before = ct_content_lookup(p->path, &p->before);
-	}
-	free(buf);
 }
 
 /* ------------------------------------------------------------ bursts */
@@ -333,7 +229,8 @@ static void burst_follow(struct ct_file_collector *f, struct pending *p, uint64_
 	struct ct_wburst_key k;
 	struct ct_wburst b = { .last_close_ns = close_ns, .last_ns = close_ns };
 
-	if (p->burst || !p->ino)
+	/* a sysctl's writes are events of their own: none is folded */
+	if (p->burst || !p->ino || p->sysctl)
 		return;
 	burst_key(p, &k);
 	/* taken: another change owns it (a hard link to the same file) */
@@ -413,15 +310,16 @@ static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct
 	/* writes counted in the kernel for files still open */
 	for (int i = 0; i < p->n_open; i++)
 		p->writes += take_writes(f, &p->files[i]);
+	if (p->sysctl) {
+		/* its writes were events of their own; what they left out */
+		file_sysctl_settle(f, c, p);
+		goto done;
+	}
 	if (p->have_after && !p->n_open)
 		after = p->after;
-	else if (p->sysctl)
-		sysctl_take(f, p, &after);
 	else
 		snapshot(f, p->path, &p->task, p->ino, 0, &after);
-	if (p->sysctl)
-		op = CT_FOP_SYSCTL;
-	else if ((!before || !before->exists) && after.exists)
+	if ((!before || !before->exists) && after.exists)
 		op = CT_FOP_CREATE;
 	else if (p->truncate_op)
 		op = CT_FOP_TRUNCATE;
@@ -429,28 +327,24 @@ static void finalize(struct ct_file_collector *f, struct ct_collector *c, struct
 		op = CT_FOP_WRITE;
 	if (p->opens + (p->truncate_op ? 1 : 0) > 1)
 		f->stats.coalesced += p->opens - 1;
-	emit(f, c, &(struct file_emit){
+	file_emit(f, c, &(struct file_emit){
 		.task = &p->task, .ts = p->first_ns, .op = op, .path = p->path, .ns = p->ns_path,
 		.ino = p->ino, .dev = p->dev, .before = before, .after = &after,
-		.writes = p->writes, .with_owner = op == CT_FOP_CREATE,
+		.writes = p->writes,
 		.path_truncated = p->path_truncated, .path_source = p->path_source,
-		.sysctl = p->sysctl ? p : NULL,
 	});
 	/* the next change's "before"; an unknown digest is not a state to
-	 * compare against. A sysctl's is its namespace's value. */
-	if (p->sysctl && p->sc_after)
-		ct_sysctl_remember(sysctl_ns(p->path, &p->task), p->path, p->sc_after,
-				   p->sc_after_len, false);
-	if (p->sysctl && !sysctl_ns_is_ours(f, p->path, &p->task))
-		;	/* the path's table is the agent's own namespace's */
-	else if (after.exists && after.sha256[0])
+	 * compare against */
+	if (after.exists && after.sha256[0])
 		ct_content_put(p->path, &after);
 	else
 		ct_content_forget(p->path);
 	if (keep_open) {
 		p->before = after;
 		p->have_before = true;
-		sysctl_set(&p->sc_before, &p->sc_before_len, p->sc_after, p->sc_after_len);
+	}
+done:
+	if (keep_open) {
 		p->writes = 0;
 		p->opens = 0;
 		p->flags = 0;
@@ -582,9 +476,7 @@ static struct pending *pending_new(struct ct_file_collector *f, struct ct_collec
 	p->task = e->task;
 	p->first_ns = p->last_ns = e->hdr.ts_ns;
 	p->sysctl = is_sysctl(path);
-	if (p->sysctl)
-		sysctl_before(f, p);
-	else
+	if (!p->sysctl)	/* a sysctl's is its namespace's value at each write */
 		p->have_before = ct_content_lookup(path, &p->before);
 	return p;
 }
@@ -598,7 +490,7 @@ static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
 	struct file_path_note note;
 	struct pending *p;
 
-	if (!host_path(f, e, 0, host, ns, &note))
+	if (!file_event_path(f, e, 0, host, ns, &note))
 		return;
 	p = pending_find(&f->table, host, &e->task);
 	/* coalescing goes by the kernel's clock, not by when the collector
@@ -628,6 +520,10 @@ static void on_write_open(struct ct_file_collector *f, struct ct_collector *c,
 	if (e->ino) {
 		p->ino = e->ino;
 		p->dev = e->dev;
+	}
+	if (e->value_netns) {
+		p->sc_netns = e->value_netns;
+		p->sc_cookie = e->value_netns_cookie;
 	}
 	if (e->op == CT_FOP_WRITE && e->file_id) {
 		/* from the first open: the writer's reopens fold once it
@@ -677,15 +573,14 @@ static void on_close(struct ct_file_collector *f, struct ct_collector *c,
 		/* reopened since (folded in the kernel), or closed again
 		 * within a burst's window: the intermediate content of a
 		 * rewrite loop is not kept, it is read when it settles */
-		if (p->burst_opens != folded ||
-		    (p->close_ns && e->hdr.ts_ns - p->close_ns < CT_BURST_NS)) {
+		if (p->sysctl) {
+			;	/* its values came with its writes (file_sysctl.c) */
+		} else if (p->burst_opens != folded ||
+			   (p->close_ns && e->hdr.ts_ns - p->close_ns < CT_BURST_NS)) {
 			p->have_after = false;
 		} else {
-			if (p->sysctl)
-				sysctl_take(f, p, &p->after);
-			else
-				snapshot(f, p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
-					 &p->after);
+			snapshot(f, p->path, &p->task, p->ino, e->hdr.ts_ns + c->wall_offset,
+				 &p->after);
 			p->have_after = true;
 		}
 	}
@@ -697,8 +592,8 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 {
 	char to[PATH_MAX], to_ns[PATH_MAX], from[PATH_MAX], from_ns[PATH_MAX];
 	struct file_path_note to_note = {}, from_note = {};
-	bool have_to = host_path(f, e, 0, to, to_ns, &to_note);
-	bool have_from = host_path(f, e, 1, from, from_ns, &from_note);
+	bool have_to = file_event_path(f, e, 0, to, to_ns, &to_note);
+	bool have_from = file_event_path(f, e, 1, from, from_ns, &from_note);
 	struct ct_file_state after, other;
 	const struct ct_file_state *b;
 	struct ct_file_state before = {};
@@ -739,7 +634,7 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 		memset(&after, 0, sizeof(after));
 		after.exists = true;
 		ct_content_rename(from, to);
-		emit(f, c, &(struct file_emit){
+		file_emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to,
 			.old = from, .ns = to_ns, .writes = writes,
 			.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
@@ -749,7 +644,7 @@ static void on_rename(struct ct_file_collector *f, struct ct_collector *c,
 	}
 	/* rename sets the moved file's ctime: a later one means it changed again */
 	snapshot(f, to, &e->task, 0, e->hdr.ts_ns + c->wall_offset, &after);
-	emit(f, c, &(struct file_emit){
+	file_emit(f, c, &(struct file_emit){
 		.task = &e->task, .ts = e->hdr.ts_ns, .op = CT_FOP_RENAME, .path = to, .old = from,
 		.ns = to_ns, .before = b ? &before : NULL, .after = &after, .writes = writes,
 		.path_truncated = to_note.truncated, .old_path_truncated = from_note.truncated,
@@ -777,8 +672,8 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 	const char *old = NULL;
 
 	if (e->op == CT_FOP_LINK) {
-		bool to = host_path(f, e, 0, path, ns, &note);
-		bool from = host_path(f, e, 1, other, other_ns, &other_note);
+		bool to = file_event_path(f, e, 0, path, ns, &note);
+		bool from = file_event_path(f, e, 1, other, other_ns, &other_note);
 
 		if (!to && !from)
 			return;
@@ -786,21 +681,21 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 			return;
 		if (!from && !file_raw_path(&f->paths, e, 1, other, sizeof(other)))
 			ct_strlcpy(other, "?", sizeof(other));
-		emit(f, c, &(struct file_emit){
+		file_emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = other,
 			.ns = to ? ns : NULL, .path_truncated = note.truncated,
 			.old_path_truncated = other_note.truncated, .path_source = note.source,
 		});
 		return;
 	}
-	if (!host_path(f, e, 0, path, ns, &note))
+	if (!file_event_path(f, e, 0, path, ns, &note))
 		return;
 	switch (e->op) {
 	case CT_FOP_UNLINK:
 	case CT_FOP_RMDIR:
 		flush_path(f, c, path);
 		b = ct_content_lookup(path, &before) ? &before : NULL;
-		emit(f, c, &(struct file_emit){
+		file_emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
 			.before = b, .path_truncated = note.truncated, .path_source = note.source,
 		});
@@ -811,9 +706,9 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 		/* path1 is the link's target, as given */
 		if (file_record_path(e, 1, other, sizeof(other)))
 			old = other;
-		emit(f, c, &(struct file_emit){
+		file_emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .old = old,
-			.ns = ns, .with_owner = true, .path_truncated = note.truncated,
+			.ns = ns, .path_truncated = note.truncated,
 			.path_source = note.source,
 		});
 		return;
@@ -838,10 +733,10 @@ static void on_path_op(struct ct_file_collector *f, struct ct_collector *c,
 		}
 		b = ct_content_lookup(path, &before) ? &before : NULL;
 		after = before;
-		emit(f, c, &(struct file_emit){
+		file_emit(f, c, &(struct file_emit){
 			.task = &e->task, .ts = e->hdr.ts_ns, .op = e->op, .path = path, .ns = ns,
 			.ino = e->ino, .dev = e->dev, .before = b ? &before : NULL,
-			.after = b ? &after : NULL, .xattr = e->xattr, .with_owner = true,
+			.after = b ? &after : NULL, .xattr = e->xattr,
 			.path_truncated = note.truncated, .path_source = note.source,
 		});
 		return;
@@ -856,7 +751,8 @@ int ct_file_from_record(struct ct_file_collector *f, struct ct_collector *c, con
 	size_t need = offsetof(struct ct_file_event, paths);
 
 	if (len < need || e->path0_len > CT_FILE_PATH_MAX || e->path1_len > CT_FILE_PATH_MAX ||
-	    need + e->path0_len + e->path1_len > len) {
+	    e->value_len > CT_SYSCTL_WRITE_MAX ||
+	    need + e->path0_len + e->path1_len + e->value_len > len) {
 		f->stats.malformed++;
 		return -1;
 	}
@@ -867,6 +763,9 @@ int ct_file_from_record(struct ct_file_collector *f, struct ct_collector *c, con
 		break;
 	case CT_FOP_CLOSE:
 		on_close(f, c, e);
+		break;
+	case CT_FOP_SYSCTL:
+		file_sysctl_write(f, c, e);
 		break;
 	case CT_FOP_RENAME:
 		on_rename(f, c, e);
@@ -945,11 +844,10 @@ size_t ct_file_tick(struct ct_file_collector *f, struct ct_collector *c, uint64_
 				f->stats.closed_unseen++;	/* a folded open with no close(2) seen */
 			burst_take(f, p, true);
 			burst_open = false;
-			if (p->sysctl)
-				sysctl_take(f, p, &p->after);
-			else
+			if (!p->sysctl) {
 				snapshot(f, p->path, &p->task, p->ino, 0, &p->after);
-			p->have_after = true;
+				p->have_after = true;
+			}
 		}
 		/* quiet too long, unless a close record with its writes is
 		 * still in the ring (the collector is behind, not the file) */
@@ -983,6 +881,9 @@ static const struct ct_counter_def ct_file_counters_defs[] = {
 	CT_COUNTER("file_fds_swept", struct ct_file_stats, fds_swept),
 	CT_COUNTER("file_closed_unseen", struct ct_file_stats, closed_unseen),
 	CT_COUNTER("file_sysctl_unread", struct ct_file_stats, sysctl_unread),
+	CT_COUNTER("file_sysctl_written", struct ct_file_stats, sysctl_written),
+	CT_COUNTER("file_sysctl_read_back", struct ct_file_stats, sysctl_read_back),
+	CT_COUNTER("file_sysctl_refused", struct ct_file_stats, sysctl_refused),
 	CT_COUNTER("file_paths_truncated", struct ct_file_stats, paths_truncated),
 	CT_COUNTER("file_paths_completed", struct ct_file_stats, paths_completed),
 };

@@ -10,7 +10,8 @@
  * The parts: file_paths.c names a record's paths on the host,
  * file_pending.c keeps the changes being coalesced, file_kmaps.c reads
  * and writes the kernel's maps of open files and bursts, file_sweep.c
- * clears what exited processes left there.
+ * clears what exited processes left there, file_sysctl.c makes each
+ * sysctl write an event with its value before and after.
  */
 #ifndef CT_EVENT_FILE_H
 #define CT_EVENT_FILE_H
@@ -33,6 +34,8 @@ struct ct_file_cfg {
 	uint64_t max_age_ns;       /* a file written without pause is reported this often */
 	uint32_t host_mnt_ns, host_net_ns;
 	const char *proc_root;
+	/* every watched path a record names (its host path); may be NULL */
+	void (*path_seen)(const char *host_path);
 };
 
 struct ct_file_stats {
@@ -51,7 +54,12 @@ struct ct_file_stats {
 				    * (longer or deeper than PATH_MAX) */
 	uint64_t paths_completed;  /* cut by the kernel, completed from /proc */
 	uint64_t sysctl_unread;    /* a sysctl's value could not be read in
-				    * the writer's namespace (gone, timeout) */
+				    * its namespace (gone, timeout) */
+	uint64_t sysctl_written;   /* sysctl writes reported with their bytes */
+	uint64_t sysctl_read_back; /* ...with the value read back instead (see
+				    * changetrace.v1.SysctlValueSource) */
+	uint64_t sysctl_refused;   /* sysctl writes the kernel refused or took
+				    * nothing of: no event */
 };
 
 /* The file collector's state, owned by the agent (or a test). */

@@ -19,6 +19,7 @@
 #include "nft_ctx_cache.h"
 #include "ruleset_change.h"
 #include "sysctl_values.h"
+#include "lib/time_budget.h"
 #include "lib/util.h"
 
 #define RULESET_MAX   (64u << 10)  /* ruleset text kept per namespace and per event */
@@ -29,10 +30,13 @@
 #define PRIME_TIMEOUT_MS    15000  /* every legacy table and sysctl of a namespace */
 
 static struct ct_net_stats stats;
+static uint32_t host_netns;      /* the agent's own: no budget (below) */
+#define NETNS_BUDGET { .share = 8, .max_ns = 2000000000ll, .left_ns = 2000000000ll }
 
 void ct_net_get_stats(struct ct_net_stats *s)
 {
 	*s = stats;
+	s->legacy_forgotten = ct_ipt_legacy_forgotten();
 }
 
 /* ---------------------------------------------------------------- acceptance */
@@ -78,6 +82,7 @@ struct netns_entry {
 	bool has_ruleset;
 	int64_t gen;             /* its generation (-1: not known) */
 	uint64_t listed_ns;      /* when it was read (monotonic, once done) */
+	struct ct_time_budget budget; /* its share of the loop's waits (below) */
 };
 
 static struct netns_entry netns_cache[NETNS_CACHE];
@@ -97,6 +102,7 @@ static struct netns_entry *netns_get(uint32_t inode, bool create)
 	memset(e, 0, sizeof(*e));
 	e->inode = inode;
 	e->gen = -1;
+	e->budget = (struct ct_time_budget)NETNS_BUDGET;
 	return e;
 }
 
@@ -187,6 +193,7 @@ static bool netns_path(uint32_t inode, uint32_t pid, char *name, size_t nlen,
 struct snap_req {
 	char path[300];
 	uint32_t inode;          /* the namespace the path must still name */
+	uint64_t cookie;         /* ...and its cookie, if known (0: any) */
 	uint32_t ifindex[IFX_MAX];
 	unsigned n_ifindex;
 	bool want_ruleset;
@@ -196,6 +203,9 @@ struct snap_req {
 	bool prime_legacy;       /* remember every legacy table there */
 	char prime_sysctls[16];  /* remember every sysctl under this dir ("" none) */
 	char file[PATH_MAX];     /* a sysctl to read there ("" none) */
+	/* another text to take there (the start-up comparison's sources) */
+	char *(*dump)(uint32_t netns_inode, size_t max, int *err);
+	size_t dump_max;
 	/* results */
 	char *ruleset;
 	int64_t ruleset_gen;     /* its generation, -1: not known */
@@ -205,6 +215,8 @@ struct snap_req {
 	char *file_buf;
 	ssize_t file_len;
 	int file_err;
+	char *dump_text;
+	int dump_err;
 	char ifname[IFX_MAX][IF_NAMESIZE];
 	int err;
 	bool done;
@@ -218,6 +230,7 @@ static void req_free(struct snap_req *r)
 	free(r->ruleset);
 	free(r->legacy_text);
 	free(r->file_buf);
+	free(r->dump_text);
 	free(r);
 }
 
@@ -229,13 +242,13 @@ static void prime_legacy_here(uint32_t inode)
 
 	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
 		char names[16][CT_IPT_TABLE_LEN];
-		int n = ct_ipt_legacy_tables(-1, fams[f], names, ARRAY_SIZE(names));
+		int n = ct_ipt_legacy_tables(fams[f], names, ARRAY_SIZE(names));
 
 		all &= n >= 0;
 		for (int i = 0; i < n; i++) {
 			char *text;
 
-			if (ct_ipt_legacy_dump(-1, fams[f], names[i], LEGACY_TIMEOUT_MS, &text) == 0) {
+			if (ct_ipt_legacy_dump(fams[f], names[i], LEGACY_TIMEOUT_MS, &text) == 0) {
 				ct_ipt_legacy_remember(inode, fams[f], names[i], text);
 				free(text);
 				stats.legacy_dumps++;
@@ -260,6 +273,7 @@ static void work(struct snap_req *r)
 {
 	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	uint64_t cookie;
 
 	if (fd < 0) {
 		r->err = errno;
@@ -278,6 +292,12 @@ static void work(struct snap_req *r)
 		return;
 	}
 	close(fd);
+	cookie = ct_sysctl_netns_cookie();
+	/* the inode is another namespace's by now (the one asked for is gone) */
+	if (r->cookie && cookie && cookie != r->cookie) {
+		r->err = ESRCH;
+		return;
+	}
 	for (unsigned i = 0; i < r->n_ifindex && i < IFX_MAX; i++)
 		if (!if_indextoname(r->ifindex[i], r->ifname[i]))
 			r->ifname[i][0] = '\0';
@@ -286,7 +306,7 @@ static void work(struct snap_req *r)
 		r->listed_ns = ct_now_mono_ns();
 	}
 	if (r->legacy_table[0] &&
-	    ct_ipt_legacy_dump_sized(-1, r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
+	    ct_ipt_legacy_dump_sized(r->legacy_family, r->legacy_table, LEGACY_TIMEOUT_MS,
 				     &r->legacy_text, &r->legacy_size) < 0)
 		r->legacy_err = errno;
 	if (r->file[0]) {
@@ -297,7 +317,9 @@ static void work(struct snap_req *r)
 	if (r->prime_legacy)
 		prime_legacy_here(r->inode);
 	if (r->prime_sysctls[0])
-		ct_sysctl_prime(r->inode, r->prime_sysctls);
+		ct_sysctl_prime((struct ct_sysctl_ns){ r->inode, cookie }, r->prime_sysctls);
+	if (r->dump)
+		r->dump_text = r->dump(r->inode, r->dump_max ? r->dump_max : RULESET_MAX, &r->dump_err);
 }
 
 #define NFT_CTX_IDLE_NS (5ull * 1000000000ull)
@@ -340,8 +362,12 @@ static void *worker_main(void *arg)
 
 int ct_net_worker_start(void)
 {
+	struct stat st;
+
 	if (worker_running)
 		return 0;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		host_netns = st.st_ino;
 	worker_stop = false;
 	if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
 		return -1;
@@ -367,11 +393,50 @@ void ct_net_worker_stop(void)
 	ct_sysctl_forget_all();
 }
 
-/* Run r on the worker and wait. Returns 0 when it finished in time; the
+/*
+ * The event loop waits for the worker. In a namespace other than the
+ * host's anyone may change rules as fast as they like (an unprivileged
+ * user namespace owns the network namespace it makes), with tables that
+ * take long to list. There each namespace's waits have a budget of an
+ * eighth of the time (2 s saved at most), and all of them together a
+ * quarter (3 s): one namespace cannot take the others' share. Past it the
+ * request is not made: the change is still reported, without what only
+ * the worker could read (counted).
+ */
+static struct ct_time_budget guest_budget = {
+	.share = 4, .max_ns = 3000000000ll, .left_ns = 3000000000ll,
+};
+
+static bool guest_budget_left(struct netns_entry *ns)
+{
+	uint64_t now = ct_now_mono_ns();
+	bool mine, all;
+
+	if (ns->inode == host_netns)
+		return true;
+	mine = ct_time_budget_left(&ns->budget, now);
+	all = ct_time_budget_left(&guest_budget, now);
+	if (mine && all)
+		return true;
+	stats.snapshots_skipped++;
+	return false;
+}
+
+static void guest_budget_spend(struct netns_entry *ns, uint64_t waited)
+{
+	if (ns->inode == host_netns)
+		return;
+	ct_time_budget_spend(&ns->budget, waited);
+	ct_time_budget_spend(&guest_budget, waited);
+}
+
+/* Run r on the worker and wait, the wait charged to ns's budget (NULL:
+ * the agent's own priming). Returns 0 when it finished in time; the
  * caller then owns r. Otherwise r belongs to the worker. */
-static int run_on_worker(struct snap_req *r, int timeout_ms)
+static int run_on_worker(struct snap_req *r, int timeout_ms, struct netns_entry *ns)
 {
 	struct timespec dl;
+	uint64_t t0, waited;
 	int rc = 0;
 
 	if (!worker_running)
@@ -388,10 +453,15 @@ static int run_on_worker(struct snap_req *r, int timeout_ms)
 		pthread_mutex_unlock(&wlock);
 		return -1;
 	}
+	t0 = ct_now_mono_ns();
 	wreq = r;
 	pthread_cond_broadcast(&wcond);
 	while (!r->done && rc == 0)
 		rc = pthread_cond_timedwait(&wcond, &wlock, &dl);
+	waited = ct_now_mono_ns() - t0;
+	stats.worker_wait_us += waited / 1000;
+	if (ns)
+		guest_budget_spend(ns, waited);
 	if (!r->done) {
 		if (wreq == r)
 			wreq = NULL;	/* never taken: still ours */
@@ -422,7 +492,9 @@ static void prime_one(const char *path, uint32_t inode, const char *name, bool h
 	r->want_ruleset = true;
 	r->prime_legacy = true;
 	ct_strlcpy(r->prime_sysctls, host ? "/proc/sys" : "/proc/sys/net", sizeof(r->prime_sysctls));
-	rc = run_on_worker(r, PRIME_TIMEOUT_MS);
+	if (host)
+		ct_sysctl_keep(inode);
+	rc = run_on_worker(r, PRIME_TIMEOUT_MS, NULL);
 	if (rc == -2)
 		return;
 	if (rc == 0 && r->ruleset) {
@@ -437,6 +509,35 @@ static void prime_one(const char *path, uint32_t inode, const char *name, bool h
 		stats.snapshot_failures++;
 	}
 	req_free(r);
+}
+
+char *ct_net_dump(const char *path, uint32_t inode,
+		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err)
+{
+	struct snap_req *r = calloc(1, sizeof(*r));
+	char *text = NULL;
+	int rc;
+
+	*err = ENOMEM;
+	if (!r)
+		return NULL;
+	ct_strlcpy(r->path, path, sizeof(r->path));
+	r->inode = inode;
+	r->dump = dump;
+	r->dump_max = max;
+	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS, NULL);
+	if (rc == -2) {
+		*err = ETIMEDOUT;
+		return NULL;	/* the worker frees it */
+	}
+	if (rc == 0 && r->dump_text) {
+		text = r->dump_text;
+		r->dump_text = NULL;
+	} else {
+		*err = rc < 0 ? EAGAIN : r->err ? r->err : r->dump_err ? r->dump_err : EIO;
+	}
+	req_free(r);
+	return text;
 }
 
 void ct_net_prime(void)
@@ -699,11 +800,12 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 			for (size_t i = 0; i < n && req->n_ifindex < IFX_MAX; i++)
 				if (objs[i].ifindex && !objs[i].device[0])
 					req->ifindex[req->n_ifindex++] = objs[i].ifindex;
-			if (!req->want_ruleset && !legacy && !req->n_ifindex) {
+			if ((!req->want_ruleset && !legacy && !req->n_ifindex) ||
+			    !guest_budget_left(ns)) {
 				free(req);
 				req = NULL;
 			} else {
-				int rc = run_on_worker(req, SNAPSHOT_TIMEOUT_MS);
+				int rc = run_on_worker(req, SNAPSHOT_TIMEOUT_MS, ns);
 
 				if (rc == -2) {
 					req = NULL;	/* the worker frees it */
@@ -776,6 +878,11 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 		}
 	}
 
+	/* a replace whose table was not read: the text known is from before
+	 * it, not the next change's "before" */
+	if (legacy && !(req && req->legacy_text))
+		ct_ipt_legacy_mark_ahead(e->task.net_ns, objs[0].family, objs[0].table);
+
 	for (size_t i = 0, idx = 0; i < n; i++) {
 		bool nft = objs[i].subsystem == CHANGETRACE__V1__NET_SUBSYSTEM__NET_SUBSYSTEM_NFTABLES;
 		bool with_rs = nft && first && req && req->ruleset;
@@ -824,8 +931,8 @@ int ct_net_from_record(struct ct_collector *c, const void *data, size_t len,
 
 /* ---------------------------------------------------------------- in a namespace */
 
-int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
-		      char *ns_name, size_t ns_len)
+int ct_net_read_in_ns(uint32_t inode, uint64_t cookie, uint32_t pid, const char *path, char *buf,
+		      size_t len, char *ns_name, size_t ns_len)
 {
 	struct netns_entry *ns = netns_get(inode, true);
 	struct snap_req *r;
@@ -840,19 +947,23 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 		return -1;
 	if (ns_len)
 		ct_strlcpy(ns_name, ns->name, ns_len);
+	if (!guest_budget_left(ns))
+		return -1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -1;
 	ct_strlcpy(r->path, nspath, sizeof(r->path));
 	r->inode = inode;
-	ct_strlcpy(r->file, path, sizeof(r->file));
+	r->cookie = cookie;
+	if (path)
+		ct_strlcpy(r->file, path, sizeof(r->file));
 	/* a namespace first seen now: its other values, for their next change */
-	if (!ct_sysctl_primed(inode))
+	if (!ct_sysctl_primed((struct ct_sysctl_ns){ inode, cookie }))
 		ct_strlcpy(r->prime_sysctls, "/proc/sys/net", sizeof(r->prime_sysctls));
-	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS);
+	rc = run_on_worker(r, SNAPSHOT_TIMEOUT_MS, ns);
 	if (rc == -2)
 		return -1;	/* the worker frees it */
-	if (rc == 0 && !r->err && r->file_len >= 0 && (size_t)r->file_len < len) {
+	if (rc == 0 && !r->err && path && r->file_len >= 0 && (size_t)r->file_len < len) {
 		memcpy(buf, r->file_buf, r->file_len);
 		buf[r->file_len] = '\0';
 		n = r->file_len;
@@ -861,12 +972,26 @@ int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf,
 	return (int)n;
 }
 
+/* Does the name still name the namespace (a namespace gone leaves its
+ * inode, and its name in the cache, to the next one)? */
+static bool netns_name_names(const char *name, uint32_t inode)
+{
+	char path[300];
+	struct stat st;
+
+	if (!strcmp(name, "host"))
+		snprintf(path, sizeof(path), "/proc/1/ns/net");
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return stat(path, &st) == 0 && st.st_ino == inode;
+}
+
 void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len)
 {
 	struct netns_entry *ns = netns_get(inode, true);
 	char path[300];
 
-	if (!ns->name[0])
+	if (!ns->name[0] || !netns_name_names(ns->name, inode))
 		netns_path(inode, pid, ns->name, sizeof(ns->name), path, sizeof(path));
 	if (ns->name[0])
 		ct_strlcpy(name, ns->name, len);
@@ -885,5 +1010,8 @@ static const struct ct_counter_def ct_net_counters_defs[] = {
 	CT_COUNTER("net_legacy_dumps", struct ct_net_stats, legacy_dumps),
 	CT_COUNTER("net_legacy_failures", struct ct_net_stats, legacy_failures),
 	CT_COUNTER("net_legacy_inexact", struct ct_net_stats, legacy_inexact),
+	CT_COUNTER("net_worker_wait_us", struct ct_net_stats, worker_wait_us),
+	CT_COUNTER("net_snapshots_skipped", struct ct_net_stats, snapshots_skipped),
+	CT_COUNTER("net_legacy_forgotten", struct ct_net_stats, legacy_forgotten),
 };
 const struct ct_counter_table ct_net_counters = CT_COUNTER_TABLE(ct_net_counters_defs);

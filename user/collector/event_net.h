@@ -30,6 +30,9 @@ struct ct_net_stats {
 	uint64_t legacy_dumps;     /* legacy iptables tables read */
 	uint64_t legacy_failures;  /* namespace gone, no save tool, timeout */
 	uint64_t legacy_inexact;   /* read after a later replace of the table */
+	uint64_t worker_wait_us;   /* the event loop waited on the namespace worker */
+	uint64_t snapshots_skipped;/* not read: other namespaces' budget spent */
+	uint64_t legacy_forgotten; /* last-known tables dropped to make room */
 };
 
 /* Acceptance of one request from the answers queued by the kernel. */
@@ -52,15 +55,22 @@ void ct_net_worker_stop(void);
  * sysctls of the host and of every named namespace (/run/netns), so the
  * first change seen in each has a "before". */
 void ct_net_prime(void);
+/* The text dump (NULL: the nftables ruleset) gives, at most max bytes, run
+ * on the worker inside the namespace at path (which must still be inode).
+ * malloc'd, or NULL with *err set (timeout included). */
+char *ct_net_dump(const char *path, uint32_t inode,
+		  char *(*dump)(uint32_t netns_inode, size_t max, int *err), size_t max, int *err);
 
 /* Read a sysctl (a small file) in network namespace inode, entered
  * through the acting process pid, /run/netns or any process in it, on the
  * worker (at most the snapshot timeout); a namespace never seen before
- * has its other network sysctls remembered too. Returns the length read
- * into buf (NUL-terminated), or -1. ns_name: its name ("host", an
- * `ip netns` name) or "". */
-int ct_net_read_in_ns(uint32_t inode, uint32_t pid, const char *path, char *buf, size_t len,
-		      char *ns_name, size_t ns_len);
+ * has its other network sysctls remembered too. cookie: the namespace's
+ * (0: not known); another namespace that has its inode by now is not
+ * read. Returns the length read into buf (NUL-terminated), or -1.
+ * ns_name: its name ("host", an `ip netns` name) or "". path NULL: only
+ * remember a namespace never seen before (returns -1). */
+int ct_net_read_in_ns(uint32_t inode, uint64_t cookie, uint32_t pid, const char *path, char *buf,
+		      size_t len, char *ns_name, size_t ns_len);
 /* The namespace's name ("host", an `ip netns` name), else its inode. */
 void ct_net_netns_name(uint32_t inode, uint32_t pid, char *name, size_t len);
 

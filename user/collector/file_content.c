@@ -290,7 +290,12 @@ int ct_content_snapshot(const char *path, struct ct_file_state *out)
 		return -1;
 	}
 	out->ino = st.st_ino;
+	out->dev = st.st_dev;
 	out->ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000ull + st.st_ctim.tv_nsec;
+	out->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
+	out->mode = st.st_mode;
+	out->uid = st.st_uid;
+	out->gid = st.st_gid;
 	/* /proc/sys files say size 0: read them anyway, they are small */
 	if ((uint64_t)st.st_size > cfg.hash_max) {
 		out->size = st.st_size;
@@ -384,6 +389,7 @@ static pthread_t baseline_thread;
 static bool baseline_running;
 static char **baseline_roots;
 static int baseline_n;
+static struct ct_baseline_hook baseline_hook;
 
 static int baseline_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -391,6 +397,8 @@ static int baseline_one(const char *p, const struct stat *sb, int type, struct F
 
 	if (atomic_load(&baseline_stop))
 		return 1;
+	if (type == FTW_SL && baseline_hook.found)
+		baseline_hook.found(baseline_hook.ctx, p, sb, NULL);
 	if (type != FTW_F || !S_ISREG(sb->st_mode))
 		return 0;
 	/* sysctl entries without read permission (e.g. vm/compact_memory) */
@@ -408,6 +416,8 @@ static int baseline_one(const char *p, const struct stat *sb, int type, struct F
 		put_locked(p, &st, true);
 		pthread_mutex_unlock(&lock);
 		__atomic_fetch_add(&stats.baseline_files, 1, __ATOMIC_RELAXED);
+		if (baseline_hook.found)
+			baseline_hook.found(baseline_hook.ctx, p, sb, &st);
 	}
 	return 0;
 }
@@ -419,6 +429,8 @@ static void *baseline_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < baseline_n && !atomic_load(&baseline_stop); i++)
 		nftw(baseline_roots[i], baseline_one, 32, FTW_PHYS | FTW_MOUNT);
+	if (baseline_hook.done && !atomic_load(&baseline_stop))
+		baseline_hook.done(baseline_hook.ctx);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	__atomic_store_n(&stats.baseline_ms, (b.tv_sec - a.tv_sec) * 1000 +
 			 (b.tv_nsec - a.tv_nsec) / 1000000, __ATOMIC_RELAXED);
@@ -426,8 +438,13 @@ static void *baseline_main(void *arg)
 	return NULL;
 }
 
-int ct_content_baseline_start(char *const *roots, int n, uint64_t max_files)
+int ct_content_baseline_start(char *const *roots, int n, uint64_t max_files,
+			      const struct ct_baseline_hook *hook)
 {
+	if (hook)
+		baseline_hook = *hook;
+	else
+		memset(&baseline_hook, 0, sizeof(baseline_hook));
 	baseline_roots = calloc(n ? n : 1, sizeof(*baseline_roots));
 	if (!baseline_roots)
 		return -1;

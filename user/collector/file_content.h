@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "store/blobs.h"
 #include "lib/counters.h"
@@ -20,7 +21,10 @@ struct ct_file_state {
 	char sha256[CT_SHA256_HEX];  /* "" = unknown (too large, unreadable) */
 	uint64_t size;
 	uint64_t ino;                /* of the file that was read */
+	uint64_t dev;
 	uint64_t ctime_ns;           /* its change time (wall clock) when read */
+	uint64_t mtime_ns;
+	uint32_t mode, uid, gid;
 	bool kept;                   /* a blob exists for sha256 */
 	bool exists;
 };
@@ -53,10 +57,22 @@ void ct_content_put(const char *path, const struct ct_file_state *st);
 void ct_content_forget(const char *path);
 /* Every path in (or under) dir moves to new_dir: a directory rename. */
 void ct_content_rename(const char *from, const char *to);
+/* What the baseline walk found, for whoever compares it with an earlier
+ * state (unobserved.c). Called in the baseline thread. */
+struct ct_baseline_hook {
+	/* a regular file it read (st), or a symlink (st NULL); not called for
+	 * a file the collector saw a change to first */
+	void (*found)(void *ctx, const char *path, const struct stat *sb,
+		      const struct ct_file_state *st);
+	void (*done)(void *ctx);     /* after the walk, before baseline_done */
+	void *ctx;
+};
+
 /* Take the baseline of the watched trees in a thread (files only, at most
  * max_files): start-up does not wait for it. A change the collector sees
- * first wins over the baseline's reading of that file. */
-int ct_content_baseline_start(char *const *roots, int n, uint64_t max_files);
+ * first wins over the baseline's reading of that file. hook may be NULL. */
+int ct_content_baseline_start(char *const *roots, int n, uint64_t max_files,
+			      const struct ct_baseline_hook *hook);
 void ct_content_baseline_wait(void);
 void ct_content_get_stats(struct ct_content_stats *st);
 

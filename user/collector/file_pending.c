@@ -21,8 +21,6 @@ void pending_table_free(struct pending_table *t)
 	for (int i = 0; t->pend && i < t->high_water; i++) {
 		free(t->pend[i].path);
 		free(t->pend[i].ns_path);
-		free(t->pend[i].sc_before);
-		free(t->pend[i].sc_after);
 	}
 	free(t->pend);
 	free(t->refs);
@@ -153,9 +151,7 @@ void pending_release(struct pending_table *t, struct pending *p)
 		*link = p->next;
 	free(p->path);
 	free(p->ns_path);
-	free(p->sc_before);
-	free(p->sc_after);
-	p->path = p->ns_path = p->sc_before = p->sc_after = NULL;
+	p->path = p->ns_path = NULL;
 	p->used = false;
 	p->n_open = 0;
 	t->n_used--;

@@ -68,9 +68,10 @@ struct pending {
 	uint32_t burst_opens, burst_writes; /* of that entry, already counted */
 	int32_t next;              /* slot + 1 of the next in its path bucket (or
 				    * in the free list); 0 = none */
-	char *sc_before, *sc_after;/* a sysctl's content, read in the writer's
-				    * namespace (heap; NULL: not known) */
-	uint32_t sc_before_len, sc_after_len;
+	bool sc_written;           /* a sysctl: a write of its opens was recorded
+				    * (reported, or refused) on its own */
+	uint32_t sc_netns;         /* a sysctl: the namespace whose table the file */
+	uint64_t sc_cookie;        /*   is in, as its open record says (0: none) */
 };
 
 /*

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -37,86 +36,30 @@ bool ct_ipt_legacy_table_ok(const char *t)
 	return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-/* ---------------------------------------------------------------- in a namespace */
-
-/* A job run by a thread that entered the namespace, so the caller's own
- * thread never changes namespace. */
-struct ns_job {
-	int netns_fd;
-	int (*fn)(struct ns_job *j);
-	const char *family, *table;
-	int timeout_ms;
-	struct ct_ipt_size *size;
-	char (*names)[CT_IPT_TABLE_LEN];
-	size_t max;
-	char *text;
-	int rc, err;
-};
-
-static void *ns_job_main(void *arg)
-{
-	struct ns_job *j = arg;
-
-	if (setns(j->netns_fd, CLONE_NEWNET) < 0) {
-		j->rc = -1;
-		j->err = errno;
-		return NULL;
-	}
-	j->rc = j->fn(j);
-	j->err = errno;
-	return NULL;
-}
-
-static int run_job(struct ns_job *j)
-{
-	pthread_t t;
-	int rc;
-
-	if (j->netns_fd < 0)
-		return j->fn(j);
-	rc = pthread_create(&t, NULL, ns_job_main, j);
-	if (rc) {
-		errno = rc;
-		return -1;
-	}
-	pthread_join(t, NULL);
-	errno = j->err;
-	return j->rc;
-}
-
 /* ---------------------------------------------------------------- tables */
 
-static int tables_here(struct ns_job *j)
+int ct_ipt_legacy_tables(const char *family, char names[][CT_IPT_TABLE_LEN], size_t max)
 {
 	char path[64], buf[4096];
 	ssize_t n;
 	size_t k = 0;
 
-	/* thread-self: /proc/net follows the thread group leader's namespace */
-	snprintf(path, sizeof(path), "/proc/thread-self/net/%s_tables_names",
-		 !strcmp(j->family, "ip6") ? "ip6" : "ip");
-	n = ct_read_file(path, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return errno == ENOENT ? 0 : -1;	/* module not loaded: no table */
-	buf[n] = '\0';
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && k < j->max;
-	     l = strtok_r(NULL, "\n", &save))
-		if (ct_ipt_legacy_table_ok(l))
-			ct_strlcpy(j->names[k++], l, CT_IPT_TABLE_LEN);
-	return (int)k;
-}
-
-int ct_ipt_legacy_tables(int netns_fd, const char *family, char names[][CT_IPT_TABLE_LEN],
-			 size_t max)
-{
-	struct ns_job j = { .netns_fd = netns_fd, .fn = tables_here, .family = family,
-			    .names = names, .max = max };
-
 	if (!ct_ipt_legacy_family_ok(family)) {
 		errno = EINVAL;
 		return -1;
 	}
-	return run_job(&j);
+	/* thread-self: /proc/net follows the thread group leader's namespace */
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s_tables_names",
+		 !strcmp(family, "ip6") ? "ip6" : "ip");
+	n = ct_read_file(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -1;	/* module not loaded: no table */
+	buf[n] = '\0';
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && k < max;
+	     l = strtok_r(NULL, "\n", &save))
+		if (ct_ipt_legacy_table_ok(l))
+			ct_strlcpy(names[k++], l, CT_IPT_TABLE_LEN);
+	return (int)k;
 }
 
 /* ---------------------------------------------------------------- dump */
@@ -305,67 +248,47 @@ static int size_here(const char *family, const char *table, struct ct_ipt_size *
 	return 0;
 }
 
-static int dump_here(struct ns_job *j)
+int ct_ipt_legacy_dump(const char *family, const char *table, int timeout_ms, char **text)
+{
+	return ct_ipt_legacy_dump_sized(family, table, timeout_ms, text, NULL);
+}
+
+int ct_ipt_legacy_dump_sized(const char *family, const char *table, int timeout_ms, char **text,
+			     struct ct_ipt_size *size)
 {
 	char names[16][CT_IPT_TABLE_LEN];
+	struct ct_ipt_size after;
 	const char *tool;
 	bool exists = false;
 	int n;
-
-	j->max = ARRAY_SIZE(names);
-	j->names = names;
-	n = tables_here(j);
-	if (n < 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		exists |= !strcmp(names[i], j->table);
-	if (!exists) {
-		errno = ENOENT;
-		return -1;
-	}
-	tool = save_tool(j->family);
-	if (!tool) {
-		errno = ENOEXEC;
-		return -1;
-	}
-	if (j->size) {
-		struct ct_ipt_size after;
-
-		if (size_here(j->family, j->table, j->size) < 0)
-			memset(j->size, 0, sizeof(*j->size));
-		if (spawn_save(tool, j->table, j->timeout_ms, &j->text) < 0)
-			return -1;
-		if (size_here(j->family, j->table, &after) < 0 ||
-		    memcmp(&after, j->size, sizeof(after)))
-			memset(j->size, 0, sizeof(*j->size));	/* replaced meanwhile */
-		return 0;
-	}
-	return spawn_save(tool, j->table, j->timeout_ms, &j->text);
-}
-
-int ct_ipt_legacy_dump(int netns_fd, const char *family, const char *table, int timeout_ms,
-		       char **text)
-{
-	return ct_ipt_legacy_dump_sized(netns_fd, family, table, timeout_ms, text, NULL);
-}
-
-int ct_ipt_legacy_dump_sized(int netns_fd, const char *family, const char *table,
-			     int timeout_ms, char **text, struct ct_ipt_size *size)
-{
-	struct ns_job j = { .netns_fd = netns_fd, .fn = dump_here, .family = family,
-			    .table = table, .timeout_ms = timeout_ms > 0 ? timeout_ms : 1,
-			    .size = size };
 
 	*text = NULL;
 	if (!ct_ipt_legacy_family_ok(family) || !ct_ipt_legacy_table_ok(table)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (run_job(&j) < 0) {
-		free(j.text);
+	n = ct_ipt_legacy_tables(family, names, ARRAY_SIZE(names));
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		exists |= !strcmp(names[i], table);
+	if (!exists) {
+		errno = ENOENT;
 		return -1;
 	}
-	*text = j.text;
+	tool = save_tool(family);
+	if (!tool) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	if (timeout_ms <= 0)
+		timeout_ms = 1;
+	if (size && size_here(family, table, size) < 0)
+		memset(size, 0, sizeof(*size));
+	if (spawn_save(tool, table, timeout_ms, text) < 0)
+		return -1;
+	if (size && (size_here(family, table, &after) < 0 || memcmp(&after, size, sizeof(after))))
+		memset(size, 0, sizeof(*size));	/* replaced meanwhile */
 	return 0;
 }
 
@@ -514,7 +437,7 @@ struct known {
 };
 
 static struct known known[KNOWN_MAX];
-static uint64_t known_clock;
+static uint64_t known_clock, known_forgotten;
 static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint32_t primed[KNOWN_MAX];
@@ -568,6 +491,7 @@ void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *tabl
 			if (!known[i].text || known[i].used < k->used)
 				k = &known[i];
 		if (k->text) {
+			known_forgotten++;
 			/* its namespace no longer has all its tables here */
 			for (size_t i = 0; i < n_primed && i < KNOWN_MAX; i++)
 				if (primed[i] == k->netns)
@@ -638,6 +562,16 @@ bool ct_ipt_legacy_primed(uint32_t netns)
 	r = primed_locked(netns);
 	pthread_mutex_unlock(&known_lock);
 	return r;
+}
+
+uint64_t ct_ipt_legacy_forgotten(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&known_lock);
+	n = known_forgotten;
+	pthread_mutex_unlock(&known_lock);
+	return n;
 }
 
 void ct_ipt_legacy_forget_all(void)

@@ -27,26 +27,24 @@ bool ct_ipt_legacy_family_ok(const char *family);
 bool ct_ipt_legacy_table_ok(const char *table);
 
 /*
- * The tables of family that exist in a network namespace (netns_fd < 0:
- * the calling thread's). Reading a table that does not exist creates it,
- * so only these are ever dumped. Returns how many (at most max), or -1
- * with errno.
+ * All of the below work in the calling thread's network namespace (the
+ * collector's namespace worker enters the table's first).
+ *
+ * The tables of family that exist there. Reading a table that does not
+ * exist creates it, so only these are ever dumped. Returns how many (at
+ * most max), or -1 with errno.
  */
-int ct_ipt_legacy_tables(int netns_fd, const char *family, char names[][CT_IPT_TABLE_LEN],
-			 size_t max);
+int ct_ipt_legacy_tables(const char *family, char names[][CT_IPT_TABLE_LEN], size_t max);
 
 /*
  * One table in iptables-save form, without the "# Generated/Completed"
  * comments and the chains' packet counters (they change with every dump
- * and every packet, the rules do not): *text is malloc'd. netns_fd < 0:
- * the calling thread's namespace; else a short-lived thread enters it, the
- * caller's own namespace never changes. Returns 0, or -1 with errno:
- * ENOENT (no such table there: never created by reading), ENOEXEC (no
- * save tool), ETIMEDOUT (killed after timeout_ms), EIO (it failed),
- * EINVAL (family or table name refused).
+ * and every packet, the rules do not): *text is malloc'd. Returns 0, or
+ * -1 with errno: ENOENT (no such table there: never created by reading),
+ * ENOEXEC (no save tool), ETIMEDOUT (killed after timeout_ms), EIO (it
+ * failed), EINVAL (family or table name refused).
  */
-int ct_ipt_legacy_dump(int netns_fd, const char *family, const char *table, int timeout_ms,
-		       char **text);
+int ct_ipt_legacy_dump(const char *family, const char *table, int timeout_ms, char **text);
 
 /* A table's size as the kernel states it (and a replace of it declares):
  * entries and bytes. Read before and after a dump, an unchanged size says
@@ -56,8 +54,8 @@ struct ct_ipt_size {
 };
 /* The same dump, with the table's size when it was taken (size->entries 0:
  * it changed while being read). */
-int ct_ipt_legacy_dump_sized(int netns_fd, const char *family, const char *table,
-			     int timeout_ms, char **text, struct ct_ipt_size *size);
+int ct_ipt_legacy_dump_sized(const char *family, const char *table, int timeout_ms, char **text,
+			     struct ct_ipt_size *size);
 
 /* Raw iptables-save output -> the form above, in place. */
 void ct_ipt_legacy_normalize(char *text);
@@ -78,9 +76,10 @@ bool ct_ipt_legacy_known(uint32_t netns, const char *family, const char *table, 
 /* Remember text (copied) as the table's last known; NULL forgets it. */
 void ct_ipt_legacy_remember(uint32_t netns, const char *family, const char *table,
 			    const char *text);
-/* The last known text was read after later changes than the one whose
- * "after" it is (the collector was behind): set by the caller, cleared by
- * the next remember. */
+/* The last known text is not the table's state before its next change:
+ * it was read after later changes than the one whose "after" it is (the
+ * collector was behind), or a change since was not read. Set by the
+ * caller, cleared by the next remember. */
 void ct_ipt_legacy_mark_ahead(uint32_t netns, const char *family, const char *table);
 bool ct_ipt_legacy_ahead(uint32_t netns, const char *family, const char *table);
 /* Every known table (called with the table locked: copy what you keep). */
@@ -92,5 +91,7 @@ void ct_ipt_legacy_known_each(void (*cb)(void *ctx, uint32_t netns, const char *
 void ct_ipt_legacy_mark_primed(uint32_t netns);
 bool ct_ipt_legacy_primed(uint32_t netns);
 void ct_ipt_legacy_forget_all(void);
+/* Texts forgotten to make room for another table's (KNOWN_MAX kept). */
+uint64_t ct_ipt_legacy_forgotten(void);
 
 #endif

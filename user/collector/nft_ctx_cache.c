@@ -121,6 +121,10 @@ static struct slot *slot_for(uint32_t netns_inode)
 		drop(lru);
 		return NULL;
 	}
+	/* the policy, not its state: counter values, quota use and element
+	 * timeouts change with traffic and would be a difference every time */
+	nft_ctx_output_set_flags(lru->ctx, nft_ctx_output_get_flags(lru->ctx) |
+				 NFT_CTX_OUTPUT_STATELESS);
 	lru->inode = netns_inode;
 	return lru;
 }

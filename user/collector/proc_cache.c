@@ -12,7 +12,15 @@
 
 #define BUCKETS 16384
 
+/*
+ * Current images by pid, retired ones by (pid, image_seq): a process that
+ * execs itself again and again leaves an image per exec, and were they in
+ * its pid's chain, every exec and every lookup of a pid sharing the bucket
+ * would walk them all. Chains are doubly linked, so an image leaves its
+ * chain at once when it is retired, expired or evicted.
+ */
 static struct ct_proc *table[BUCKETS];
+static struct ct_proc *retired_table[BUCKETS];
 static size_t max_entries;
 static struct ct_proc_stats stats;
 static uint64_t ns_per_tick;
@@ -36,16 +44,45 @@ static void free_entry(struct ct_proc *p)
 	free(p);
 }
 
+static struct ct_proc **retired_bucket(uint32_t pid, uint64_t image_seq)
+{
+	uint64_t h = (pid * 0x9e3779b97f4a7c15ull) ^ (image_seq * 0xc2b2ae3d27d4eb4full);
+
+	return &retired_table[(h >> 32) % BUCKETS];
+}
+
+static void link_entry(struct ct_proc **head, struct ct_proc *p)
+{
+	p->next = *head;
+	if (p->next)
+		p->next->pprev = &p->next;
+	p->pprev = head;
+	*head = p;
+}
+
+static void unchain(struct ct_proc *p)
+{
+	*p->pprev = p->next;
+	if (p->next)
+		p->next->pprev = p->pprev;
+	p->next = NULL;
+	p->pprev = NULL;
+}
+
 void ct_proc_cache_free(void)
 {
 	for (size_t i = 0; i < BUCKETS; i++) {
-		struct ct_proc *p = table[i], *n;
+		struct ct_proc *p, *n;
 
-		for (; p; p = n) {
+		for (p = table[i]; p; p = n) {
 			n = p->next;
 			free_entry(p);
 		}
-		table[i] = NULL;
+		for (p = retired_table[i]; p; p = n) {
+			n = p->next;
+			free_entry(p);
+		}
+		table[i] = retired_table[i] = NULL;
 	}
 	retired_head = retired_tail = NULL;
 	stats.entries = stats.retired = 0;
@@ -54,36 +91,44 @@ void ct_proc_cache_free(void)
 struct ct_proc *ct_proc_lookup(uint32_t pid)
 {
 	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
-		if (p->pid == pid && !p->retired_ns)
+		if (p->pid == pid)
 			return p;
 	return NULL;
 }
 
+static bool is_image(const struct ct_proc *p, uint32_t pid, uint64_t image_seq)
+{
+	return p->pid == pid && p->image_known && p->image_seq == image_seq;
+}
+
 struct ct_proc *ct_proc_image(uint32_t pid, uint64_t start_ns, uint64_t image_seq)
 {
-	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
-		if (p->pid == pid && p->image_known && p->image_seq == image_seq &&
-		    ct_proc_same_start(p->start_ns, start_ns))
+	struct ct_proc *p = ct_proc_lookup(pid);
+
+	if (p && is_image(p, pid, image_seq) && ct_proc_same_start(p->start_ns, start_ns))
+		return p;
+	for (p = *retired_bucket(pid, image_seq); p; p = p->next)
+		if (is_image(p, pid, image_seq) && ct_proc_same_start(p->start_ns, start_ns))
 			return p;
 	return NULL;
 }
 
 struct ct_proc *ct_proc_image_of_pid(uint32_t pid, uint64_t image_seq)
 {
-	for (struct ct_proc *p = table[pid % BUCKETS]; p; p = p->next)
-		if (p->pid == pid && p->image_known && p->image_seq == image_seq)
+	struct ct_proc *p = ct_proc_lookup(pid);
+
+	if (p && is_image(p, pid, image_seq))
+		return p;
+	for (p = *retired_bucket(pid, image_seq); p; p = p->next)
+		if (is_image(p, pid, image_seq))
 			return p;
 	return NULL;
 }
 
 static void unlink_entry(struct ct_proc *p)
 {
-	for (struct ct_proc **pp = &table[p->pid % BUCKETS]; *pp; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			stats.entries--;
-			return;
-		}
+	unchain(p);
+	stats.entries--;
 }
 
 /* Oldest retired images first; all that are older than the bound. */
@@ -106,6 +151,8 @@ static void retire(struct ct_proc *p)
 {
 	if (!p || p->retired_ns)
 		return;
+	unchain(p);
+	link_entry(retired_bucket(p->pid, p->image_known ? p->image_seq : 0), p);
 	p->retired_ns = ct_now_mono_ns();
 	p->retired_next = NULL;
 	if (retired_tail)
@@ -168,8 +215,7 @@ static struct ct_proc *insert(uint32_t pid)
 		return NULL;
 	}
 	p->pid = pid;
-	p->next = table[pid % BUCKETS];
-	table[pid % BUCKETS] = p;
+	link_entry(&table[pid % BUCKETS], p);
 	stats.entries++;
 	return p;
 }
@@ -187,8 +233,7 @@ struct ct_proc *ct_proc_exec(uint32_t pid, uint32_t ppid, uint64_t start_ns, uin
 			return NULL;
 	}
 	fill(p, ppid, start_ns, comm, exe, cwd, args, args_len);
-	p->image_seq = image_seq;
-	p->image_known = true;
+	ct_proc_adopt(p, image_seq);
 	p->exec_id = exec_id;
 	return p;
 }
@@ -216,6 +261,10 @@ void ct_proc_adopt(struct ct_proc *p, uint64_t image_seq)
 {
 	p->image_seq = image_seq;
 	p->image_known = true;
+	if (p->retired_ns) {	/* retired images are found by their image */
+		unchain(p);
+		link_entry(retired_bucket(p->pid, image_seq), p);
+	}
 }
 
 /* Parse /proc/PID/stat: comm is in parentheses and may contain spaces and

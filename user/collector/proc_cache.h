@@ -22,7 +22,7 @@
 #define CT_PROC_RETAIN_NS (30ull * 1000000000ull)
 
 struct ct_proc {
-	struct ct_proc *next;    /* hash chain */
+	struct ct_proc *next, **pprev; /* hash chain (proc_cache.c) */
 	struct ct_proc *retired_next; /* retired images, oldest first */
 	uint32_t pid, ppid;
 	uint64_t start_ns;       /* boot-relative; (pid, start_ns) names a process */

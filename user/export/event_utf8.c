@@ -186,3 +186,19 @@ void ct_event_utf8_release(const PbEvent *ev, PbEvent *used)
 	if (used && used != ev)
 		changetrace__v1__event__free_unpacked(used, NULL);
 }
+
+const char *ct_event_raw_string(const PbEvent *ev, const char *field, const char *shown,
+				char *buf, size_t len)
+{
+	for (size_t i = 0; i < ev->n_raw_strings; i++) {
+		const Changetrace__V1__RawString *r = ev->raw_strings[i];
+
+		if (r->field && !strcmp(r->field, field) && r->value.len < len &&
+		    !memchr(r->value.data, '\0', r->value.len)) {
+			memcpy(buf, r->value.data, r->value.len);
+			buf[r->value.len] = '\0';
+			return buf;
+		}
+	}
+	return shown ? shown : "";
+}

@@ -25,4 +25,11 @@ bool ct_pb_strings_valid(const ProtobufCMessage *msg);
 PbEvent *ct_event_utf8(const PbEvent *ev);
 void ct_event_utf8_release(const PbEvent *ev, PbEvent *used);
 
+/* A string field as recorded, before its repair: the bytes raw_strings
+ * keeps for `field` ("file.path", "process.argv[1]") copied into buf as
+ * a string, else `shown` (the field as the event has it, "" for NULL).
+ * What counts distinct names (a budget, a footprint) counts these. */
+const char *ct_event_raw_string(const PbEvent *ev, const char *field, const char *shown,
+				char *buf, size_t len);
+
 #endif

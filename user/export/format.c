@@ -234,6 +234,27 @@ static void argv_shown(FILE *out, const PbEvent *ev)
 	}
 }
 
+/* What an unobserved change changed besides the content. */
+static void unobserved_file(FILE *out, const PbFileChange *f)
+{
+	if (f->mode_before && f->mode && f->mode_before != f->mode)
+		fprintf(out, " mode=%04o->%04o", f->mode_before & 07777, f->mode & 07777);
+	if (f->mode_before && f->mode && (f->uid_before != f->uid || f->gid_before != f->gid))
+		fprintf(out, " owner=%u:%u->%u:%u", f->uid_before, f->gid_before, f->uid, f->gid);
+}
+
+/* Nobody's change: no process, no deploy, not drift; when it happened. */
+static void unobserved_window(FILE *out, const Changetrace__V1__UnobservedWindow *w)
+{
+	char a[40], b[40];
+
+	fputs(" deploy=- UNOBSERVED", out);
+	if (w)
+		fprintf(out, " between=%s..%s%s", w->from_unix_nano ? ct_fmt_time(w->from_unix_nano, a, sizeof(a)) : "?",
+			ct_fmt_time(w->to_unix_nano, b, sizeof(b)),
+			w->clean_stop ? "" : " (no stop recorded)");
+}
+
 void ct_format_text(FILE *out, const PbEvent *ev)
 {
 	char ts[40];
@@ -297,13 +318,17 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		if (f->sha256_after && *f->sha256_after)
 			fprintf(out, " after=%.12s", f->sha256_after);
 		if (f->sysctl_name && *f->sysctl_name) {
-			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known */
+			/* "net.ipv4.ip_forward: 0 -> 1"; "?" for a value not known;
+			 * read_back: the value after was read, not the bytes written */
 			fputc(' ', out);
 			ct_text_escaped(out, f->sysctl_name);
 			fputs(": ", out);
 			ct_text_word(out, f->sha256_before && *f->sha256_before ? f->sysctl_before : "?");
 			fputs(" -> ", out);
 			ct_text_word(out, f->sha256_after && *f->sha256_after ? f->sysctl_after : "?");
+			if (f->sysctl_after_source ==
+			    CHANGETRACE__V1__SYSCTL_VALUE_SOURCE__SYSCTL_VALUE_SOURCE_READ_BACK)
+				fputs(" read_back", out);
 			if (f->sysctl_netns && *f->sysctl_netns) {
 				fputs(" netns=", out);
 				ct_text_word(out, f->sysctl_netns);
@@ -311,6 +336,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		}
 		if (f->writes > 1)
 			fprintf(out, " writes=%u", f->writes);
+		if (ev->unobserved)
+			unobserved_file(out, f);
 		break;
 	}
 	case CHANGETRACE__V1__EVENT__DETAIL_GAP:
@@ -325,6 +352,13 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 		ct_text_word(out, ev->agent->state);
 		fputs(" version=", out);
 		ct_text_word(out, ev->agent->version);
+		/* what the start compared with, and what it found */
+		if (ev->agent->last_state_detail && *ev->agent->last_state_detail) {
+			fputs(" last_state=", out);
+			ct_text_word(out, ev->agent->last_state);
+			fputs(": ", out);
+			ct_text_escaped(out, ev->agent->last_state_detail);
+		}
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_GUARD: {
 		const Changetrace__V1__GuardVerdict *g = ev->guard;
@@ -348,6 +382,8 @@ void ct_format_text(FILE *out, const PbEvent *ev)
 	}
 	if (p)
 		attribution(out, ev->attribution);
+	if (ev->unobserved)
+		unobserved_window(out, ev->unobserved_window);
 	if (p && p->n_lineage) {
 		fputs(" lineage=", out);
 		for (size_t i = 0; i < p->n_lineage; i++) {

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,21 @@ static void add_enum(struct ct_otlp_rec *r, const char *key, const ProtobufCEnum
 		o[i] = tolower((unsigned char)s[i]);
 	o[i] = '\0';
 	add_str(r, key, o);
+}
+
+/* A formatted string kept in the record's scratch. */
+static void add_fmt(struct ct_otlp_rec *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_fmt(struct ct_otlp_rec *r, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n_small >= (int)ARRAY_SIZE(r->small))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->small[r->n_small], sizeof(r->small[0]), fmt, ap);
+	va_end(ap);
+	add_str(r, key, r->small[r->n_small++]);
 }
 
 static void add_array(struct ct_otlp_rec *r, const char *key, char **v, size_t n)
@@ -347,11 +363,26 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 			add_int(r, "file.size", (int64_t)f->size_after);
 		add_str(r, "changetrace.file.sha256_before", f->sha256_before);
 		add_str(r, "changetrace.file.sha256_after", f->sha256_after);
+		if (ev->unobserved && f->mode_before) {
+			/* what the last known state said (semconv: file.mode is octal text) */
+			if (f->mode)
+				add_fmt(r, "file.mode", "%04o", f->mode & 07777);
+			add_fmt(r, "changetrace.file.mode_before", "%04o", f->mode_before & 07777);
+			if (f->mode) {
+				add_fmt(r, "file.owner.id", "%u", f->uid);
+				add_fmt(r, "file.group.id", "%u", f->gid);
+			}
+			add_fmt(r, "changetrace.file.owner_before", "%u:%u", f->uid_before, f->gid_before);
+		}
 		add_str(r, "changetrace.sysctl.name", f->sysctl_name);
 		if (f->sha256_before && *f->sha256_before)
 			add_str(r, "changetrace.sysctl.value_before", f->sysctl_before);
 		if (f->sha256_after && *f->sha256_after)
 			add_str(r, "changetrace.sysctl.value_after", f->sysctl_after);
+		if (f->sysctl_after_source)
+			add_enum(r, "changetrace.sysctl.value_after_source",
+				 &changetrace__v1__sysctl_value_source__descriptor,
+				 f->sysctl_after_source);
 		add_str(r, "changetrace.netns.name", f->sysctl_netns);
 		break;
 	}
@@ -405,6 +436,7 @@ static void map_detail(struct ct_otlp_rec *r, const PbEvent *ev)
 		break;
 	case CHANGETRACE__V1__EVENT__DETAIL_AGENT:
 		add_str(r, "changetrace.agent.state", ev->agent->state);
+		add_str(r, "changetrace.agent.last_state", ev->agent->last_state);
 		break;
 	default:
 		break;
@@ -417,6 +449,9 @@ static Changetrace__Otlp__SeverityNumber severity(const PbEvent *ev)
 		return ev->guard->action == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_ALERT ?
 			SEV(WARN) : SEV(ERROR);
 	if (ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_GAP)
+		return SEV(WARN);
+	/* made while nobody watched: worth a look, like drift */
+	if (ev->unobserved)
 		return SEV(WARN);
 	/* drift: a change nobody claims (process events are not changes) */
 	if ((ev->kind == CHANGETRACE__V1__EVENT_KIND__EVENT_KIND_FILE ||
@@ -506,6 +541,17 @@ void ct_otlp_map(const PbEvent *ev, struct ct_otlp_rec *r, uint64_t observed_ns)
 	map_process(r, ev->process);
 	if (ev->process)    /* agent-level events (GAP, AGENT) are nobody's change */
 		map_attribution(r, ev->attribution);
+	if (ev->unobserved) {
+		/* nobody's and not drift: its own flag, and when it happened */
+		add_bool(r, "changetrace.unobserved", true);
+		add_bool(r, "changetrace.drift", false);
+		if (ev->unobserved_window) {
+			add_int(r, "changetrace.unobserved.from_unix_nano",
+				(int64_t)ev->unobserved_window->from_unix_nano);
+			add_int(r, "changetrace.unobserved.to_unix_nano",
+				(int64_t)ev->unobserved_window->to_unix_nano);
+		}
+	}
 	map_detail(r, ev);
 	add_raw_strings(r, ev);
 }

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -13,26 +14,20 @@
 
 #define MAX_AFFECTED 256
 
-/* The rules each set of maps holds, and their policy generation. */
-static struct ct_exec_rules sets[2];
-static uint32_t set_gen[2];
-static uint32_t live_set, live_gen;
-static struct ct_exec_rules compiled;	/* too big for the stack */
-
-const char *ct_exec_guard_rule_name(uint32_t gen, uint32_t rule)
+static const struct ct_exec_rule_info *rule_info(const struct ct_guard *g, uint32_t gen,
+						 uint32_t rule)
 {
-	for (int s = 0; s < 2; s++)
-		if (gen && set_gen[s] == gen && rule < (uint32_t)sets[s].n)
-			return sets[s].info[rule].name;
-	return "";
+	for (int s = 0; g->xsets && s < 2; s++)
+		if (gen && g->xset_gen[s] == gen && rule < (uint32_t)g->xsets[s].n)
+			return &g->xsets[s].info[rule];
+	return NULL;
 }
 
-static const struct ct_exec_rule_info *rule_info(uint32_t gen, uint32_t rule)
+const char *ct_exec_guard_rule_name(const struct ct_guard *g, uint32_t gen, uint32_t rule)
 {
-	for (int s = 0; s < 2; s++)
-		if (gen && set_gen[s] == gen && rule < (uint32_t)sets[s].n)
-			return &sets[s].info[rule];
-	return NULL;
+	const struct ct_exec_rule_info *info = rule_info(g, gen, rule);
+
+	return info ? info->name : "";
 }
 
 /* Fill set `set` (no probe reads it): its old names go, every rule slot
@@ -76,21 +71,27 @@ fail:
 
 int ct_exec_guard_install(struct ct_guard *g, char *err, size_t errlen)
 {
-	uint32_t set = live_gen ? !live_set : 0, state;
+	uint32_t set = g->xlive_gen ? !g->xlive_set : 0, state;
+	struct ct_exec_rules *compiled;
 
-	ct_exec_rules_compile(&g->policy, &compiled);
-	if (write_set(&g->xmaps, set, &compiled, err, errlen) < 0)
+	/* the two sets, and a third to compile into (too big for the stack) */
+	if (!g->xsets && !(g->xsets = calloc(3, sizeof(*g->xsets)))) {
+		snprintf(err, errlen, "cannot install exec rules: out of memory");
 		return -1;
-	sets[set] = compiled;
-	set_gen[set] = live_gen + 1;
-	live_gen++;
-	live_set = set;
-	state = set | compiled.applies | live_gen << CT_XR_GEN_SHIFT;
+	}
+	compiled = &g->xsets[2];
+	ct_exec_rules_compile(&g->policy, compiled);
+	if (write_set(&g->xmaps, set, compiled, err, errlen) < 0)
+		return -1;
+	g->xsets[set] = *compiled;
+	g->xset_gen[set] = ++g->xlive_gen;
+	g->xlive_set = set;
+	state = set | compiled->applies | g->xlive_gen << CT_XR_GEN_SHIFT;
 	/* one store: the next exec sees the whole new set (the map updates
 	 * above were system calls, complete before it) */
 	__atomic_store_n(g->xmaps.state, state, __ATOMIC_RELEASE);
-	g->exec_rules = compiled.n;
-	g->policy_generation = live_gen;
+	g->exec_rules = compiled->n;
+	g->policy_generation = g->xlive_gen;
 	return 0;
 }
 
@@ -130,7 +131,7 @@ static void on_verdict(void *ctx, const struct ct_exec_verdict *r)
 
 static const char *rule_name(void *ctx, uint32_t gen, uint32_t rule)
 {
-	return ct_exec_guard_rule_name(gen, rule);
+	return ct_exec_guard_rule_name(ctx, gen, rule);
 }
 
 int ct_exec_guard_init(struct ct_guard *g, char *err, size_t errlen)
@@ -168,7 +169,7 @@ void ct_exec_guard_on_record(struct ct_guard *g, const struct ct_exec_verdict *r
 	static struct ct_event_buf b;
 	static char reason[2048], unknown_rule[64];
 	Changetrace__V1__GuardVerdict v = CHANGETRACE__V1__GUARD_VERDICT__INIT;
-	const struct ct_exec_rule_info *info = rule_info(r->gen, r->rule);
+	const struct ct_exec_rule_info *info = rule_info(g, r->gen, r->rule);
 	struct ct_deploy *dep = ct_deploys_by_slot(r->task.attr.deploy_slot);
 	uint32_t pids[MAX_AFFECTED];
 	char cmdline[512], path[64];
@@ -223,28 +224,17 @@ void ct_exec_guard_on_record(struct ct_guard *g, const struct ct_exec_verdict *r
 	if (r->action != CT_XACT_ALERT) {
 		int sig = r->action == CT_XACT_KILL ? SIGKILL : SIGSTOP;
 
-		if (r->signalled) {
-			v.enforced = 1;
-			if (sig == SIGKILL)
-				g->kills++;
-			else
-				g->halts++;
-		} else {
-			g->enforce_failures++;
-		}
+		v.enforced = ct_guard_enforced(g, sig, r->signalled);
 		pids[np++] = r->task.pid;
 		/* then the rest of the deploy, as for any rule: the command's
 		 * parent and siblings wait for a human too */
 		if (dep) {
 			uint32_t more[MAX_AFFECTED];
-			int m = ct_guard_signal_deploy(g, dep->slot, sig, more, MAX_AFFECTED);
+			int m = ct_guard_stop_deploy(g, dep, sig, more, MAX_AFFECTED);
 
 			for (int i = 0; i < m && np < MAX_AFFECTED; i++)
 				if (more[i] != r->task.pid)
 					pids[np++] = more[i];
-			dep->pb->status = sig == SIGKILL
-				? CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_ABORTED
-				: CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_HALTED;
 		}
 		v.n_affected_pids = np;
 		v.affected_pids = pids;

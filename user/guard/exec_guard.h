@@ -29,6 +29,6 @@ int ct_exec_guard_install(struct ct_guard *g, char *err, size_t errlen);
 void ct_exec_guard_on_record(struct ct_guard *g, const struct ct_exec_verdict *r);
 /* The name of rule `rule` of policy generation `gen` ("" if that policy
  * is gone: two are kept, the live one and the one before). */
-const char *ct_exec_guard_rule_name(uint32_t gen, uint32_t rule);
+const char *ct_exec_guard_rule_name(const struct ct_guard *g, uint32_t gen, uint32_t rule);
 
 #endif

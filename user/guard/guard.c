@@ -98,6 +98,8 @@ void ct_guard_free(struct ct_guard *g)
 {
 	ct_policy_free(&g->policy);
 	g->enabled = false;
+	free(g->xsets);
+	g->xsets = NULL;
 }
 
 static void freeze_cgroups(const PbDeploy *d, bool freeze)
@@ -174,6 +176,27 @@ int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
 	return n;
 }
 
+int ct_guard_stop_deploy(struct ct_guard *g, struct ct_deploy *d, int sig,
+			 uint32_t *pids, size_t max_pids)
+{
+	int n = ct_guard_signal_deploy(g, d->slot, sig, pids, max_pids);
+
+	d->pb->status = sig == SIGKILL ? CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_ABORTED
+				       : CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_HALTED;
+	return n;
+}
+
+bool ct_guard_enforced(struct ct_guard *g, int sig, bool done)
+{
+	if (!done)
+		g->enforce_failures++;
+	else if (sig == SIGKILL)
+		g->kills++;
+	else
+		g->halts++;
+	return done;
+}
+
 struct eval_ctx {
 	struct ct_guard *g;
 	const PbEvent *change;
@@ -199,24 +222,19 @@ static void on_violation(const struct ct_policy_rule *r, const char *reason, voi
 		int sig = r->action == CHANGETRACE__V1__GUARD_ACTION__GUARD_ACTION_KILL ? SIGKILL : SIGSTOP;
 
 		if (c->dep) {
-			n = ct_guard_signal_deploy(g, c->dep->slot, sig, pids, MAX_AFFECTED);
-			c->dep->pb->status = sig == SIGKILL
-				? CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_ABORTED
-				: CHANGETRACE__V1__DEPLOY_STATUS__DEPLOY_STATUS_HALTED;
+			n = ct_guard_stop_deploy(g, c->dep, sig, pids, MAX_AFFECTED);
+		} else if (c->change->unobserved) {
+			/* made while nobody watched: nothing is running to stop */
+			n = -1;
 		} else if (c->change->process && c->change->process->pid) {
 			/* drift has no deploy tree: act on the acting process */
 			pids[0] = c->change->process->pid;
 			n = kill(pids[0], sig) == 0;
 		}
-		if (n > 0) {
-			v.enforced = 1;
-			if (sig == SIGKILL)
-				g->kills++;
-			else
-				g->halts++;
-		} else {
-			g->enforce_failures++;
-		}
+		if (n < 0)
+			n = 0;
+		else
+			v.enforced = ct_guard_enforced(g, sig, n > 0);
 		v.n_affected_pids = n;
 		v.affected_pids = pids;
 	}
@@ -236,6 +254,7 @@ void ct_guard_on_event(struct ct_guard *g, const PbEvent *ev)
 	char netobj[512];
 	const char *id;
 
+	f.unobserved = ev->unobserved;
 	if (ev->detail_case == CHANGETRACE__V1__EVENT__DETAIL_FILE && ev->file) {
 		f.is_file = true;
 		f.path = ev->file->path;

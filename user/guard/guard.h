@@ -21,6 +21,8 @@
 #include "lib/counters.h"
 
 struct ct_collector;
+struct ct_deploy;
+struct ct_exec_rules;
 
 /* The exec rules' kernel maps and switch (guard/exec_guard.c), handed in
  * by the agent once the probes are loaded. */
@@ -45,6 +47,10 @@ struct ct_guard {
 	int tasks_fd;             /* ct_tasks: which process runs for which deploy */
 	int deploy_flags_fd;      /* ct_deploy_flags: halted deploys' new execs stop */
 	struct ct_exec_maps xmaps;
+	/* the exec rules each set of maps holds and their policy generations
+	 * (exec_guard.c); xsets[2] is where a policy is compiled */
+	struct ct_exec_rules *xsets;
+	uint32_t xset_gen[2], xlive_set, xlive_gen;
 	uint64_t exec_rules;      /* exec rules in force in the kernel */
 	uint64_t policy_generation; /* policies installed there: 1 at start, +1 per reload */
 };
@@ -64,6 +70,12 @@ void ct_guard_on_event(struct ct_guard *g, const PbEvent *ev);
  * `slot` (from the task map) and its cgroups. Returns processes signalled. */
 int ct_guard_signal_deploy(struct ct_guard *g, uint32_t slot, int sig,
 			   uint32_t *pids, size_t max_pids);
+/* A rule's halt (SIGSTOP) or kill (SIGKILL) on the deploy in slot: its
+ * processes signalled and its status HALTED or ABORTED. */
+int ct_guard_stop_deploy(struct ct_guard *g, struct ct_deploy *d, int sig,
+			 uint32_t *pids, size_t max_pids);
+/* A halt or kill carried out (done) or not, counted; returns done. */
+bool ct_guard_enforced(struct ct_guard *g, int sig, bool done);
 
 /* A human's decision on a halted deploy: resume (SIGCONT, unfreeze, status
  * RUNNING) or abort (SIGKILL, status ABORTED). Emits a DEPLOY event.

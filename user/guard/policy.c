@@ -20,6 +20,7 @@ static const char *const cond_names[CT_COND_MAX] = {
 	[CT_COND_FILE] = "file",
 	[CT_COND_NET] = "net",
 	[CT_COND_HIGH_RISK] = "high-risk",
+	[CT_COND_UNOBSERVED] = "unobserved",
 };
 
 static int perr(char *err, size_t errlen, int line, const char *fmt, ...)
@@ -314,7 +315,7 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 		if (c == CT_COND_MAX)
 			return exec_rule_fail(r, perr(err, errlen, line, "unknown condition '%s' (ai, "
 				"unapproved, drift, protected, out-of-scope, file, net, high-risk, "
-				"exec \"CMD\")", w[i]));
+				"unobserved, exec \"CMD\")", w[i]));
 		if (r->n_conds >= CT_POLICY_MAX_CONDS)
 			return exec_rule_fail(r, perr(err, errlen, line, "more than %d conditions",
 						      CT_POLICY_MAX_CONDS));
@@ -335,7 +336,7 @@ static int parse_rule(struct ct_policy *p, char **w, int n, bool budget, int lin
 	if (r->exec) {
 		for (int k = 0; k < r->n_conds; k++)
 			if (r->cond[k] == CT_COND_PROTECTED || r->cond[k] == CT_COND_FILE ||
-			    r->cond[k] == CT_COND_NET)
+			    r->cond[k] == CT_COND_NET || r->cond[k] == CT_COND_UNOBSERVED)
 				return exec_rule_fail(r, perr(err, errlen, line, "'%s' is about file and "
 					"network changes; an exec rule takes ai, unapproved, drift, "
 					"high-risk and out-of-scope", cond_names[r->cond[k]]));
@@ -585,7 +586,9 @@ static bool cond_true(const struct ct_policy *p, const struct ct_change_facts *f
 	case CT_COND_UNAPPROVED:
 		return !d || d->n_approved_by == 0;
 	case CT_COND_DRIFT:
-		return !d;
+		return !d && !f->unobserved;
+	case CT_COND_UNOBSERVED:
+		return f->unobserved;
 	case CT_COND_PROTECTED:
 		return ct_policy_path_protected(p, f->path) ||
 		       ct_policy_path_protected(p, f->old_path) ||
@@ -639,7 +642,8 @@ int ct_policy_eval(const struct ct_policy *p, const struct ct_change_facts *f,
 			off = snprintf(reason, sizeof(reason), "%s %s by %s%s%s:",
 				       f->is_file ? "file" : "network object",
 				       f->is_file ? (f->path ? f->path : "?") : (f->net_object ? f->net_object : "?"),
-				       f->deploy ? "deploy " : "drift", f->deploy ? f->deploy->id : "",
+				       f->deploy ? "deploy " : f->unobserved ? "nobody (made while no agent watched)" : "drift",
+				       f->deploy ? f->deploy->id : "",
 				       f->deploy && f->deploy->ai && f->deploy->ai->ai_assisted ? " (AI-assisted)" : "");
 			for (int k = 0; k < r->n_conds && off < sizeof(reason); k++)
 				off += snprintf(reason + off, sizeof(reason) - off, "%s%s%s",

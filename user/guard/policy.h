@@ -11,7 +11,8 @@
  * COND (each may be preceded by `not`):
  *   ai           the change's deploy is AI-assisted
  *   unapproved   the deploy has no approver
- *   drift        no deploy claims the change
+ *   drift        no deploy claims the change (seen live: not an unobserved one)
+ *   unobserved   made while no agent watched, found at a start (no process, no deploy)
  *   protected    the change touches a protected path or network object
  *   out-of-scope the change is outside its deploy's declared --scope
  *   file | net   the kind of change
@@ -55,6 +56,7 @@ enum ct_cond {
 	CT_COND_FILE,
 	CT_COND_NET,
 	CT_COND_HIGH_RISK,
+	CT_COND_UNOBSERVED,
 	CT_COND_MAX
 };
 
@@ -114,7 +116,8 @@ struct ct_change_facts {
 	const char *path;            /* file path (or NULL) */
 	const char *old_path;        /* rename source (or NULL) */
 	const char *net_object;      /* "nft:inet/filter/input" (or NULL) */
-	const PbDeploy *deploy;      /* NULL = drift */
+	const PbDeploy *deploy;      /* NULL = drift (or unobserved) */
+	bool unobserved;             /* found at start: nobody's, not drift */
 	uint32_t deploy_files;       /* distinct files this deploy changed, incl. this one */
 	uint32_t deploy_net;         /* distinct net objects, incl. this one */
 };

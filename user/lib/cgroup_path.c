@@ -121,9 +121,11 @@ static const char *by_handle(uint64_t id, const char *r)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
 	close(fd);
-	if (n <= 0 || (size_t)n < rl || memcmp(path, r, rl) || (path[rl] && path[rl] != '/'))
+	if (n <= 0)
 		return NULL;
-	path[n] = '\0';
+	path[n] = '\0';	/* before path[rl] is looked at: the root ends there */
+	if ((size_t)n < rl || memcmp(path, r, rl) || (path[rl] && path[rl] != '/'))
+		return NULL;
 	put(id, path[rl] ? path + rl : "/");
 	return lookup(id);
 }

@@ -265,6 +265,10 @@ bool ct_cgroup_decode(const char *path, struct ct_cgroup_ctr *o)
 				rt = CT_RT_CONTAINERD;
 			set_ctr(o, rt, false, c, 64, end);
 		}
+		/* what lies below a container is its own making (systemd in it,
+		 * a delegated tree): a name there says nothing of whose it is */
+		if (o->id[0])
+			break;
 		prev = c;
 		prev_len = len;
 		c += len;

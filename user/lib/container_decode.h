@@ -14,6 +14,9 @@
  *   Kubernetes    kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid_>.slice
  *                 /kubepods/<qos>/pod<uid>   (guaranteed pods have no <qos>)
  *
+ * The first container on the path is the one: what lies below it was made
+ * by the container itself and may carry any name.
+ *
  * Pure string work (unit-tested on real path samples); the collector
  * caches the result per cgroup id.
  */

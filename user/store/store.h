@@ -79,6 +79,7 @@ struct ct_store_filter {
 	uint32_t kind_mask;           /* bit (1 << EventKind); 0 = all */
 	const char *path_glob;        /* file events: path or old_path matches */
 	bool ai_only, drift_only;
+	bool unobserved_only;         /* changes found at a start, made while no agent watched */
 	const char *comm;
 	int64_t pid, uid;             /* -1 = any */
 	int64_t netns;                /* -1 = any */

@@ -153,6 +153,8 @@ bool ct_store_filter_match(const struct ct_store_filter *f, const PbEvent *ev)
 	}
 	if (f->ai_only && !(a && a->ai_assisted))
 		return false;
+	if (f->unobserved_only && !ev->unobserved)
+		return false;
 	if (f->drift_only) {
 		/* drift is a change nobody claims; process events are not changes */
 		if (!a || !a->drift || !p)
