@@ -369,7 +369,7 @@ time.sleep(1.5)" &
 }
 
 # No program on any sys_enter_* tracepoint: with that direction off, no
-# syscall on the host pays for it (README "Performance").
+# syscall on the host pays for it (docs/performance.md, docs/design/probes.md).
 test_agent_traces_syscalls_at_exit_only() {
   need_root
   files_setup

@@ -51,7 +51,8 @@ test_ai_unapproved_change_to_protected_net_object_is_halted() {
   ct_agent_start --policy "$T/g.policy"
   # the deploy: one protected change, then (a moment later) a second step.
   # The verdict is reached in user space a few ms after the change, so a
-  # step started inside that window could still run; see README.
+  # step started inside that window could still run; see
+  # docs/design/guardrails.md, "After the fact".
   "$CT" run --deploy g-ai-1 --ai-tool claude-code -- sh -c \
     "ip netns exec $GNS nft add table inet guarded; sleep 1; touch $T/second-step; sleep 30" &
   local wrapper=$!
