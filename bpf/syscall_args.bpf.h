@@ -5,7 +5,7 @@
  * Every probe runs at exit only: with no program on any sys_enter_*
  * tracepoint the kernel's sys_enter tracepoint stays off, so no syscall on
  * the host pays for that direction (measured: ~3-4% of a syscall that no
- * program watches, see README "Performance"). The saved registers are the
+ * program watches, see docs/performance.md). The saved registers are the
  * caller's and a syscall does not change them (only the return register).
  */
 #ifndef CT_SYSCALL_ARGS_BPF_H

@@ -33,7 +33,7 @@
 
 /* Ring buffer sizes: bulk carries exec/exit, change carries config and
  * network-policy changes. They are separate so an exec storm cannot push
- * out the one firewall change that matters (see README, "two paths"). */
+ * out the one firewall change that matters (see docs/design/probes.md). */
 #define CT_BULK_RB_BYTES   (4u << 20)
 #define CT_CHANGE_RB_BYTES (1u << 20)
 #define CT_BULK_WAKEUP_BYTES (64u << 10) /* wake the collector per 64 KiB of bulk records */

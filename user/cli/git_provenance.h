@@ -1,7 +1,7 @@
 /*
  * Provenance from a git commit (`deploy start --from-git DIR [REV]`): the
  * commit hash, its author, the repository's remote URL, and the trailers
- * people use to disclose AI help and review (see README, "Git trailers").
+ * people use to disclose AI help and review (see docs/design/attribution.md).
  */
 #ifndef CT_GIT_PROVENANCE_H
 #define CT_GIT_PROVENANCE_H
