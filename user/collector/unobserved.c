@@ -1,6 +1,7 @@
 /* The start-up comparison with the last known state. See unobserved.h. */
 #include <errno.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -677,6 +678,9 @@ static void written(void)
 {
 	free(w.buf);
 	w.buf = NULL;
+	/* the snapshot, and after a start the comparison's readings, were
+	 * megabytes now free: give them back rather than keep them resident */
+	malloc_trim(0);
 	if (w.rc < 0) {
 		u.st.snapshot_failures++;
 		u.cur.dirty = true;	/* again at the next chance */
