@@ -30,7 +30,10 @@ for f in tests/e2e/*.sh; do
   [ -n "$FILTER" ] && tests=$(echo "$tests" | grep -- "$FILTER" || true)
   [ -z "$tests" ] && continue
   echo "== $f"
-  out=$(mktemp)
+  # kept under build/ (a test cleaning up /tmp cannot take it) for a
+  # failure's whole output
+  out=$BUILD/test-logs/$(basename "$f" .sh).log
+  mkdir -p "$(dirname "$out")"
   bash -c '
     source tests/lib.sh; source "$1"; shift
     ct_file_init
@@ -42,12 +45,15 @@ for f in tests/e2e/*.sh; do
     declare -F teardown_file >/dev/null && teardown_file
     ct_file_cleanup
   ' _ "$f" $tests 2>&1 | tee "$out"
-  passed=$((passed + $(grep -c '^ok ' "$out")))
-  skipped=$((skipped + $(grep -c '^skip ' "$out")))
-  nf=$(grep -c '^FAIL ' "$out")
+  if [ ! -r "$out" ]; then
+    failed=$((failed + 1)); failures+=("$f: its output $out is gone")
+    continue
+  fi
+  passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+  skipped=$((skipped + $(grep -c '^skip ' "$out" || true)))
+  nf=$(grep -c '^FAIL ' "$out" || true)
   failed=$((failed + nf))
   [ "$nf" -gt 0 ] && while IFS= read -r l; do failures+=("$f: ${l#FAIL }"); done < <(grep '^FAIL ' "$out")
-  rm -f "$out"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then
